@@ -1,0 +1,358 @@
+//! Validation of `[backends.<name>]`.
+
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::context::Ctx;
+use crate::error::ErrorKind;
+use crate::model::{Auth, Backend, BackendKind, SecretSource};
+use crate::names::{SLO_NAME_RULE, is_header_name, is_header_value, is_slo_name};
+use crate::raw::{RawBackend, RawBasicAuth, Str, StrMap, default_timeout};
+use crate::secret::Secret;
+use crate::suggest::closest;
+
+/// Backend types and the API each stands for, in documentation order.
+const KINDS: [(&str, BackendKind); 1] = [("prometheus", BackendKind::Prometheus)];
+
+/// Validates one backend; `None` after reporting its problems. Relative `*_file` paths are
+/// resolved against `config_dir`.
+pub(crate) fn backend(
+    ctx: &mut Ctx<'_>,
+    name: &Spanned<String>,
+    raw: &Spanned<RawBackend>,
+    config_dir: &Path,
+) -> Option<Backend> {
+    let header = format!("[backends.{}]", name.get_ref());
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let name_ok = is_slo_name(name.get_ref());
+    if !name_ok {
+        ctx.error(
+            ErrorKind::InvalidValue,
+            &name.span(),
+            format!(
+                "backend name `{}` is not valid: use {SLO_NAME_RULE}",
+                name.get_ref()
+            ),
+        );
+    }
+    let kind = match &raw.kind {
+        Some(kind) => kind_of(ctx, kind),
+        None => {
+            ctx.missing(
+                &span,
+                "type",
+                format!("{header} needs `type`; valid types: {}", kind_list()),
+            );
+            None
+        }
+    };
+    let url = match &raw.url {
+        Some(url) => checked_url(ctx, url),
+        None => {
+            ctx.missing(
+                &span,
+                "url",
+                format!("{header} needs `url`, e.g. url = \"http://127.0.0.1:9090\""),
+            );
+            None
+        }
+    };
+    let timeout = match &raw.timeout {
+        None => Some(default_timeout()),
+        Some(text) => match ctx.duration(text, "timeout") {
+            Some(d) if d.is_zero() => {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    "timeout must be more than 0, e.g. \"10s\"",
+                );
+                None
+            }
+            other => other,
+        },
+    };
+    let auth = auth(ctx, raw, &header, config_dir);
+    let has_auth =
+        raw.bearer_token.is_some() || raw.bearer_token_file.is_some() || raw.basic_auth.is_some();
+    let headers = match &raw.headers {
+        None => Some(Vec::new()),
+        Some(headers) => checked_headers(ctx, headers, has_auth),
+    };
+    Some(Backend {
+        name: name.get_ref().clone(),
+        kind: kind?,
+        url: url?,
+        timeout: timeout?,
+        headers: headers?,
+        auth: auth?,
+    })
+    .filter(|_| name_ok)
+}
+
+fn kind_list() -> String {
+    KINDS
+        .iter()
+        .map(|(k, _)| format!("\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn kind_of(ctx: &mut Ctx<'_>, text: &Str) -> Option<BackendKind> {
+    let value = ctx.expand(text)?;
+    if let Some((_, kind)) = KINDS.iter().find(|(k, _)| *k == value) {
+        return Some(*kind);
+    }
+    let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+    let hint = closest(&value, &names)
+        .map(|k| format!(" (did you mean \"{k}\"?)"))
+        .unwrap_or_default();
+    ctx.error(
+        ErrorKind::InvalidValue,
+        &text.span(),
+        format!(
+            "backend type {value:?} is not supported{hint}; valid types: {}",
+            kind_list()
+        ),
+    );
+    None
+}
+
+fn checked_url(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {
+    let value = ctx.expand(text)?;
+    match parse_url(&value) {
+        Ok(url) => Some(url),
+        Err(why) => {
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &text.span(),
+                format!("url {value:?} {why}"),
+            );
+            None
+        }
+    }
+}
+
+/// The base URL without trailing slashes, or why it is not one.
+fn parse_url(url: &str) -> Result<String, &'static str> {
+    let lower = url.to_ascii_lowercase();
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| lower.starts_with(scheme).then(|| &url[scheme.len()..]))
+        .ok_or("must start with http:// or https://, e.g. \"http://prometheus:9090\"")?;
+    if url.chars().any(char::is_whitespace) {
+        return Err("must not contain spaces");
+    }
+    if rest.split('/').next().unwrap_or("").is_empty() {
+        return Err("has no host, e.g. \"http://prometheus:9090\"");
+    }
+    if url.contains(['?', '#']) {
+        return Err(
+            "must not have a query or fragment: give the base URL that /api/v1/... is appended to",
+        );
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn checked_headers(
+    ctx: &mut Ctx<'_>,
+    headers: &StrMap,
+    has_auth: bool,
+) -> Option<Vec<(String, Secret)>> {
+    let mut out: Vec<(String, Secret)> = Vec::new();
+    let mut seen: Vec<&Str> = Vec::new();
+    let mut ok = true;
+    let mut entries: Vec<_> = headers.get_ref().iter().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    for (name, value) in entries {
+        let header = name.get_ref();
+        if !is_header_name(header) {
+            ok = false;
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &name.span(),
+                format!(
+                    "`{header}` is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~"
+                ),
+            );
+        } else if let Some(first) = seen
+            .iter()
+            .find(|n| n.get_ref().eq_ignore_ascii_case(header))
+        {
+            ok = false;
+            let first_at = ctx.at(&first.span());
+            ctx.error(
+                ErrorKind::Duplicate,
+                &name.span(),
+                format!("header `{header}` is given twice (header names ignore case); first at {first_at}"),
+            );
+        } else if has_auth && header.eq_ignore_ascii_case("authorization") {
+            ok = false;
+            ctx.error(
+                ErrorKind::Conflict,
+                &name.span(),
+                "header `Authorization` conflicts with bearer_token/basic_auth: use one of them",
+            );
+        }
+        seen.push(name);
+        match ctx.expand_secret(value) {
+            Some(secret) if is_header_value(secret.expose()) => out.push((header.clone(), secret)),
+            Some(_) => {
+                ok = false;
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &value.span(),
+                    format!(
+                        "the value of header `{header}` has a character HTTP headers cannot carry \
+                         (only visible ASCII, space and tab); the value is secret and not shown"
+                    ),
+                );
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// `Some(None)`: no authentication; `None`: a problem was reported.
+fn auth(ctx: &mut Ctx<'_>, raw: &RawBackend, header: &str, dir: &Path) -> Option<Option<Auth>> {
+    let mut conflict = false;
+    if let (Some(_), Some(file)) = (&raw.bearer_token, &raw.bearer_token_file) {
+        conflict = true;
+        ctx.error(
+            ErrorKind::Conflict,
+            &file.span(),
+            format!("{header} gives both `bearer_token` and `bearer_token_file`: keep one"),
+        );
+    }
+    if let Some(basic) = &raw.basic_auth
+        && (raw.bearer_token.is_some() || raw.bearer_token_file.is_some())
+    {
+        conflict = true;
+        ctx.error(
+            ErrorKind::Conflict,
+            &basic.span(),
+            format!("{header} gives both a bearer token and `basic_auth`: keep one"),
+        );
+    }
+    if conflict {
+        return None;
+    }
+    if let Some(token) = &raw.bearer_token {
+        let secret = ctx.expand_secret(token)?;
+        if secret.expose().trim().is_empty() {
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &token.span(),
+                "`bearer_token` is empty (is the environment variable it names empty?)",
+            );
+            return None;
+        }
+        return Some(Some(Auth::Bearer(SecretSource::Value(secret))));
+    }
+    if let Some(file) = &raw.bearer_token_file {
+        return Some(Some(Auth::Bearer(SecretSource::File(path(
+            ctx, file, dir,
+        )?))));
+    }
+    match &raw.basic_auth {
+        Some(basic) => basic_auth(ctx, basic, header, dir).map(Some),
+        None => Some(None),
+    }
+}
+
+fn basic_auth(
+    ctx: &mut Ctx<'_>,
+    raw: &Spanned<RawBasicAuth>,
+    header: &str,
+    dir: &Path,
+) -> Option<Auth> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let username = match &raw.username {
+        None => {
+            ctx.missing(
+                &span,
+                "username",
+                format!("`basic_auth` in {header} needs `username`"),
+            );
+            None
+        }
+        Some(text) => {
+            let name = ctx.expand(text)?;
+            if name.is_empty() || name.contains(':') {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    "basic_auth `username` must be non-empty and without `:`",
+                );
+                None
+            } else {
+                Some(name)
+            }
+        }
+    };
+    let password = match (&raw.password, &raw.password_file) {
+        (Some(_), Some(file)) => {
+            ctx.error(
+                ErrorKind::Conflict,
+                &file.span(),
+                "`basic_auth` gives both `password` and `password_file`: keep one",
+            );
+            None
+        }
+        (Some(password), None) => ctx.expand_secret(password).map(SecretSource::Value),
+        (None, Some(file)) => path(ctx, file, dir).map(SecretSource::File),
+        (None, None) => {
+            if !ctx.was_dropped(&span, "password") && !ctx.was_dropped(&span, "password_file") {
+                ctx.error(
+                    ErrorKind::Missing,
+                    &span,
+                    format!("`basic_auth` in {header} needs `password` or `password_file`"),
+                );
+            }
+            None
+        }
+    };
+    Some(Auth::Basic {
+        username: username?,
+        password: password?,
+    })
+}
+
+/// A `*_file` path; relative paths are relative to the configuration file's directory, as in
+/// Prometheus. The file is not opened here (it is read at use time, so it may rotate).
+fn path(ctx: &mut Ctx<'_>, text: &Str, dir: &Path) -> Option<PathBuf> {
+    let value = ctx.expand(text)?;
+    if value.trim().is_empty() {
+        ctx.error(
+            ErrorKind::InvalidValue,
+            &text.span(),
+            "the file path is empty",
+        );
+        return None;
+    }
+    Some(dir.join(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("http://127.0.0.1:9090/"),
+            Ok("http://127.0.0.1:9090".into())
+        );
+        assert_eq!(
+            parse_url("HTTPS://mimir/prometheus//"),
+            Ok("HTTPS://mimir/prometheus".into())
+        );
+        assert!(parse_url("127.0.0.1:9090").unwrap_err().contains("http://"));
+        assert!(parse_url("http:///x").unwrap_err().contains("no host"));
+        assert!(parse_url("http://a/?x=1").unwrap_err().contains("query"));
+        assert!(parse_url("http://a b").unwrap_err().contains("spaces"));
+    }
+}

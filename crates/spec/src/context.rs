@@ -1,0 +1,154 @@
+//! The state validation carries around: where things are, the environment, errors so far.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use crate::env;
+use crate::error::{Error, ErrorKind};
+use crate::location::{LineIndex, Location};
+use crate::secret::Secret;
+
+/// Collects errors while raw values are checked; converts spans to locations.
+pub(crate) struct Ctx<'a> {
+    index: LineIndex<'a>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<Error>,
+    /// `(table span start, key)` of keys dropped while decoding because their value was bad;
+    /// validation must not also call them missing.
+    dropped: HashSet<(usize, String)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(index: LineIndex<'a>, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Ctx {
+            index,
+            env,
+            errors: Vec::new(),
+            dropped: HashSet::new(),
+        }
+    }
+
+    /// The location of a byte span's start.
+    pub(crate) fn at(&self, span: &Range<usize>) -> Location {
+        self.index.locate(span.start)
+    }
+
+    /// The source text of a span, as written (for quoting numbers in messages).
+    pub(crate) fn source(&self, span: &Range<usize>) -> &'a str {
+        self.index.text().get(span.clone()).unwrap_or("").trim()
+    }
+
+    /// Records an error at a span.
+    pub(crate) fn error(
+        &mut self,
+        kind: ErrorKind,
+        span: &Range<usize>,
+        message: impl Into<String>,
+    ) {
+        let location = self.at(span);
+        self.push(Error::new(kind, location, message));
+    }
+
+    /// Records an error at an exact byte offset.
+    pub(crate) fn error_at_offset(&mut self, kind: ErrorKind, offset: usize, message: String) {
+        let location = self.index.locate(offset);
+        self.push(Error::new(kind, location, message));
+    }
+
+    pub(crate) fn push(&mut self, error: Error) {
+        self.errors.push(error);
+    }
+
+    /// Whether any error has been recorded.
+    pub(crate) fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// The errors so far, in file order.
+    pub(crate) fn into_errors(self) -> Vec<Error> {
+        let mut errors = self.errors;
+        errors.sort_by_key(|e| (e.location().line, e.location().col));
+        errors.dedup();
+        errors
+    }
+
+    /// Notes that decoding dropped `key` from the table at `table_span` (its value was bad).
+    pub(crate) fn note_dropped(&mut self, table_span: &Range<usize>, key: &str) {
+        self.dropped.insert((table_span.start, key.to_string()));
+    }
+
+    /// Whether decoding dropped `key` from the table at `table_span`.
+    pub(crate) fn was_dropped(&self, table_span: &Range<usize>, key: &str) -> bool {
+        self.dropped.contains(&(table_span.start, key.to_string()))
+    }
+
+    /// Records that `key` is missing from the table at `table_span`, unless it was written but
+    /// dropped for a bad value (already reported).
+    pub(crate) fn missing(&mut self, table_span: &Range<usize>, key: &str, message: String) {
+        if !self.was_dropped(table_span, key) {
+            self.error(ErrorKind::Missing, table_span, message);
+        }
+    }
+
+    /// The value with `${NAME}` references expanded; `None` after reporting a problem. Errors
+    /// point at the `$` when the string is written without escapes, else at the value.
+    pub(crate) fn expand(&mut self, value: &Spanned<String>) -> Option<String> {
+        match env::expand(value.get_ref(), self.env) {
+            Ok(expanded) => Some(expanded),
+            Err(problems) => {
+                for problem in problems {
+                    let offset = self.offset_in(value, problem.offset);
+                    self.error_at_offset(ErrorKind::Env, offset, problem.message);
+                }
+                None
+            }
+        }
+    }
+
+    /// [`Ctx::expand`] for a secret: the result is wrapped at once so it cannot reach a message.
+    pub(crate) fn expand_secret(&mut self, value: &Spanned<String>) -> Option<Secret> {
+        self.expand(value).map(Secret::from)
+    }
+
+    /// The file offset of byte `offset` inside a string value, when the string is written
+    /// literally (quotes and no escapes) so that the two line up; else the value's start.
+    pub(crate) fn offset_in(&self, value: &Spanned<String>, offset: usize) -> usize {
+        let span = value.span();
+        let written = self.index.text().get(span.clone()).unwrap_or("");
+        let inner = written
+            .get(1..written.len().saturating_sub(1))
+            .unwrap_or("");
+        let quoted = written.starts_with(['"', '\''])
+            && !written.starts_with("\"\"\"")
+            && !written.starts_with("'''");
+        if quoted && inner == value.get_ref() {
+            span.start + 1 + offset
+        } else {
+            span.start
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// A duration value, expanded and parsed; `None` after reporting a problem.
+    pub(crate) fn duration(
+        &mut self,
+        text: &Spanned<String>,
+        key: &str,
+    ) -> Option<std::time::Duration> {
+        let value = self.expand(text)?;
+        match crate::duration::parse_duration(&value) {
+            Ok(duration) => Some(duration),
+            Err(why) => {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    format!("`{key}`: {why}"),
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! From text to the raw layer: TOML syntax, then each section and each `[[slo]]` on its own.
+//!
+//! Sections are decoded separately so that a problem in one SLO does not hide problems in
+//! another. Within one table, serde stops at the first problem; decoding then drops the
+//! offending key and tries again, so every unknown key and every wrongly typed value in the table
+//! is reported in one run.
+
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::context::Ctx;
+use crate::error::ErrorKind;
+use crate::raw::{RawBackend, RawDefaults, RawServer, RawSlo, SECTIONS};
+use crate::suggest::closest;
+
+/// Gives up on a table after this many problems in it (each costs one decoding attempt).
+const MAX_PROBLEMS_PER_TABLE: usize = 64;
+
+/// The whole file in the raw layer. Sections absent from the file are `None` or empty.
+#[derive(Debug, Default)]
+pub(crate) struct RawDocument {
+    /// `[server]`.
+    pub server: Option<Spanned<RawServer>>,
+    /// `[backends.<name>]`, by name (the name's span is its key in the file).
+    pub backends: Vec<(Spanned<String>, Spanned<RawBackend>)>,
+    /// `[defaults]`.
+    pub defaults: Option<Spanned<RawDefaults>>,
+    /// Every `[[slo]]` in file order.
+    pub slos: Vec<Spanned<RawSlo>>,
+    /// Whether the TOML syntax was valid. If not, the document is a best-effort recovery and
+    /// semantic checks are skipped (they would report consequences of the syntax errors).
+    pub syntax_ok: bool,
+}
+
+/// Parses and decodes `text`, reporting every syntax, unknown-key and type problem to `ctx`.
+pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
+    let (root, syntax_errors) = DeTable::parse_recoverable(text);
+    let mut doc = RawDocument {
+        syntax_ok: syntax_errors.is_empty(),
+        ..RawDocument::default()
+    };
+    for error in syntax_errors {
+        let span = error.span().unwrap_or(0..0);
+        ctx.error(
+            ErrorKind::Syntax,
+            &span,
+            format!("invalid TOML: {}", error.message()),
+        );
+    }
+    for (key, value) in root.into_inner() {
+        let span = key.span();
+        let name = key.into_inner();
+        match name.as_ref() {
+            "server" => doc.server = table::<RawServer>(ctx, value, "server", "[server]"),
+            "defaults" => doc.defaults = table::<RawDefaults>(ctx, value, "defaults", "[defaults]"),
+            "backends" => doc.backends = backends(ctx, value),
+            "slo" => doc.slos = slos(ctx, value),
+            other => {
+                let hint = closest(other, &SECTIONS)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                ctx.error(
+                    ErrorKind::UnknownKey,
+                    &span,
+                    format!(
+                        "unknown top-level key `{other}`{hint}; valid sections: {}",
+                        SECTIONS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    doc
+}
+
+fn backends(
+    ctx: &mut Ctx<'_>,
+    value: Spanned<DeValue<'_>>,
+) -> Vec<(Spanned<String>, Spanned<RawBackend>)> {
+    let span = value.span();
+    let DeValue::Table(entries) = value.into_inner() else {
+        ctx.error(
+            ErrorKind::InvalidType,
+            &span,
+            "`backends` must be a table of named backends, e.g. [backends.main]",
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, value) in entries {
+        let name = Spanned::new(name.span(), name.into_inner().into_owned());
+        let path = format!("backends.{}", toml_key(name.get_ref()));
+        let header = format!("[{path}]");
+        if let Some(backend) = table::<RawBackend>(ctx, value, &path, &header) {
+            out.push((name, backend));
+        }
+    }
+    out.sort_by_key(|(name, _)| name.span().start);
+    out
+}
+
+fn slos(ctx: &mut Ctx<'_>, value: Spanned<DeValue<'_>>) -> Vec<Spanned<RawSlo>> {
+    let span = value.span();
+    let DeValue::Array(elements) = value.into_inner() else {
+        ctx.error(
+            ErrorKind::InvalidType,
+            &span,
+            "`slo` must be an array of tables: write each SLO as [[slo]] (double brackets)",
+        );
+        return Vec::new();
+    };
+    elements
+        .into_iter()
+        .filter_map(|element| table::<RawSlo>(ctx, element, "slo", "[[slo]]"))
+        .collect()
+}
+
+/// Decodes one table, reporting every unknown key and bad value in it. `path` is its dotted
+/// TOML path (`backends.main`), `header` how to name it in messages (`[[slo]]`).
+fn table<T: DeserializeOwned>(
+    ctx: &mut Ctx<'_>,
+    mut value: Spanned<DeValue<'_>>,
+    path: &str,
+    header: &str,
+) -> Option<Spanned<T>> {
+    if !value.get_ref().is_table() {
+        let message = format!(
+            "`{path}` must be a table ({header}), not a {}",
+            value.get_ref().type_str()
+        );
+        ctx.error(ErrorKind::InvalidType, &value.span(), message);
+        return None;
+    }
+    for _ in 0..MAX_PROBLEMS_PER_TABLE {
+        let error = match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(decoded) => return Some(Spanned::new(value.span(), decoded)),
+            Err(error) => error,
+        };
+        let span = error.span().unwrap_or_else(|| value.span());
+        let found = find(value.get_ref(), &span);
+        let Some(keys) = found else {
+            let message = describe(error.message(), header, None);
+            ctx.error(kind_of(error.message()), &span, message);
+            return None;
+        };
+        let (table_span, key, where_) = remove(&mut value, &keys, path, header);
+        let kind = kind_of(error.message());
+        ctx.error(kind, &span, describe(error.message(), &where_, Some(&key)));
+        // A misspelt key is reported with its likely meaning; that key is then not "missing".
+        let meant = if kind == ErrorKind::UnknownKey {
+            suggestion(error.message())
+        } else {
+            Some(key)
+        };
+        if let Some(meant) = meant {
+            ctx.note_dropped(&table_span, &meant);
+        }
+    }
+    None
+}
+
+/// The keys leading from `value` (a table) to the entry whose key or value has `span`; an entry
+/// holding an array is removed as a whole when the span is inside the array.
+fn find(value: &DeValue<'_>, span: &Range<usize>) -> Option<Vec<String>> {
+    match value {
+        DeValue::Table(entries) => entries.iter().find_map(|(key, value)| {
+            if key.span() == *span || value.span() == *span {
+                return Some(vec![key.get_ref().to_string()]);
+            }
+            let mut rest = find(value.get_ref(), span)?;
+            rest.insert(0, key.get_ref().to_string());
+            Some(rest)
+        }),
+        DeValue::Array(elements) => elements
+            .iter()
+            .any(|e| e.span() == *span || find(e.get_ref(), span).is_some())
+            .then(Vec::new),
+        _ => None,
+    }
+}
+
+/// Removes the entry at `keys`; returns the span of the table that held it, the key, and how to
+/// name that table in messages.
+fn remove(
+    value: &mut Spanned<DeValue<'_>>,
+    keys: &[String],
+    path: &str,
+    header: &str,
+) -> (Range<usize>, String, String) {
+    let (last, parents) = keys.split_last().expect("find returns at least one key");
+    let mut table_span = value.span();
+    let mut current = value.get_mut();
+    let mut where_ = header.to_string();
+    let mut dotted = path.to_string();
+    for key in parents {
+        let DeValue::Table(entries) = current else {
+            unreachable!("find only descends into tables")
+        };
+        let next = entries.get_mut(key.as_str()).expect("find saw this key");
+        table_span = next.span();
+        dotted = format!("{dotted}.{}", toml_key(key));
+        where_ = format!("[{dotted}]");
+        current = next.get_mut();
+    }
+    if let DeValue::Table(entries) = current {
+        entries.remove(last.as_str());
+    }
+    (table_span, last.clone(), where_)
+}
+
+/// For serde's "unknown field" message, the valid key closest to the unknown one.
+fn suggestion(message: &str) -> Option<String> {
+    let (unknown, valid) = unknown_field(message)?;
+    closest(unknown, &valid).map(str::to_string)
+}
+
+/// The unknown key and the valid keys from serde's "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`').unwrap_or((rest, ""));
+    Some((unknown, expected.split('`').skip(1).step_by(2).collect()))
+}
+
+fn kind_of(message: &str) -> ErrorKind {
+    if message.starts_with("unknown field") {
+        ErrorKind::UnknownKey
+    } else if message.starts_with("missing field") {
+        ErrorKind::Missing
+    } else if message.starts_with("invalid type") || message.starts_with("invalid length") {
+        ErrorKind::InvalidType
+    } else {
+        ErrorKind::InvalidValue
+    }
+}
+
+/// serde's message rewritten for people: tables and keys named as in the file, a suggestion for
+/// misspelt keys, the valid keys listed, no Rust type names, no secret values.
+fn describe(message: &str, table: &str, key: Option<&str>) -> String {
+    if let Some((unknown, valid)) = unknown_field(message) {
+        let hint = closest(unknown, &valid)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        let list = if valid.is_empty() {
+            "none".to_string()
+        } else {
+            valid.join(", ")
+        };
+        return format!("unknown key `{unknown}` in {table}{hint}; valid keys here: {list}");
+    }
+    let mut message = humanize(message);
+    let Some(key) = key else {
+        return format!("{table}: {message}");
+    };
+    if is_secret(table, key) {
+        message = redact_quoted(&message);
+    }
+    let hint = match key {
+        "objective" => " (write a number, e.g. objective = 99.9)",
+        "le" => " (write the `le` label value as a string, e.g. le = \"0.3\")",
+        "period" => " (write a duration string, e.g. period = \"30d\")",
+        "interval" => " (write a duration string, e.g. interval = \"30s\")",
+        "timeout" => " (write a duration string, e.g. timeout = \"10s\")",
+        "group_limit" => " (write a whole number, e.g. group_limit = 1000)",
+        "group_by" => " (write a list of label names, e.g. group_by = [\"route\"])",
+        "labels" => " (write a table of strings, e.g. labels = { team = \"payments\" })",
+        "headers" => {
+            " (write a table of strings, e.g. headers = { \"X-Scope-OrgID\" = \"team-a\" })"
+        }
+        _ => "",
+    };
+    format!("`{key}` in {table}: {message}{hint}")
+}
+
+/// Replaces serde's Rust-flavoured words with TOML's.
+fn humanize(message: &str) -> String {
+    let mut out = message.to_string();
+    if let Some(at) = out.find("expected struct ") {
+        out.replace_range(at.., "expected a table");
+    }
+    out.replace("expected a map", "expected a table")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected f64", "expected a number")
+        .replace("expected i64", "expected a whole number")
+        .replace(" as i128", "")
+}
+
+fn is_secret(table: &str, key: &str) -> bool {
+    matches!(key, "bearer_token" | "password") || table.ends_with(".headers]")
+}
+
+/// `invalid type: string "hunter2", expected ...` without the value.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in message.chars() {
+        match c {
+            '`' | '"' if !inside => {
+                inside = true;
+                out.push_str("<redacted>");
+            }
+            '`' | '"' => inside = false,
+            _ if inside => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A key as TOML would write it in a dotted path: bare when possible, else quoted.
+fn toml_key(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}

@@ -1,0 +1,88 @@
+//! Configuration for burnwatch: the TOML file's format, loading, validation and the validated
+//! model the rest of burnwatch consumes.
+//!
+//! This crate owns what a configuration file may say and what it means. [`load`] reads a file
+//! and [`parse`] checks text; both return a [`Config`] or [`Errors`], every problem in the file,
+//! each with `file:line:col` and what would be valid. The main types are [`Config`] and its
+//! [`Slo`]s with their [`Sli`] (built from [`Selector`]s and [`Template`]s), [`Backend`]s whose
+//! credentials are [`Secret`]s, and the duration helpers [`parse_duration`] and
+//! [`format_prometheus`].
+//!
+//! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
+//! queries the backends named here, `burnwatch-http` exports the series, and the `burnwatch`
+//! binary calls [`load`] and prints [`Errors`]. This crate must not do any I/O beyond reading the
+//! configuration file: it does not open `*_file` secrets, resolve host names or contact backends.
+//!
+//! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
+//! `validate` turns it into `model` types with defaults applied and `${ENV}` expanded.
+
+#![deny(missing_docs)]
+
+mod backend;
+mod context;
+mod decode;
+mod defaults;
+mod duration;
+mod env;
+mod error;
+mod location;
+mod model;
+mod names;
+mod raw;
+mod secret;
+mod selector;
+mod sli;
+mod slo;
+mod suggest;
+mod template;
+mod validate;
+
+use std::path::Path;
+
+pub use duration::{format_prometheus, parse_duration};
+pub use error::{Error, ErrorKind, Errors};
+pub use location::Location;
+pub use model::{Auth, Backend, BackendKind, Config, SecretSource, Server, Sli, Slo};
+pub use secret::Secret;
+pub use selector::{MatchOp, Matcher, Selector};
+pub use template::Template;
+
+/// Reads and validates the configuration file at `path`, expanding `${NAME}` from the process
+/// environment. A file that cannot be read is one error naming the path.
+pub fn load(path: &Path) -> Result<Config, Errors> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        Errors(vec![Error::new(
+            ErrorKind::Io,
+            Location::file(path),
+            format!(
+                "cannot read the configuration file: {err}; check the path and that the file is \
+                 readable UTF-8 text"
+            ),
+        )])
+    })?;
+    parse(&text, path, &|name| std::env::var(name).ok())
+}
+
+/// Validates configuration `text` as if read from `file` (used in messages and to resolve
+/// relative `*_file` paths), looking up `${NAME}` with `env`. Pure: no I/O.
+pub fn parse(
+    text: &str,
+    file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Errors> {
+    let mut ctx = context::Ctx::new(location::LineIndex::new(text, file), env);
+    let document = decode::decode(text, &mut ctx);
+    let config = if document.syntax_ok {
+        validate::validate(&mut ctx, &document, file)
+    } else {
+        None
+    };
+    match config {
+        Some(config) if !ctx.has_errors() => Ok(config),
+        _ => {
+            let errors = ctx.into_errors();
+            debug_assert!(!errors.is_empty(), "validation failed without saying why");
+            Err(Errors(errors))
+        }
+    }
+}

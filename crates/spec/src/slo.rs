@@ -1,0 +1,271 @@
+//! Validation of one `[[slo]]`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use crate::context::Ctx;
+use crate::defaults::{self, Defaults};
+use crate::error::ErrorKind;
+use crate::model::{Sli, Slo};
+use crate::names::{SLO_NAME_RULE, is_label_name, is_slo_name, reserved_prefix};
+use crate::raw::{RawSlo, Str, StrMap};
+
+/// Validates one SLO against the defaults and the backend names defined in the file; `None`
+/// after reporting its problems.
+pub(crate) fn slo(
+    ctx: &mut Ctx<'_>,
+    raw: &Spanned<RawSlo>,
+    defaults: &Defaults,
+    backends: &[&str],
+) -> Option<Slo> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let service = name(ctx, raw.service.as_ref(), &span, "service", "checkout");
+    let slo_name = name(ctx, raw.name.as_ref(), &span, "name", "availability");
+    let objective = objective(ctx, raw.objective.as_ref(), &span);
+    let description = match &raw.description {
+        None => Some(None),
+        Some(text) => ctx.expand(text).map(Some),
+    };
+    let labels = labels(ctx, raw.labels.as_ref());
+    let group_by = group_by(ctx, raw.group_by.as_ref(), raw.labels.as_ref());
+    let group_limit = match &raw.group_limit {
+        Some(n) => defaults::group_limit(ctx, n),
+        None => defaults.group_limit,
+    };
+    let backend = backend(ctx, raw.backend.as_ref(), &span, defaults, backends);
+    let period = match &raw.period {
+        Some(text) => defaults::period(ctx, text),
+        None => defaults.period,
+    };
+    let interval = match &raw.interval {
+        Some(text) => defaults::interval(ctx, text),
+        None => defaults.interval,
+    };
+    let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span);
+    if let (Some(Sli::Latency { .. }), Some(group_by), Some(raw_group_by)) =
+        (&sli, &group_by, &raw.group_by)
+        && group_by.iter().any(|g| g == "le")
+    {
+        ctx.error(
+            ErrorKind::InvalidValue,
+            &raw_group_by.span(),
+            "a latency SLO cannot be grouped by `le`: burnwatch selects the bucket itself",
+        );
+        return None;
+    }
+    let (service, name, (objective, objective_percent)) = (service?, slo_name?, objective?);
+    Some(Slo {
+        id: format!("{service}-{name}"),
+        service,
+        name,
+        objective,
+        objective_percent,
+        description: description?,
+        labels: labels?,
+        group_by: group_by?,
+        group_limit: group_limit?,
+        backend: backend?,
+        period: period?,
+        interval: interval?,
+        sli: sli?,
+        location: ctx.at(&span).to_string(),
+    })
+}
+
+/// `service` or `name`: required, usable in ids, URLs and label values.
+fn name(
+    ctx: &mut Ctx<'_>,
+    text: Option<&Str>,
+    slo_span: &Range<usize>,
+    key: &str,
+    example: &str,
+) -> Option<String> {
+    let Some(text) = text else {
+        ctx.missing(
+            slo_span,
+            key,
+            format!("[[slo]] needs `{key}`, e.g. {key} = \"{example}\""),
+        );
+        return None;
+    };
+    let value = ctx.expand(text)?;
+    if is_slo_name(&value) {
+        return Some(value);
+    }
+    ctx.error(
+        ErrorKind::InvalidValue,
+        &text.span(),
+        format!("{key} {value:?} is not valid: use {SLO_NAME_RULE}, e.g. \"{example}\""),
+    );
+    None
+}
+
+/// The objective as a ratio and as the percentage written.
+fn objective(
+    ctx: &mut Ctx<'_>,
+    objective: Option<&Spanned<f64>>,
+    slo_span: &Range<usize>,
+) -> Option<(f64, f64)> {
+    let Some(objective) = objective else {
+        ctx.missing(
+            slo_span,
+            "objective",
+            "[[slo]] needs `objective`, a percentage, e.g. objective = 99.9".into(),
+        );
+        return None;
+    };
+    let percent = *objective.get_ref();
+    if percent.is_finite() && percent > 0.0 && percent < 100.0 {
+        return Some((percent_to_ratio(percent), percent));
+    }
+    let written = ctx.source(&objective.span());
+    ctx.error(
+        ErrorKind::InvalidValue,
+        &objective.span(),
+        format!("objective {written} must be between 0 and 100 (exclusive), e.g. 99.9"),
+    );
+    None
+}
+
+/// `percent / 100` as the double nearest the decimal result: 99.9 gives 0.999, not the
+/// 0.9990000000000001 that floating-point division gives, so exported objectives read as written.
+fn percent_to_ratio(percent: f64) -> f64 {
+    let text = format!("{percent}"); // shortest round-trip form, never exponent notation
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let int = format!("{int:0>2}");
+    let (whole, cents) = int.split_at(int.len() - 2);
+    format!("0{whole}.{cents}{frac}")
+        .parse()
+        .unwrap_or(percent / 100.0)
+}
+
+/// A label name users may set or group by.
+fn label_name_problem(name: &str) -> Option<String> {
+    if !is_label_name(name) {
+        return Some(format!(
+            "`{name}` is not a label name: use [a-zA-Z_][a-zA-Z0-9_]*"
+        ));
+    }
+    reserved_prefix(name).map(|prefix| {
+        format!("label name `{name}` is reserved: names starting with `{prefix}` are set by burnwatch or Prometheus")
+    })
+}
+
+fn labels(ctx: &mut Ctx<'_>, labels: Option<&StrMap>) -> Option<BTreeMap<String, String>> {
+    let Some(labels) = labels else {
+        return Some(BTreeMap::new());
+    };
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in labels.get_ref() {
+        if let Some(problem) = label_name_problem(name.get_ref()) {
+            ok = false;
+            ctx.error(ErrorKind::InvalidValue, &name.span(), problem);
+        }
+        match ctx.expand(value) {
+            Some(v) if v.is_empty() => {
+                ok = false;
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &value.span(),
+                    format!("label `{}` is empty: Prometheus treats an empty label as absent; remove it or give a value", name.get_ref()),
+                );
+            }
+            Some(v) => {
+                out.insert(name.get_ref().clone(), v);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn group_by(
+    ctx: &mut Ctx<'_>,
+    group_by: Option<&Spanned<Vec<Str>>>,
+    labels: Option<&StrMap>,
+) -> Option<Vec<String>> {
+    let Some(group_by) = group_by else {
+        return Some(Vec::new());
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut ok = true;
+    for text in group_by.get_ref() {
+        let Some(name) = ctx.expand(text) else {
+            ok = false;
+            continue;
+        };
+        let problem = if let Some(problem) = label_name_problem(&name) {
+            Some(problem)
+        } else if out.contains(&name) {
+            Some(format!("`{name}` is listed twice in group_by"))
+        } else if labels.is_some_and(|l| l.get_ref().keys().any(|k| k.get_ref() == &name)) {
+            Some(format!(
+                "`{name}` is both in group_by and in labels: the exported series would have it twice"
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => {
+                ok = false;
+                ctx.error(ErrorKind::InvalidValue, &text.span(), problem);
+            }
+            None => out.push(name),
+        }
+    }
+    ok.then_some(out)
+}
+
+/// The backend this SLO queries: its own, the default one, or the only one.
+fn backend(
+    ctx: &mut Ctx<'_>,
+    own: Option<&Str>,
+    slo_span: &Range<usize>,
+    defaults: &Defaults,
+    backends: &[&str],
+) -> Option<String> {
+    if let Some(text) = own {
+        return defaults::backend_reference(ctx, text, backends, "[[slo]]");
+    }
+    match (&defaults.backend, backends) {
+        (Some(Some(name)), _) => Some(name.get_ref().clone()),
+        (None, _) => None, // an invalid default, reported already
+        (Some(None), [only]) => Some(only.to_string()),
+        // No backend at all is reported once for the whole file.
+        (Some(None), []) => None,
+        (Some(None), several) => {
+            ctx.error(
+                ErrorKind::Missing,
+                slo_span,
+                format!(
+                    "[[slo]] names no backend and [defaults] sets none, but there are {} backends ({}): \
+                     add backend = \"{}\" here or in [defaults]",
+                    several.len(),
+                    several.join(", "),
+                    several[0]
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objectives_divide_exactly_in_decimal() {
+        assert_eq!(percent_to_ratio(99.9), 0.999);
+        assert_eq!(percent_to_ratio(99.0), 0.99);
+        assert_eq!(percent_to_ratio(99.99), 0.9999);
+        assert_eq!(percent_to_ratio(5.0), 0.05);
+        assert_eq!(percent_to_ratio(0.5), 0.005);
+        assert_eq!(percent_to_ratio(0.0001), 0.000001);
+        assert_eq!(percent_to_ratio(99.95), 0.9995);
+    }
+}

@@ -1,0 +1,98 @@
+//! From the raw layer to the validated model: every section checked, every problem reported.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::context::Ctx;
+use crate::decode::RawDocument;
+use crate::error::ErrorKind;
+use crate::location::Location;
+use crate::model::{Config, Server};
+use crate::raw::default_listen;
+
+/// Builds the [`Config`]; `None` when any problem was reported (including earlier ones).
+pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Option<Config> {
+    let server = server(ctx, doc);
+    let names: Vec<&str> = doc
+        .backends
+        .iter()
+        .map(|(name, _)| name.get_ref().as_str())
+        .collect();
+    let config_dir = file.parent().unwrap_or(Path::new(""));
+    let mut backends = BTreeMap::new();
+    for (name, raw) in &doc.backends {
+        if let Some(backend) = crate::backend::backend(ctx, name, raw, config_dir) {
+            backends.insert(backend.name.clone(), backend);
+        }
+    }
+    let defaults = crate::defaults::defaults(ctx, doc.defaults.as_ref(), &names);
+    if names.is_empty()
+        && let Some(first) = doc.slos.first()
+    {
+        ctx.error(
+            ErrorKind::Missing,
+            &first.span(),
+            "no backend is defined, so no SLO can be evaluated: add one, e.g. [backends.main] with \
+             type = \"prometheus\" and url = \"http://127.0.0.1:9090\"",
+        );
+    }
+    let mut slos = Vec::new();
+    let mut ids: BTreeMap<String, Location> = BTreeMap::new();
+    for raw in &doc.slos {
+        let Some(slo) = crate::slo::slo(ctx, raw, &defaults, &names) else {
+            continue;
+        };
+        let here = ctx.at(&raw.span());
+        match ids.get(&slo.id) {
+            Some(first) => ctx.error(
+                ErrorKind::Duplicate,
+                &raw.span(),
+                format!(
+                    "SLO id `{}` (service-name) is already used by the [[slo]] at {first}; \
+                     ids must be unique: change `name` or `service` of one of them",
+                    slo.id
+                ),
+            ),
+            None => {
+                ids.insert(slo.id.clone(), here);
+            }
+        }
+        slos.push(slo);
+    }
+    if ctx.has_errors() {
+        return None;
+    }
+    Some(Config {
+        source: file.to_path_buf(),
+        server: server?,
+        backends,
+        slos,
+    })
+}
+
+fn server(ctx: &mut Ctx<'_>, doc: &RawDocument) -> Option<Server> {
+    let Some(listen) = doc
+        .server
+        .as_ref()
+        .and_then(|s| s.get_ref().listen.as_ref())
+    else {
+        return Some(Server {
+            listen: default_listen(),
+        });
+    };
+    let value = ctx.expand(listen)?;
+    match value.parse() {
+        Ok(listen) => Some(Server { listen }),
+        Err(_) => {
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &listen.span(),
+                format!(
+                    "listen {value:?} is not an address and port: write e.g. \"0.0.0.0:9464\", \
+                     \"127.0.0.1:9464\" or \"[::]:9464\" (host names are not resolved)"
+                ),
+            );
+            None
+        }
+    }
+}
