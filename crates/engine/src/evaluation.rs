@@ -1,0 +1,69 @@
+//! One evaluation of an SLO instance: every window, the period, the data state.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DataState, Millis, PeriodFigures, WindowFigures};
+
+/// One evaluation of an instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// The moment evaluated: the `now` given, or the newest observed span end if that is later
+    /// (time in the engine never runs backwards).
+    pub at: Millis,
+    /// The objective as a ratio, e.g. 0.999.
+    pub objective: f64,
+    /// The configured windows (excluding the period), ascending.
+    pub windows: Vec<WindowFigures>,
+    /// The period and the error budget.
+    pub period: PeriodFigures,
+    /// Whether the figures rest on evidence.
+    pub data_state: DataState,
+}
+
+impl Evaluation {
+    /// The figures of a given window (the period included), if it is tracked.
+    pub fn window(&self, w: Duration) -> Option<&WindowFigures> {
+        self.windows
+            .iter()
+            .find(|f| f.window == w)
+            .or_else(|| (self.period.window.window == w).then_some(&self.period.window))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Counts;
+
+    #[test]
+    fn window_finds_configured_windows_and_the_period() {
+        let f = |secs: u64, total: f64| {
+            WindowFigures::from_counts(
+                Duration::from_secs(secs),
+                Counts { errors: 0.0, total },
+                0.99,
+            )
+        };
+        let eval = Evaluation {
+            at: 0,
+            objective: 0.99,
+            windows: vec![f(300, 1.0), f(3600, 2.0)],
+            period: PeriodFigures::new(f(86_400, 3.0), None, None, Duration::ZERO),
+            data_state: DataState::Ok,
+        };
+        assert_eq!(
+            eval.window(Duration::from_secs(3600)).unwrap().counts.total,
+            2.0
+        );
+        assert_eq!(
+            eval.window(Duration::from_secs(86_400))
+                .unwrap()
+                .counts
+                .total,
+            3.0
+        );
+        assert!(eval.window(Duration::from_secs(600)).is_none());
+    }
+}

@@ -1,0 +1,56 @@
+//! The SLO math of burnwatch: rolling event counts, windows, error ratios, burn rates, error
+//! budget and data states, for one SLO instance at a time.
+//!
+//! # What it owns
+//! - [`SloState`]: the rolling state of one SLO instance. A counting state keeps event counts in
+//!   three levels of time-aligned buckets (1 minute over 6 hours, 10 minutes over 3 days, hours
+//!   over the period) and a running sum per window, so a tick costs the same for a 5-minute and a
+//!   30-day window. A direct state keeps the latest per-window ratios a backend computed itself.
+//! - [`Evaluation`] with [`WindowFigures`] and [`PeriodFigures`]: what an instance looks like at
+//!   one moment, including the [`DataState`] that keeps "no series", "no traffic" and "ok" apart.
+//! - [`CounterTracker`]: turns raw cumulative counter samples into reset-aware increases.
+//! - The board ([`Board`]): the latest evaluation of every instance, shared between writers and
+//!   readers.
+//!
+//! # Neighbours
+//! `burnwatch-spec` validates the SLO definitions this crate is built from (objective, period,
+//! windows). `burnwatch-scheduler` queries the backend, feeds [`Observation`]s (live ticks and
+//! backfill alike) and publishes evaluations to the board. `burnwatch-http` reads the board and
+//! formats it. Replay and tests drive the same [`SloState`]: there is no second copy of the math.
+//!
+//! # What it must not do
+//! No tokio, no I/O, no clock: every call that depends on time is given `now` as [`Millis`].
+//! That keeps the engine deterministic, so live, replay and tests agree to the bit. Nothing the
+//! data brings (NaN, negative counts, reversed spans, timestamps far away) may panic; only
+//! constructors panic, on arguments the spec has already validated.
+#![deny(missing_docs)]
+
+mod board;
+mod budget;
+mod counter;
+mod counts;
+mod data_state;
+mod evaluation;
+mod figures;
+mod history;
+mod layout;
+mod level;
+mod millis;
+mod observation;
+mod ratios;
+mod rolling;
+mod running_sum;
+mod state;
+mod window;
+
+pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus};
+pub use budget::PeriodFigures;
+pub use counter::CounterTracker;
+pub use counts::Counts;
+pub use data_state::DataState;
+pub use evaluation::Evaluation;
+pub use figures::WindowFigures;
+pub use millis::Millis;
+pub use observation::Observation;
+pub use state::SloState;
+pub use window::DEFAULT_WINDOWS;

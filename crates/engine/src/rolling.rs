@@ -1,0 +1,262 @@
+//! Event counts at several resolutions, and every tracked window's sum over them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::layout::Layout;
+use crate::level::Level;
+use crate::millis::to_millis;
+use crate::running_sum::RunningSum;
+use crate::{Counts, Millis};
+
+/// The levels of one counting state and the running sums of its windows.
+///
+/// Every observation goes to every level (each keeps what falls in its range), so any level can
+/// answer any window it spans, and a window's figures never depend on which level backfill
+/// happened to fill first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Rolling {
+    levels: Vec<Level>,
+    /// One per tracked window, in the layout's order.
+    sums: Vec<RunningSum>,
+    /// The newest time seen (observation end or evaluation); `None` until the first.
+    clock: Option<Millis>,
+}
+
+impl Rolling {
+    pub fn new(layout: &Layout) -> Rolling {
+        let levels: Vec<Level> = layout
+            .levels
+            .iter()
+            .map(|l| Level::new(to_millis(l.resolution), to_millis(l.span)))
+            .collect();
+        let sums = layout
+            .tracked
+            .iter()
+            .map(|&(window, level)| {
+                RunningSum::new(level, to_millis(window), levels[level].resolution())
+            })
+            .collect();
+        Rolling {
+            levels,
+            sums,
+            clock: None,
+        }
+    }
+
+    pub fn clock(&self) -> Option<Millis> {
+        self.clock
+    }
+
+    /// Moves every level's head to the bucket holding `now`. Time never runs backwards: an
+    /// earlier `now` changes nothing.
+    pub fn advance(&mut self, now: Millis) {
+        match self.clock {
+            None => {
+                for level in &mut self.levels {
+                    level.restart(level.bucket_of(now));
+                }
+            }
+            Some(clock) if now > clock => {
+                for (i, level) in self.levels.iter_mut().enumerate() {
+                    let head = level.bucket_of(now);
+                    if head == level.head() {
+                        continue;
+                    }
+                    for sum in self.sums.iter_mut().filter(|s| s.level == i) {
+                        sum.advance(level, head);
+                    }
+                    level.advance(head);
+                }
+            }
+            Some(_) => return,
+        }
+        self.clock = Some(now);
+    }
+
+    /// Spreads `counts`, which happened uniformly over `(start, end]`, over the buckets the span
+    /// overlaps, in proportion to the overlap. Parts older than a level's oldest bucket are
+    /// dropped for that level only. Requires `start < end <= clock` and sanitized counts.
+    pub fn add(&mut self, start: Millis, end: Millis, counts: Counts) {
+        // i128: a span from the far past to the far future must not overflow.
+        let length = (i128::from(end) - i128::from(start)) as f64;
+        for (i, level) in self.levels.iter_mut().enumerate() {
+            let first = level.bucket_of(start).max(level.oldest());
+            let last = level.bucket_of(end - 1).min(level.head());
+            for k in first..=last {
+                let lo = start.max(level.start_of(k));
+                let hi = end.min(level.start_of(k + 1));
+                if hi <= lo {
+                    continue;
+                }
+                let share = counts.scaled((hi - lo) as f64 / length);
+                let before = level.add(k, share);
+                for sum in self.sums.iter_mut().filter(|s| s.level == i) {
+                    if sum.covers(level.head(), k) {
+                        sum.add(before, share);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts of tracked window `i` over `(clock - window, clock]`.
+    pub fn window(&self, i: usize) -> Counts {
+        let (Some(clock), Some(sum)) = (self.clock, self.sums.get(i)) else {
+            return Counts::default();
+        };
+        sum.value(&self.levels[sum.level], clock)
+    }
+
+    /// `(resolution, span)` in ms per level, finest first.
+    pub fn levels(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.levels.iter().map(|l| (l.resolution(), l.span()))
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.levels.capacity() * size_of::<Level>()
+            + self.levels.iter().map(Level::heap_bytes).sum::<usize>()
+            + self.sums.capacity() * size_of::<RunningSum>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::DEFAULT_WINDOWS;
+
+    const M: i64 = 60_000;
+    const H: i64 = 60 * M;
+    const D: i64 = 24 * H;
+    /// A day boundary (so also an hour and ten-minute boundary).
+    const T0: i64 = 19_700 * D;
+
+    fn c(errors: f64, total: f64) -> Counts {
+        Counts { errors, total }
+    }
+
+    fn rolling(windows: &[Duration]) -> Rolling {
+        Rolling::new(&Layout::new(Duration::from_secs(30 * 86_400), windows))
+    }
+
+    fn observe(r: &mut Rolling, start: i64, end: i64, counts: Counts) {
+        r.advance(end);
+        r.add(start, end, counts);
+    }
+
+    /// What a window should hold, from the buckets alone (no running sum).
+    fn brute_force(r: &Rolling, i: usize) -> Counts {
+        let sum = &r.sums[i];
+        let level = &r.levels[sum.level];
+        let mut fresh = sum.clone();
+        fresh.reset();
+        for k in level.oldest()..=level.head() {
+            if fresh.covers(level.head(), k) {
+                fresh.add(Counts::default(), level.get(k));
+            }
+        }
+        fresh.value(level, r.clock.unwrap())
+    }
+
+    #[test]
+    fn a_span_across_a_bucket_edge_is_split_in_proportion() {
+        let mut r = rolling(&DEFAULT_WINDOWS);
+        // (T0 - 45s, T0 + 15s]: 3/4 in the minute before T0, 1/4 in the minute from T0.
+        observe(&mut r, T0 - 45_000, T0 + 15_000, c(4.0, 400.0));
+        let fine = &r.levels[0];
+        assert_eq!(fine.get(fine.bucket_of(T0 - 1)), c(3.0, 300.0));
+        assert_eq!(fine.get(fine.bucket_of(T0)), c(1.0, 100.0));
+        // One ten-minute bucket and one hourly bucket take the same split.
+        let medium = &r.levels[1];
+        assert_eq!(medium.get(medium.bucket_of(T0 - 1)), c(3.0, 300.0));
+    }
+
+    #[test]
+    fn out_of_order_span_lands_in_its_own_bucket() {
+        let min = Duration::from_secs(60);
+        let mut r = rolling(&[12 * min, 13 * min]);
+        for k in 0..10 {
+            observe(&mut r, T0 + k * M, T0 + (k + 1) * M, c(0.0, 100.0));
+        }
+        // Arrives after T0 + 10m, belongs to (T0 - 3m, T0 - 2m].
+        r.add(T0 - 3 * M, T0 - 2 * M, c(5.0, 50.0));
+        r.advance(T0 + 10 * M);
+        // Tracked: 12m, 13m, 1h, 6h, 30d. 12m is (T0 - 2m, T0 + 10m]: without the late span.
+        assert_eq!(r.window(0), c(0.0, 1000.0));
+        assert_eq!(r.window(1), c(5.0, 1050.0));
+        assert_eq!(r.window(2), c(5.0, 1050.0));
+    }
+
+    #[test]
+    fn a_span_reaching_past_the_oldest_bucket_keeps_only_the_held_part() {
+        let mut r = rolling(&DEFAULT_WINDOWS);
+        r.advance(T0);
+        // An hour straddling the fine level's edge at T0 - 6h: half of it is still held.
+        r.add(T0 - 6 * H - 30 * M, T0 - 6 * H + 30 * M, c(60.0, 600.0));
+        assert_eq!(
+            r.window(4),
+            c(30.0, 300.0),
+            "6h window from 1-minute buckets"
+        );
+        assert_eq!(
+            r.window(5),
+            c(60.0, 600.0),
+            "1d window from 10-minute buckets"
+        );
+    }
+
+    #[test]
+    fn running_sums_match_the_buckets_after_a_long_irregular_history() {
+        let mut r = rolling(&DEFAULT_WINDOWS);
+        // A deterministic pseudo-random mix of live ticks, late spans and gaps.
+        let mut seed: u64 = 42;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            seed >> 33
+        };
+        let mut now = T0;
+        for _ in 0..20_000 {
+            let step = match next() % 100 {
+                0 => 7 * H,
+                1..=3 => 40 * M,
+                _ => 30_000,
+            };
+            now += step;
+            let back = (next() % 4) as i64 * 10 * M;
+            let len = 1 + (next() % (20 * M as u64)) as i64;
+            let errors = (next() % 10) as f64;
+            observe(
+                &mut r,
+                now - back - len,
+                now - back,
+                c(errors, 100.0 + errors),
+            );
+            if next() % 7 == 0 {
+                for i in 0..r.sums.len() {
+                    let (a, b) = (r.window(i), brute_force(&r, i));
+                    let tolerance = 1e-9 * b.total.max(1.0);
+                    assert!(
+                        (a.total - b.total).abs() <= tolerance,
+                        "window {i}: {a:?} vs {b:?}"
+                    );
+                    assert!(
+                        (a.errors - b.errors).abs() <= tolerance,
+                        "window {i}: {a:?} vs {b:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spans_at_the_ends_of_time_do_not_panic() {
+        let mut r = rolling(&DEFAULT_WINDOWS);
+        observe(&mut r, i64::MIN, i64::MIN + 1, c(1.0, 1.0));
+        observe(&mut r, i64::MIN, 0, c(1.0, 1.0));
+        observe(&mut r, i64::MAX - 1, i64::MAX, c(1.0, 1.0));
+        for i in 0..r.sums.len() {
+            assert!(r.window(i).total.is_finite());
+        }
+    }
+}

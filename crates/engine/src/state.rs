@@ -1,0 +1,653 @@
+//! The rolling state of one SLO instance, and its evaluation.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::history::History;
+use crate::layout::Layout;
+use crate::ratios::Ratios;
+use crate::window::{self, HOUR, SIX_HOURS};
+use crate::{Evaluation, Millis, Observation, PeriodFigures, WindowFigures};
+
+/// Rolling state of one SLO instance: multi-resolution buckets, or (raw SLIs) latest ratios.
+///
+/// A counting state holds about 1,500 buckets for a 30-day period with the default windows
+/// (about 25 KiB); a tick costs O(number of windows) whatever their length. Grouped SLOs hold
+/// one state per label set: states share nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SloState {
+    objective: f64,
+    period: Duration,
+    /// Configured windows, ascending, without the period (unless configured too).
+    windows: Vec<Duration>,
+    source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Source {
+    Counted(History),
+    Direct(Ratios),
+}
+
+impl SloState {
+    /// Counting state. `objective` in (0,1). `windows` ascending, each a whole number of minutes
+    /// and at most the period. Panics on invalid arguments (spec validated them).
+    ///
+    /// Windows given out of order or twice are sorted and deduplicated. The period must be a
+    /// whole number of minutes too.
+    pub fn counted(objective: f64, period: Duration, windows: &[Duration]) -> Self {
+        let windows = window::checked(objective, period, windows);
+        let history = History::new(&Layout::new(period, &windows));
+        SloState {
+            objective,
+            period,
+            windows,
+            source: Source::Counted(history),
+        }
+    }
+
+    /// Ratio state for raw SLIs: the backend computes each window's error ratio.
+    ///
+    /// Panics on the same arguments as [`SloState::counted`].
+    pub fn direct(objective: f64, period: Duration, windows: &[Duration]) -> Self {
+        let windows = window::checked(objective, period, windows);
+        let ratios = Ratios::new(windows.len());
+        SloState {
+            objective,
+            period,
+            windows,
+            source: Source::Direct(ratios),
+        }
+    }
+
+    /// Record one observation (counted state). Out-of-order spans within the retained range are
+    /// added where they belong; older ones are dropped.
+    ///
+    /// Bad data is ignored or clamped, never a panic: counts with a NaN or infinite component
+    /// and reversed spans are ignored, negative counts count as 0, a zero-length span counts as
+    /// the millisecond before its end. A direct state ignores observations.
+    pub fn observe(&mut self, obs: Observation) {
+        if let Source::Counted(history) = &mut self.source {
+            history.observe(obs);
+        }
+    }
+
+    /// Record per-window error ratios computed by the backend (direct state); `None` = no data.
+    /// The last element is the period.
+    ///
+    /// The others are the configured windows in ascending order. NaN and infinite ratios count
+    /// as `None`, others are clamped to `[0, 1]`; ratios older than the newest recorded are
+    /// ignored. A counting state ignores ratios.
+    pub fn observe_ratios(&mut self, at: Millis, ratios: &[Option<f64>]) {
+        if let Source::Direct(latest) = &mut self.source {
+            latest.observe(at, ratios);
+        }
+    }
+
+    /// Advance to `now` and compute every window. O(number of windows).
+    ///
+    /// Evaluating at a `now` before the newest observed span end evaluates at that end: the
+    /// buckets cannot go back in time ([`Evaluation::at`] says which moment was evaluated).
+    pub fn evaluate(&mut self, now: Millis) -> Evaluation {
+        let objective = self.objective;
+        match &mut self.source {
+            Source::Counted(history) => {
+                let at = history.advance(now);
+                let index = &history.index;
+                let figures = |w: Duration, i: usize| {
+                    WindowFigures::from_counts(w, history.window(i), objective)
+                };
+                let windows: Vec<WindowFigures> = self
+                    .windows
+                    .iter()
+                    .zip(&index.configured)
+                    .map(|(&w, &i)| figures(w, i))
+                    .collect();
+                let period = figures(self.period, index.period);
+                let shortest = windows.first().unwrap_or(&period).counts;
+                Evaluation {
+                    at,
+                    objective,
+                    period: PeriodFigures::new(
+                        period,
+                        figures(HOUR, index.hour).burn_rate,
+                        figures(SIX_HOURS, index.six_hours).burn_rate,
+                        history.covered(at, self.period),
+                    ),
+                    windows,
+                    data_state: history.data_state(shortest),
+                }
+            }
+            Source::Direct(ratios) => {
+                let figures =
+                    |w: Duration, i: usize| WindowFigures::from_ratio(w, ratios.get(i), objective);
+                let windows: Vec<WindowFigures> = self
+                    .windows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &w)| figures(w, i))
+                    .collect();
+                let burn = |w: Duration| {
+                    windows
+                        .iter()
+                        .find(|f| f.window == w)
+                        .and_then(|f| f.burn_rate)
+                };
+                // The backend holds the history behind its ratios, so they describe the period.
+                let covered = if ratios.at().is_some() {
+                    self.period
+                } else {
+                    Duration::ZERO
+                };
+                let period = PeriodFigures::new(
+                    figures(self.period, self.windows.len()),
+                    burn(HOUR),
+                    burn(SIX_HOURS),
+                    covered,
+                );
+                Evaluation {
+                    at: now,
+                    objective,
+                    windows,
+                    period,
+                    data_state: ratios.data_state(),
+                }
+            }
+        }
+    }
+
+    /// End of the newest recorded span (None before the first observation).
+    ///
+    /// For a direct state: the time of the newest ratios.
+    pub fn last_observed(&self) -> Option<Millis> {
+        match &self.source {
+            Source::Counted(history) => history.last_end(),
+            Source::Direct(ratios) => ratios.at(),
+        }
+    }
+
+    /// Bytes of heap + inline memory this state holds (for the memory target).
+    pub fn memory_bytes(&self) -> usize {
+        let heap = match &self.source {
+            Source::Counted(history) => history.heap_bytes(),
+            Source::Direct(ratios) => ratios.heap_bytes(),
+        };
+        size_of::<Self>() + self.windows.capacity() * size_of::<Duration>() + heap
+    }
+
+    /// Bucket resolutions of the levels, finest first (backfill queries one step per level).
+    ///
+    /// `(resolution, span)`: each level holds `span` back from now. Empty for a direct state,
+    /// which has no buckets to fill.
+    pub fn levels(&self) -> Vec<(Duration, Duration)> {
+        match &self.source {
+            Source::Counted(history) => history.levels(),
+            Source::Direct(_) => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Counts, DEFAULT_WINDOWS, DataState};
+
+    const S: i64 = 1_000;
+    const M: i64 = 60 * S;
+    const H: i64 = 60 * M;
+    const D: i64 = 24 * H;
+    /// A day boundary, hence also an hour and ten-minute boundary.
+    const T0: i64 = 19_700 * D;
+    const MIN: Duration = Duration::from_secs(60);
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn slo() -> SloState {
+        SloState::counted(0.999, 30 * DAY, &DEFAULT_WINDOWS)
+    }
+
+    fn events(start: i64, end: i64, errors: f64, total: f64) -> Observation {
+        Observation::Events {
+            start,
+            end,
+            counts: Counts { errors, total },
+        }
+    }
+
+    /// Live ticks of 30 s over `(from, to]`, each with the same counts.
+    fn ticks(s: &mut SloState, from: i64, to: i64, errors: f64, total: f64) {
+        let mut t = from;
+        while t < to {
+            s.observe(events(t, t + 30 * S, errors, total));
+            t += 30 * S;
+        }
+    }
+
+    fn counts(e: &Evaluation, w: Duration) -> Counts {
+        e.window(w).unwrap().counts
+    }
+
+    fn ratio(e: &Evaluation, w: Duration) -> Option<f64> {
+        e.window(w).unwrap().error_ratio
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn steady_traffic_gives_exact_figures_in_every_window() {
+        let mut s = slo();
+        ticks(&mut s, T0 - 30 * D, T0, 1.0, 1000.0);
+        let e = s.evaluate(T0);
+        for w in DEFAULT_WINDOWS.iter().chain([&(30 * DAY)]) {
+            let n = (w.as_secs() / 30) as f64;
+            assert_eq!(
+                counts(&e, *w),
+                Counts {
+                    errors: n,
+                    total: 1000.0 * n
+                },
+                "{w:?}"
+            );
+            assert_eq!(ratio(&e, *w), Some(0.001), "{w:?}");
+            assert!(close(e.window(*w).unwrap().burn_rate.unwrap(), 1.0));
+        }
+        assert_eq!(e.period.sli, Some(0.999));
+        assert!(
+            e.period.budget_remaining.unwrap().abs() < 1e-9,
+            "burning exactly the budget"
+        );
+        assert_eq!(e.period.covered, 30 * DAY);
+        assert_eq!(e.data_state, DataState::Ok);
+    }
+
+    #[test]
+    fn an_incident_enters_and_leaves_the_windows() {
+        let mut s = slo();
+        ticks(&mut s, T0 - 2 * H, T0, 0.0, 1000.0);
+        ticks(&mut s, T0, T0 + 10 * M, 100.0, 1000.0); // 2000 errors in 10 minutes
+        let e = s.evaluate(T0 + 10 * M);
+        assert_eq!(ratio(&e, 5 * MIN), Some(0.1));
+        assert!(close(e.window(5 * MIN).unwrap().burn_rate.unwrap(), 100.0));
+        assert_eq!(
+            counts(&e, 60 * MIN),
+            Counts {
+                errors: 2000.0,
+                total: 120_000.0
+            }
+        );
+
+        ticks(&mut s, T0 + 10 * M, T0 + 70 * M, 0.0, 1000.0);
+        let e = s.evaluate(T0 + 15 * M);
+        assert_eq!(e.at, T0 + 70 * M, "time does not run backwards");
+        // The incident is over for the 5m and (T0 + 10m, T0 + 70m] 1h windows...
+        assert_eq!(ratio(&e, 5 * MIN), Some(0.0));
+        assert_eq!(ratio(&e, 60 * MIN), Some(0.0));
+        // ...but not for 2h and longer.
+        assert_eq!(counts(&e, 120 * MIN).errors, 2000.0);
+
+        // Halfway out: (T0 + 5m, T0 + 65m] holds the second half of the incident.
+        let mut s = slo();
+        ticks(&mut s, T0 - 2 * H, T0, 0.0, 1000.0);
+        ticks(&mut s, T0, T0 + 10 * M, 100.0, 1000.0);
+        ticks(&mut s, T0 + 10 * M, T0 + 65 * M, 0.0, 1000.0);
+        assert_eq!(counts(&s.evaluate(T0 + 65 * M), 60 * MIN).errors, 1000.0);
+    }
+
+    #[test]
+    fn the_boundary_bucket_is_interpolated() {
+        let mut s = slo();
+        s.observe(events(T0 - 5 * M, T0 - 4 * M, 60.0, 600.0));
+        s.observe(events(T0 - 4 * M, T0, 0.0, 400.0));
+        assert_eq!(
+            counts(&s.evaluate(T0), 5 * MIN),
+            Counts {
+                errors: 60.0,
+                total: 1000.0
+            }
+        );
+        // At T0 + 15s the window (T0 - 4m45s, T0 + 15s] holds 1 - 15/60 = 3/4 of the minute
+        // [T0 - 5m, T0 - 4m): 45 of its errors, 450 of its events, plus the 400 after it.
+        let e = s.evaluate(T0 + 15 * S);
+        assert_eq!(
+            counts(&e, 5 * MIN),
+            Counts {
+                errors: 45.0,
+                total: 850.0
+            }
+        );
+        assert_eq!(ratio(&e, 5 * MIN), Some(45.0 / 850.0));
+    }
+
+    #[test]
+    fn a_day_is_answered_from_ten_minute_buckets() {
+        let mut s = slo();
+        // All events in the first minute of the ten minutes [T0 - 1d, T0 - 1d + 10m).
+        s.observe(events(T0 - D, T0 - D + M, 6.0, 600.0));
+        // The 1d window at T0 + 5m starts at T0 - 1d + 5m: 1-minute buckets would hold nothing
+        // of it; the 10-minute bucket is taken at 1 - 5/10 = half.
+        let e = s.evaluate(T0 + 5 * M);
+        assert_eq!(
+            counts(&e, DAY),
+            Counts {
+                errors: 3.0,
+                total: 300.0
+            }
+        );
+        assert_eq!(
+            counts(&e, 3 * DAY),
+            Counts {
+                errors: 6.0,
+                total: 600.0
+            }
+        );
+        assert_eq!(counts(&e, 6 * 60 * MIN), Counts::default());
+    }
+
+    #[test]
+    fn the_period_is_answered_from_hourly_buckets() {
+        let mut s = slo();
+        s.observe(events(T0 - 30 * D, T0 - 30 * D + M, 36.0, 3600.0));
+        // At T0 + 15m the period starts 15 minutes into the hour [T0 - 30d, T0 - 30d + 1h).
+        let e = s.evaluate(T0 + 15 * M);
+        assert_eq!(
+            e.period.window.counts,
+            Counts {
+                errors: 27.0,
+                total: 2700.0
+            }
+        );
+        assert_eq!(
+            counts(&e, 3 * DAY),
+            Counts::default(),
+            "older than the 10-minute level"
+        );
+        assert_eq!(e.period.covered, 30 * DAY, "clipped to the period");
+        assert_eq!(
+            e.data_state,
+            DataState::NoTraffic,
+            "nothing in the last 5 minutes"
+        );
+    }
+
+    #[test]
+    fn a_28_day_period_uses_hourly_buckets_over_28_days() {
+        let mut s = SloState::counted(0.99, 28 * DAY, &DEFAULT_WINDOWS);
+        let levels: Vec<(u64, u64)> = s
+            .levels()
+            .iter()
+            .map(|(r, p)| (r.as_secs(), p.as_secs()))
+            .collect();
+        assert_eq!(
+            levels,
+            [(60, 6 * 3600), (600, 3 * 86_400), (3600, 28 * 86_400)]
+        );
+        s.observe(events(T0 - 28 * D, T0 - 28 * D + H, 36.0, 3600.0));
+        s.observe(events(T0 - 30 * S, T0, 0.0, 1000.0));
+        // Half of the oldest hour is still inside (T0 - 28d + 30m, T0 + 30m].
+        let e = s.evaluate(T0 + 30 * M);
+        assert_eq!(
+            e.period.window.counts,
+            Counts {
+                errors: 18.0,
+                total: 2800.0
+            }
+        );
+        assert_eq!(e.period.window.window, 28 * DAY);
+    }
+
+    #[test]
+    fn a_jump_longer_than_a_level_empties_it() {
+        let mut s = slo();
+        s.observe(events(T0 - M, T0, 10.0, 100.0));
+        let e = s.evaluate(T0 + 7 * H);
+        assert_eq!(
+            counts(&e, 360 * MIN),
+            Counts::default(),
+            "minute level emptied"
+        );
+        assert_eq!(
+            counts(&e, DAY),
+            Counts {
+                errors: 10.0,
+                total: 100.0
+            }
+        );
+        // New events after the reset are counted alone.
+        s.observe(events(T0 + 7 * H - 30 * S, T0 + 7 * H, 0.0, 50.0));
+        let e = s.evaluate(T0 + 7 * H);
+        assert_eq!(
+            counts(&e, 360 * MIN),
+            Counts {
+                errors: 0.0,
+                total: 50.0
+            }
+        );
+        assert_eq!(
+            counts(&e, 5 * MIN),
+            Counts {
+                errors: 0.0,
+                total: 50.0
+            }
+        );
+        // Past the whole period everything is gone, but series were seen: no traffic.
+        let e = s.evaluate(T0 + 40 * D);
+        assert_eq!(e.period.window.counts, Counts::default());
+        assert_eq!(e.period.window.error_ratio, None);
+        assert_eq!(e.data_state, DataState::NoTraffic);
+    }
+
+    #[test]
+    fn a_late_span_lands_in_its_own_bucket_and_too_old_ones_are_dropped() {
+        let mut s = slo();
+        ticks(&mut s, T0, T0 + 10 * M, 0.0, 100.0);
+        // Late, but within every level: in the 30m window, not in the 5m one.
+        s.observe(events(T0 - 10 * M, T0 - 9 * M, 5.0, 50.0));
+        // Older than 6h: only the 10-minute and hourly levels keep it.
+        s.observe(events(T0 - 2 * D, T0 - 2 * D + H, 6.0, 60.0));
+        // Older than the period: dropped everywhere.
+        s.observe(events(T0 - 31 * D, T0 - 31 * D + H, 1000.0, 1000.0));
+        let e = s.evaluate(T0 + 10 * M);
+        assert_eq!(
+            counts(&e, 5 * MIN),
+            Counts {
+                errors: 0.0,
+                total: 1000.0
+            }
+        );
+        assert_eq!(
+            counts(&e, 30 * MIN),
+            Counts {
+                errors: 5.0,
+                total: 2050.0
+            }
+        );
+        assert_eq!(
+            counts(&e, 360 * MIN),
+            Counts {
+                errors: 5.0,
+                total: 2050.0
+            }
+        );
+        assert_eq!(
+            counts(&e, 3 * DAY),
+            Counts {
+                errors: 11.0,
+                total: 2110.0
+            }
+        );
+        assert_eq!(
+            e.period.window.counts,
+            Counts {
+                errors: 11.0,
+                total: 2110.0
+            }
+        );
+    }
+
+    #[test]
+    fn zero_traffic_is_no_evidence() {
+        let mut s = slo();
+        ticks(&mut s, T0 - H, T0, 0.0, 0.0);
+        let e = s.evaluate(T0);
+        assert_eq!(e.data_state, DataState::NoTraffic);
+        for f in e.windows.iter().chain([&e.period.window]) {
+            assert_eq!((f.error_ratio, f.burn_rate), (None, None), "{:?}", f.window);
+        }
+        assert_eq!(e.period.sli, None);
+        assert_eq!(e.period.budget_remaining, None);
+        assert_eq!(e.period.exhaustion_at_1h_burn, None);
+        assert_eq!(e.period.covered, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn no_series_is_no_data_and_keeps_history() {
+        let mut s = slo();
+        assert_eq!(
+            s.evaluate(T0).data_state,
+            DataState::NoData,
+            "nothing observed yet"
+        );
+        ticks(&mut s, T0, T0 + 10 * M, 1.0, 100.0);
+        s.observe(Observation::NoSeries { at: T0 + 10 * M });
+        let e = s.evaluate(T0 + 10 * M);
+        assert_eq!(e.data_state, DataState::NoData);
+        assert_eq!(
+            counts(&e, 60 * MIN),
+            Counts {
+                errors: 20.0,
+                total: 2000.0
+            }
+        );
+        assert_eq!(s.last_observed(), Some(T0 + 10 * M));
+        ticks(&mut s, T0 + 10 * M, T0 + 11 * M, 0.0, 100.0);
+        assert_eq!(s.evaluate(T0 + 11 * M).data_state, DataState::Ok);
+    }
+
+    #[test]
+    fn budget_remaining_and_exhaustion_are_projected_from_1h_and_6h_burn() {
+        let mut s = slo();
+        // Period: 2 errors in 4000 events = 0.05% = half the 0.1% budget.
+        // Last hour: 2 errors in 1000 events = 0.2% = burn rate 2 (so is the last 6h).
+        s.observe(events(T0 - 10 * D, T0 - 10 * D + H, 0.0, 3000.0));
+        s.observe(events(T0 - H, T0, 2.0, 1000.0));
+        let e = s.evaluate(T0);
+        assert!(close(e.period.budget_remaining.unwrap(), 0.5));
+        assert!(close(e.window(60 * MIN).unwrap().burn_rate.unwrap(), 2.0));
+        // 0.5 * 30 days / 2 = 7.5 days, at either burn rate.
+        for exhaustion in [
+            e.period.exhaustion_at_1h_burn,
+            e.period.exhaustion_at_6h_burn,
+        ] {
+            let secs = exhaustion.unwrap().as_secs_f64();
+            assert!((secs - 7.5 * 86_400.0).abs() < 1e-3, "{secs}");
+        }
+    }
+
+    #[test]
+    fn exhaustion_uses_1h_and_6h_even_when_not_configured() {
+        let mut s = SloState::counted(0.99, 30 * DAY, &[5 * MIN, 3 * DAY]);
+        // Last 1h: 4 errors in 100 = 4%, burn 4. Last 6h: 9 in 600 = 1.5%, burn 1.5.
+        // Period: 9 in 1800 = 0.5%, burn 0.5, half the budget left.
+        s.observe(events(T0 - 6 * H, T0 - H, 5.0, 500.0));
+        s.observe(events(T0 - H, T0, 4.0, 100.0));
+        s.observe(events(T0 - 20 * D, T0 - 20 * D + H, 0.0, 1200.0));
+        let e = s.evaluate(T0);
+        assert_eq!(e.windows.len(), 2);
+        assert!(e.window(60 * MIN).is_none());
+        assert!(close(e.period.budget_remaining.unwrap(), 0.5));
+        // 0.5 * 30 days / 4 = 3.75 days; 0.5 * 30 days / 1.5 = 10 days.
+        let d1 = e.period.exhaustion_at_1h_burn.unwrap().as_secs_f64() / 86_400.0;
+        let d6 = e.period.exhaustion_at_6h_burn.unwrap().as_secs_f64() / 86_400.0;
+        assert!(close(d1, 3.75), "{d1}");
+        assert!(close(d6, 10.0), "{d6}");
+    }
+
+    #[test]
+    fn group_instances_are_independent_states() {
+        let mut a = slo();
+        let mut b = slo();
+        ticks(&mut a, T0, T0 + 5 * M, 10.0, 100.0);
+        ticks(&mut b, T0, T0 + 5 * M, 0.0, 300.0);
+        let (ea, eb) = (a.evaluate(T0 + 5 * M), b.evaluate(T0 + 5 * M));
+        assert_eq!(ratio(&ea, 5 * MIN), Some(0.1));
+        assert_eq!(ratio(&eb, 5 * MIN), Some(0.0));
+        assert_eq!(counts(&eb, 5 * MIN).total, 3000.0);
+        b.observe(Observation::NoSeries { at: T0 + 5 * M });
+        assert_eq!(a.evaluate(T0 + 5 * M).data_state, DataState::Ok);
+        assert_eq!(b.evaluate(T0 + 5 * M).data_state, DataState::NoData);
+    }
+
+    #[test]
+    fn serde_round_trip_evaluates_identically() {
+        let mut s = slo();
+        s.observe(events(T0 - 20 * D, T0 - 20 * D + H, 3.0, 3000.0));
+        s.observe(events(T0 - 2 * D, T0 - 2 * D + 10 * M, 1.0, 500.0));
+        ticks(&mut s, T0 - 2 * H, T0, 1.0, 250.0);
+        let json = serde_json::to_string(&s).unwrap();
+        let mut back: SloState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.evaluate(T0 + 7 * M), s.evaluate(T0 + 7 * M));
+        // The copy also keeps working the same way.
+        for state in [&mut s, &mut back] {
+            ticks(state, T0 + 7 * M, T0 + 3 * H, 2.0, 500.0);
+        }
+        assert_eq!(
+            back.evaluate(T0 + 3 * H + 20 * S),
+            s.evaluate(T0 + 3 * H + 20 * S)
+        );
+        assert_eq!(back.last_observed(), Some(T0 + 3 * H));
+    }
+
+    #[test]
+    fn memory_stays_under_32_kib_for_30_days_with_default_windows() {
+        let s = slo();
+        // 361 + 433 + 721 buckets of 16 bytes, plus bookkeeping.
+        assert!(s.memory_bytes() >= 1515 * 16, "{}", s.memory_bytes());
+        assert!(s.memory_bytes() <= 32 * 1024, "{}", s.memory_bytes());
+    }
+
+    #[test]
+    fn windows_are_reported_ascending_whatever_the_order_given() {
+        let mut s = SloState::counted(0.99, 30 * DAY, &[DAY, 5 * MIN, DAY]);
+        let e = s.evaluate(T0);
+        let windows: Vec<Duration> = e.windows.iter().map(|f| f.window).collect();
+        assert_eq!(windows, [5 * MIN, DAY]);
+    }
+
+    #[test]
+    fn direct_state_derives_burn_and_budget_from_backend_ratios() {
+        let mut s = SloState::direct(0.999, 30 * DAY, &DEFAULT_WINDOWS);
+        assert!(s.levels().is_empty());
+        assert_eq!(s.evaluate(T0).data_state, DataState::NoData);
+        let mut ratios = vec![Some(0.002); DEFAULT_WINDOWS.len()];
+        ratios.push(Some(0.0005));
+        s.observe_ratios(T0, &ratios);
+        s.observe(events(T0 - M, T0, 1.0, 1.0)); // ignored: no buckets
+        let e = s.evaluate(T0 + 10 * S);
+        assert_eq!(e.at, T0 + 10 * S);
+        assert_eq!(e.data_state, DataState::Ok);
+        assert_eq!(counts(&e, 5 * MIN), Counts::default());
+        assert_eq!(ratio(&e, 30 * DAY), Some(0.0005));
+        assert!(close(e.window(60 * MIN).unwrap().burn_rate.unwrap(), 2.0));
+        assert!(close(e.period.budget_remaining.unwrap(), 0.5));
+        let days = e.period.exhaustion_at_1h_burn.unwrap().as_secs_f64() / 86_400.0;
+        assert!(close(days, 7.5), "{days}");
+        assert_eq!(e.period.covered, 30 * DAY);
+        assert_eq!(s.last_observed(), Some(T0));
+    }
+
+    #[test]
+    fn a_counting_state_ignores_ratios() {
+        let mut s = slo();
+        s.observe_ratios(T0, &[Some(0.5)]);
+        assert_eq!(s.last_observed(), None);
+        assert_eq!(s.evaluate(T0).data_state, DataState::NoData);
+    }
+
+    #[test]
+    #[should_panic(expected = "longer than the period")]
+    fn windows_longer_than_the_period_panic() {
+        SloState::counted(0.999, DAY, &DEFAULT_WINDOWS);
+    }
+}
