@@ -1,0 +1,35 @@
+//! burnwatch's scheduler: asks metric backends for the newest events and feeds the engine.
+//!
+//! It owns the [`Backend`] abstraction and its Prometheus-API implementation
+//! ([`PrometheusBackend`]), the translation of SLIs into PromQL ([`Plan`]), one [`SloRunner`] per
+//! SLO (instances, counter trackers, backfill, the tick) and the polling loop ([`run`]) with its
+//! self-metrics ([`SchedulerMetrics`]).
+//!
+//! Neighbours: `burnwatch-spec` gives the validated SLOs, `burnwatch-engine` does all the math
+//! and holds the [`burnwatch_engine::Board`] this crate publishes to, `burnwatch-http` reads that
+//! board. This crate never computes a ratio or burn rate itself, and never serves HTTP.
+//!
+//! Backend work per tick is constant: the raw samples since the previous tick (or one small
+//! query per window for `raw` SLIs). The whole period is read once, at startup, by range queries
+//! at each bucket level's resolution.
+#![deny(missing_docs)]
+
+mod backend;
+mod backfill;
+mod metrics;
+mod poller;
+mod prometheus;
+mod query;
+mod response;
+mod retry;
+mod runner;
+
+pub use backend::{Backend, BackendError, Labels, QueryResult, Series};
+pub use backfill::{BackfillStats, Segment, align_down, segments};
+pub use metrics::SchedulerMetrics;
+pub use poller::{PollerOptions, Readiness, next_tick, now_millis, run, tick_offset};
+pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
+pub use query::{Plan, Role, promql_duration};
+pub use response::decode;
+pub use retry::RetryPolicy;
+pub use runner::{MAX_LIVE_GAP, SloRunner};

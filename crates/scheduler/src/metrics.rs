@@ -1,0 +1,162 @@
+//! The scheduler's self-metrics: how the backends and the polling loop are doing.
+
+use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    backend: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SloLabels {
+    sloth_id: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EvaluationLabels {
+    sloth_id: String,
+    outcome: String,
+}
+
+type DurationFamily = Family<BackendLabels, Histogram, fn() -> Histogram>;
+
+/// Counters and gauges the scheduler updates; registered once into the process registry.
+#[derive(Debug)]
+pub struct SchedulerMetrics {
+    requests: Family<RequestLabels, Counter>,
+    durations: DurationFamily,
+    backend_up: Family<BackendLabels, Gauge>,
+    evaluations: Family<EvaluationLabels, Counter>,
+    missed_ticks: Family<SloLabels, Counter>,
+    backfill_pending: Gauge<i64, AtomicI64>,
+    backfill_points: Counter<u64, AtomicU64>,
+}
+
+fn duration_histogram() -> Histogram {
+    // 5 ms .. ~40 s: a local Prometheus answers in milliseconds, a loaded Thanos in seconds.
+    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+impl SchedulerMetrics {
+    /// Create the metrics and register them.
+    pub fn register(registry: &mut Registry) -> Self {
+        let metrics = Self::unregistered();
+        registry.register(
+            "burnwatch_backend_requests",
+            "Requests to metric backends by outcome (success, timeout, unreachable, http_error, bad_response, query_error).",
+            metrics.requests.clone(),
+        );
+        registry.register(
+            "burnwatch_backend_request_duration_seconds",
+            "Duration of requests to metric backends, including reading the body.",
+            metrics.durations.clone(),
+        );
+        registry.register(
+            "burnwatch_backend_up",
+            "1 when the newest request to the backend succeeded, 0 when it failed.",
+            metrics.backend_up.clone(),
+        );
+        registry.register(
+            "burnwatch_slo_evaluations",
+            "SLO ticks by outcome (success, error). An error leaves the previous figures in place.",
+            metrics.evaluations.clone(),
+        );
+        registry.register(
+            "burnwatch_slo_missed_ticks",
+            "Ticks skipped because the previous tick of the same SLO was still running.",
+            metrics.missed_ticks.clone(),
+        );
+        registry.register(
+            "burnwatch_backfill_pending_slos",
+            "SLOs whose startup backfill has not finished; /readyz is 503 while this is above 0.",
+            metrics.backfill_pending.clone(),
+        );
+        registry.register(
+            "burnwatch_backfill_points",
+            "Range-query points ingested by backfill.",
+            metrics.backfill_points.clone(),
+        );
+        metrics
+    }
+
+    /// Metrics that are not exported anywhere (tests, replay).
+    pub fn unregistered() -> Self {
+        Self {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(duration_histogram),
+            backend_up: Family::default(),
+            evaluations: Family::default(),
+            missed_ticks: Family::default(),
+            backfill_pending: Gauge::default(),
+            backfill_points: Counter::default(),
+        }
+    }
+
+    pub(crate) fn record_request(&self, backend: &str, outcome: &str, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                backend: backend.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+        let backend = BackendLabels {
+            backend: backend.into(),
+        };
+        self.durations
+            .get_or_create(&backend)
+            .observe(took.as_secs_f64());
+        self.backend_up
+            .get_or_create(&backend)
+            .set(i64::from(outcome == "success"));
+    }
+
+    pub(crate) fn record_evaluation(&self, sloth_id: &str, ok: bool) {
+        let outcome = if ok { "success" } else { "error" };
+        self.evaluations
+            .get_or_create(&EvaluationLabels {
+                sloth_id: sloth_id.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn record_missed_ticks(&self, sloth_id: &str, missed: u64) {
+        self.missed_ticks
+            .get_or_create(&SloLabels {
+                sloth_id: sloth_id.into(),
+            })
+            .inc_by(missed);
+    }
+
+    pub(crate) fn backfill_pending(&self, delta: i64) {
+        self.backfill_pending.inc_by(delta);
+    }
+
+    pub(crate) fn backfill_points(&self, points: u64) {
+        self.backfill_points.inc_by(points);
+    }
+
+    /// Requests made so far to `backend` with `outcome` (tests and progress logs).
+    pub fn requests(&self, backend: &str, outcome: &str) -> u64 {
+        self.requests
+            .get_or_create(&RequestLabels {
+                backend: backend.into(),
+                outcome: outcome.into(),
+            })
+            .get()
+    }
+}

@@ -1,0 +1,221 @@
+//! The polling loop: one task per SLO, ticks spread over the interval, shutdown by token.
+//!
+//! As in Prometheus' rule groups, each SLO's ticks are offset by a hash of its id so that many
+//! SLOs do not hit the backend in the same millisecond; a tick that overruns makes the next ones
+//! skip (counted), never a catch-up burst. Backfill runs first, a bounded number at a time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use burnwatch_engine::Millis;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::SchedulerMetrics;
+use crate::runner::SloRunner;
+
+/// The wall clock in unix milliseconds.
+pub fn now_millis() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// Counts SLOs whose startup backfill is still running; ready when it reaches zero.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    pending: AtomicUsize,
+}
+
+impl Readiness {
+    /// True when every SLO has finished its backfill.
+    pub fn is_ready(&self) -> bool {
+        self.pending.load(Ordering::Acquire) == 0
+    }
+
+    /// SLOs still backfilling.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+}
+
+/// Settings of the polling loop.
+#[derive(Debug, Clone, Copy)]
+pub struct PollerOptions {
+    /// Backfills running at once.
+    pub backfill_concurrency: usize,
+}
+
+impl Default for PollerOptions {
+    fn default() -> Self {
+        Self {
+            backfill_concurrency: 4,
+        }
+    }
+}
+
+/// Start one task per runner; returns when `shutdown` is cancelled and every task has stopped.
+pub async fn run(
+    runners: Vec<SloRunner>,
+    options: PollerOptions,
+    metrics: Arc<SchedulerMetrics>,
+    readiness: Arc<Readiness>,
+    shutdown: CancellationToken,
+) {
+    let total = runners.len();
+    readiness.pending.store(total, Ordering::Release);
+    metrics.backfill_pending(total as i64);
+    let limit = Arc::new(Semaphore::new(options.backfill_concurrency.max(1)));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut tasks = JoinSet::new();
+    for runner in runners {
+        let task = SloTask {
+            runner,
+            metrics: Arc::clone(&metrics),
+            readiness: Arc::clone(&readiness),
+            limit: Arc::clone(&limit),
+            done: Arc::clone(&done),
+            total,
+            shutdown: shutdown.clone(),
+        };
+        tasks.spawn(task.run());
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(err) = joined
+            && err.is_panic()
+        {
+            // A bug in one SLO must not take the others down; it is loud in the log.
+            tracing::error!(error = %err, "an SLO task panicked; its SLO is no longer evaluated");
+        }
+    }
+}
+
+struct SloTask {
+    runner: SloRunner,
+    metrics: Arc<SchedulerMetrics>,
+    readiness: Arc<Readiness>,
+    limit: Arc<Semaphore>,
+    done: Arc<AtomicUsize>,
+    total: usize,
+    shutdown: CancellationToken,
+}
+
+impl SloTask {
+    async fn run(mut self) {
+        if !self.backfill().await {
+            return;
+        }
+        let interval = self.runner.spec().interval;
+        let offset = tick_offset(self.runner.id(), interval);
+        loop {
+            let now = now_millis();
+            let next = next_tick(now, interval, offset);
+            tokio::select! {
+                () = self.shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_millis((next - now).max(0) as u64)) => {}
+            }
+            let started = now_millis();
+            if let Err(err) = self.runner.tick(started).await {
+                tracing::warn!(slo = %self.runner.id(), error = %err, "tick failed; figures keep their previous values and the next tick covers the gap");
+            }
+            let finished = now_millis();
+            let interval_ms = interval.as_millis() as i64;
+            let missed = (finished - next) / interval_ms;
+            if missed > 0 {
+                self.metrics
+                    .record_missed_ticks(self.runner.id(), missed as u64);
+            }
+        }
+    }
+
+    /// Backfill with retries until it works or shutdown; false on shutdown.
+    async fn backfill(&mut self) -> bool {
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let permit = tokio::select! {
+                () = self.shutdown.cancelled() => return false,
+                permit = self.limit.clone().acquire_owned() => permit.expect("semaphore never closed"),
+            };
+            let started = std::time::Instant::now();
+            let result = tokio::select! {
+                () = self.shutdown.cancelled() => return false,
+                result = self.runner.backfill(now_millis()) => result,
+            };
+            drop(permit);
+            match result {
+                Ok(stats) => {
+                    let done = self.done.fetch_add(1, Ordering::AcqRel) + 1;
+                    self.readiness.pending.fetch_sub(1, Ordering::AcqRel);
+                    self.metrics.backfill_pending(-1);
+                    tracing::info!(
+                        slo = %self.runner.id(),
+                        queries = stats.queries,
+                        points = stats.points,
+                        instances = self.runner.instance_count(),
+                        took_ms = started.elapsed().as_millis() as u64,
+                        progress = %format!("{done}/{}", self.total),
+                        "backfill done"
+                    );
+                    // Publish at once so /metrics has figures before the first tick.
+                    self.runner.publish(now_millis());
+                    return true;
+                }
+                Err(err) => {
+                    tracing::warn!(slo = %self.runner.id(), error = %err, retry_in = ?delay, "backfill failed; retrying");
+                    tokio::select! {
+                        () = self.shutdown.cancelled() => return false,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+    }
+}
+
+/// A stable offset in `[0, interval)` for an SLO id (FNV-1a of the id).
+pub fn tick_offset(id: &str, interval: Duration) -> Millis {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in id.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash % interval.as_millis().max(1) as u64) as Millis
+}
+
+/// The first tick strictly after `now` on the grid `offset + k * interval`.
+pub fn next_tick(now: Millis, interval: Duration, offset: Millis) -> Millis {
+    let interval = interval.as_millis().max(1) as Millis;
+    let k = (now - offset).div_euclid(interval) + 1;
+    offset + k * interval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_follow_the_offset_grid() {
+        let interval = Duration::from_secs(30);
+        assert_eq!(next_tick(60_000, interval, 5_000), 65_000);
+        assert_eq!(next_tick(65_000, interval, 5_000), 95_000);
+        assert_eq!(next_tick(64_999, interval, 5_000), 65_000);
+    }
+
+    #[test]
+    fn offsets_spread_and_stay_inside_the_interval() {
+        let interval = Duration::from_secs(30);
+        let offsets: std::collections::BTreeSet<Millis> = (0..100)
+            .map(|i| tick_offset(&format!("svc-{i}"), interval))
+            .collect();
+        assert!(offsets.iter().all(|o| (0..30_000).contains(o)));
+        assert!(
+            offsets.len() > 90,
+            "offsets should rarely collide: {}",
+            offsets.len()
+        );
+        assert_eq!(tick_offset("a", interval), tick_offset("a", interval));
+    }
+}

@@ -1,0 +1,610 @@
+//! One SLO's live state: its instances, counter trackers, and the tick that feeds the engine.
+//!
+//! A runner is owned by one task; nothing here is shared except the board it publishes to.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::{
+    Board, CounterTracker, Counts, DEFAULT_WINDOWS, Entry, InstanceInfo, Millis, Observation,
+    SloInfo, SloState, SloStatus,
+};
+use burnwatch_spec::{Slo, format_prometheus};
+
+use crate::backend::{Backend, BackendError, Labels, QueryResult};
+use crate::backfill::{self, BackfillStats};
+use crate::metrics::SchedulerMetrics;
+use crate::query::{self, Plan, Role};
+use crate::retry::RetryPolicy;
+
+/// Gaps longer than this since the last ingested moment are filled by range queries (coarse,
+/// cheap) instead of raw samples (exact, but proportional to the gap).
+pub const MAX_LIVE_GAP: Duration = Duration::from_secs(2 * 3600);
+
+/// How long a series that stopped reporting keeps its last sample as a baseline.
+const SERIES_MEMORY: Duration = Duration::from_secs(6 * 3600);
+
+/// Group label values, in `group_by` order.
+type GroupKey = Vec<String>;
+
+struct Instance {
+    info: Arc<InstanceInfo>,
+    state: SloState,
+}
+
+/// The live state of one SLO and everything needed to advance it.
+pub struct SloRunner {
+    spec: Slo,
+    info: Arc<SloInfo>,
+    plan: Plan,
+    backend: Arc<dyn Backend>,
+    board: Arc<Board>,
+    metrics: Arc<SchedulerMetrics>,
+    instances: BTreeMap<GroupKey, Instance>,
+    trackers: HashMap<RoleKey, CounterTracker>,
+    /// Events up to this moment have been ingested (None before backfill).
+    ingested_until: Option<Millis>,
+    group_limit_reached: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RoleKey {
+    Errors,
+    Good,
+    Total,
+}
+
+impl From<Role> for RoleKey {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Errors => RoleKey::Errors,
+            Role::Good => RoleKey::Good,
+            Role::Total => RoleKey::Total,
+        }
+    }
+}
+
+/// Per-group accumulation of one tick or one backfill step.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
+    errors: f64,
+    good: f64,
+    total: f64,
+    has_total: bool,
+    has_good: bool,
+}
+
+impl Tally {
+    pub(crate) fn add(&mut self, role: Role, value: f64) {
+        match role {
+            Role::Errors => self.errors += value,
+            Role::Good => {
+                self.good += value;
+                self.has_good = true;
+            }
+            Role::Total => {
+                self.total += value;
+                self.has_total = true;
+            }
+        }
+    }
+
+    /// Counts, or None when the total counter had no series for this group.
+    pub(crate) fn counts(&self) -> Option<Counts> {
+        if !self.has_total {
+            return None;
+        }
+        let errors = if self.has_good {
+            (self.total - self.good).max(0.0)
+        } else {
+            self.errors
+        };
+        Some(Counts {
+            errors,
+            total: self.total,
+        })
+    }
+}
+
+impl SloRunner {
+    /// A runner with no state yet; call [`SloRunner::backfill`] (or just tick) to fill it.
+    pub fn new(
+        spec: Slo,
+        backend: Arc<dyn Backend>,
+        board: Arc<Board>,
+        metrics: Arc<SchedulerMetrics>,
+    ) -> Self {
+        let info = Arc::new(SloInfo {
+            id: spec.id.clone(),
+            service: spec.service.clone(),
+            name: spec.name.clone(),
+            objective: spec.objective,
+            objective_percent: spec.objective_percent,
+            period: spec.period,
+            labels: spec
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            description: spec.description.clone(),
+        });
+        Self {
+            plan: Plan::new(&spec.sli),
+            spec,
+            info,
+            backend,
+            board,
+            metrics,
+            instances: BTreeMap::new(),
+            trackers: HashMap::new(),
+            ingested_until: None,
+            group_limit_reached: false,
+        }
+    }
+
+    /// The SLO's id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The SLO definition.
+    pub fn spec(&self) -> &Slo {
+        &self.spec
+    }
+
+    /// Events up to this moment are in the engine.
+    pub fn ingested_until(&self) -> Option<Millis> {
+        self.ingested_until
+    }
+
+    /// Number of instances held.
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// Fill the whole period from history with range queries, ending at `now` (rounded down to
+    /// the finest bucket). Replaces whatever the runner held.
+    pub async fn backfill(&mut self, now: Millis) -> Result<BackfillStats, BackendError> {
+        self.instances.clear();
+        self.trackers.clear();
+        self.ingested_until = None;
+        if matches!(self.plan, Plan::Ratios { .. }) {
+            // The backend evaluates every window itself on each tick: nothing to fill.
+            self.ingested_until = Some(now);
+            return Ok(BackfillStats::default());
+        }
+        let template = self.new_state();
+        let end = backfill::align_down(now, template.levels()[0].0);
+        let segments = backfill::segments(&template.levels(), end, None);
+        let stats = self.fill(&segments).await?;
+        self.ingested_until = Some(end);
+        self.metrics.backfill_points(stats.points);
+        Ok(stats)
+    }
+
+    /// Advance to `now`: read what happened since the last ingested moment, feed the engine,
+    /// evaluate and publish. On error nothing is ingested, so the next tick covers the gap.
+    pub async fn tick(&mut self, now: Millis) -> Result<(), BackendError> {
+        let result = self.tick_inner(now).await;
+        self.metrics
+            .record_evaluation(&self.spec.id, result.is_ok());
+        if result.is_ok() {
+            self.publish(now);
+        }
+        result
+    }
+
+    async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+        let Some(from) = self.ingested_until else {
+            self.backfill(now).await?;
+            return Box::pin(self.tick_inner(now)).await;
+        };
+        if now <= from {
+            return Ok(());
+        }
+        if let Plan::Ratios { ratio } = &self.plan {
+            let ratio = ratio.clone();
+            return self.tick_ratios(&ratio, now).await;
+        }
+        if Duration::from_millis((now - from) as u64) > MAX_LIVE_GAP {
+            self.fill_gap(from, now).await?;
+        }
+        let from = self.ingested_until.unwrap_or(from);
+        if now <= from {
+            return Ok(());
+        }
+        let tallies = match &self.plan {
+            Plan::Counters { .. } => self.read_counters(from, now).await?,
+            Plan::Rates { errors, total } => {
+                let span = Duration::from_millis((now - from) as u64);
+                let (errors, total) = (errors.clone(), total.clone());
+                let (e, t) = tokio::join!(
+                    self.instant(query::rate_times_span(&errors, span), now),
+                    self.instant(query::rate_times_span(&total, span), now),
+                );
+                let mut tallies = BTreeMap::new();
+                self.tally_latest(&mut tallies, Role::Errors, &e?);
+                self.tally_latest(&mut tallies, Role::Total, &t?);
+                tallies
+            }
+            Plan::Ratios { .. } => unreachable!("handled above"),
+        };
+        self.observe_tallies(&tallies, from, now);
+        self.ingested_until = Some(now);
+        Ok(())
+    }
+
+    /// Raw samples of every counter since `from`, turned into reset-aware increments per group.
+    async fn read_counters(
+        &mut self,
+        from: Millis,
+        now: Millis,
+    ) -> Result<BTreeMap<GroupKey, Tally>, BackendError> {
+        // The margin reaches back past `from` so that series new to the trackers (after backfill
+        // or a restart) find their baseline sample at or before `from`.
+        let margin = self.spec.interval.max(Duration::from_secs(60)) * 2;
+        let range = Duration::from_millis((now - from) as u64) + margin;
+        let selectors: Vec<(Role, String)> = self
+            .plan
+            .selectors()
+            .into_iter()
+            .map(|(role, sel)| (role, query::raw_samples(sel, range)))
+            .collect();
+        let results = futures_join_all(self, &selectors, now).await?;
+        let mut tallies: BTreeMap<GroupKey, Tally> = BTreeMap::new();
+        for ((role, _), result) in selectors.iter().zip(results) {
+            let tracker = self.trackers.entry((*role).into()).or_default();
+            for series in &result.series {
+                let id = series_id(&series.labels);
+                let split = series.samples.partition_point(|(ts, _)| *ts <= from);
+                if !tracker.knows(id) {
+                    tracker.ingest(id, &series.samples[..split]);
+                }
+                let increase = tracker.ingest(id, &series.samples[split..]);
+                let key = group_key(&self.spec.group_by, &series.labels);
+                tallies.entry(key).or_default().add(*role, increase);
+            }
+            // Keep absent series for hours: one that returns after a scrape gap must count the
+            // events of the gap (as rate() over a window spanning the gap does), not restart.
+            tracker.expire(now - (range + SERIES_MEMORY).as_millis() as i64);
+        }
+        Ok(tallies)
+    }
+
+    async fn tick_ratios(
+        &mut self,
+        template: &burnwatch_spec::Template,
+        now: Millis,
+    ) -> Result<(), BackendError> {
+        let mut windows: Vec<Duration> = DEFAULT_WINDOWS.to_vec();
+        windows.push(self.spec.period);
+        let mut per_group: BTreeMap<GroupKey, Vec<Option<f64>>> = BTreeMap::new();
+        for (i, window) in windows.iter().enumerate() {
+            let result = self
+                .instant(template.render(&format_prometheus(*window)), now)
+                .await?;
+            for series in &result.series {
+                let Some(&(_, value)) = series.samples.last() else {
+                    continue;
+                };
+                let key = group_key(&self.spec.group_by, &series.labels);
+                let ratios = per_group
+                    .entry(key)
+                    .or_insert_with(|| vec![None; windows.len()]);
+                ratios[i] = value.is_finite().then_some(value.max(0.0));
+            }
+        }
+        for key in per_group.keys() {
+            self.ensure_instance(key);
+        }
+        let none = vec![None; windows.len()];
+        for (key, instance) in &mut self.instances {
+            let ratios = per_group.get(key).unwrap_or(&none);
+            instance.state.observe_ratios(now, ratios);
+        }
+        self.ingested_until = Some(now);
+        Ok(())
+    }
+
+    /// Backfill `(from, now]` after a long gap, then let the live path take the remainder.
+    async fn fill_gap(&mut self, from: Millis, now: Millis) -> Result<(), BackendError> {
+        let levels = self.new_state().levels();
+        let end = backfill::align_down(now, levels[0].0);
+        let segments = backfill::segments(&levels, end, Some(from));
+        let stats = self.fill(&segments).await?;
+        self.metrics.backfill_points(stats.points);
+        self.trackers.clear();
+        self.ingested_until = Some(end.max(from));
+        Ok(())
+    }
+
+    /// Run range queries for `segments` and feed every point, oldest first, to the instances.
+    async fn fill(
+        &mut self,
+        segments: &[backfill::Segment],
+    ) -> Result<BackfillStats, BackendError> {
+        let mut stats = BackfillStats::default();
+        for segment in segments {
+            let queries: Vec<(Role, String)> = match &self.plan {
+                Plan::Counters { .. } => self
+                    .plan
+                    .selectors()
+                    .into_iter()
+                    .map(|(role, sel)| {
+                        (
+                            role,
+                            query::increase(sel, segment.step, &self.spec.group_by),
+                        )
+                    })
+                    .collect(),
+                Plan::Rates { errors, total } => vec![
+                    (Role::Errors, query::rate_times_span(errors, segment.step)),
+                    (Role::Total, query::rate_times_span(total, segment.step)),
+                ],
+                Plan::Ratios { .. } => Vec::new(),
+            };
+            // Per point in time, per group: the tallies of every role.
+            let mut points: BTreeMap<Millis, BTreeMap<GroupKey, Tally>> = BTreeMap::new();
+            for (role, promql) in &queries {
+                for chunk in segment.chunks() {
+                    let result = self
+                        .range(promql.clone(), chunk.first, chunk.last, segment.step)
+                        .await?;
+                    stats.queries += 1;
+                    for series in &result.series {
+                        let key = group_key(&self.spec.group_by, &series.labels);
+                        for &(ts, value) in &series.samples {
+                            // increase() can be NaN on odd data; negative only on broken data.
+                            if value.is_finite() && value >= 0.0 {
+                                points
+                                    .entry(ts)
+                                    .or_default()
+                                    .entry(key.clone())
+                                    .or_default()
+                                    .add(*role, value);
+                            }
+                        }
+                    }
+                }
+            }
+            let step_ms = segment.step.as_millis() as i64;
+            for (ts, tallies) in &points {
+                stats.points += tallies.len() as u64;
+                for (key, tally) in tallies {
+                    let Some(counts) = tally.counts() else {
+                        continue;
+                    };
+                    if let Some(instance) = self.ensure_instance(key) {
+                        instance.state.observe(Observation::Events {
+                            start: ts - step_ms,
+                            end: *ts,
+                            counts,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    fn tally_latest(
+        &self,
+        tallies: &mut BTreeMap<GroupKey, Tally>,
+        role: Role,
+        result: &QueryResult,
+    ) {
+        for series in &result.series {
+            if let Some(&(_, value)) = series.samples.last()
+                && value.is_finite()
+                && value >= 0.0
+            {
+                let key = group_key(&self.spec.group_by, &series.labels);
+                tallies.entry(key).or_default().add(role, value);
+            }
+        }
+    }
+
+    fn observe_tallies(&mut self, tallies: &BTreeMap<GroupKey, Tally>, from: Millis, now: Millis) {
+        for (key, tally) in tallies {
+            if tally.counts().is_some() {
+                self.ensure_instance(key);
+            }
+        }
+        for (key, instance) in &mut self.instances {
+            let observation = match tallies.get(key).and_then(Tally::counts) {
+                Some(counts) => Observation::Events {
+                    start: from,
+                    end: now,
+                    counts,
+                },
+                None => Observation::NoSeries { at: now },
+            };
+            instance.state.observe(observation);
+        }
+    }
+
+    fn new_state(&self) -> SloState {
+        let objective = self.spec.objective;
+        match self.plan {
+            Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &DEFAULT_WINDOWS),
+            _ => SloState::counted(objective, self.spec.period, &DEFAULT_WINDOWS),
+        }
+    }
+
+    /// The instance for `key`, created on first sight unless the group limit is reached.
+    fn ensure_instance(&mut self, key: &GroupKey) -> Option<&mut Instance> {
+        if !self.instances.contains_key(key) {
+            if self.instances.len() >= self.spec.group_limit {
+                if !self.group_limit_reached {
+                    tracing::warn!(
+                        slo = %self.spec.id,
+                        limit = self.spec.group_limit,
+                        group_by = ?self.spec.group_by,
+                        "group limit reached: further label sets are ignored; raise group_limit or narrow the selector"
+                    );
+                }
+                self.group_limit_reached = true;
+                return None;
+            }
+            let info = Arc::new(InstanceInfo {
+                slo: Arc::clone(&self.info),
+                group: self
+                    .spec
+                    .group_by
+                    .iter()
+                    .cloned()
+                    .zip(key.iter().cloned())
+                    .collect(),
+            });
+            let state = self.new_state();
+            self.instances.insert(key.clone(), Instance { info, state });
+        }
+        self.instances.get_mut(key)
+    }
+
+    /// Evaluate every instance at `now` and publish to the board.
+    pub fn publish(&mut self, now: Millis) {
+        let mut best = burnwatch_engine::DataState::NoData;
+        for instance in self.instances.values_mut() {
+            let eval = instance.state.evaluate(now);
+            best = better(best, eval.data_state);
+            self.board.publish(Entry {
+                info: Arc::clone(&instance.info),
+                eval,
+            });
+        }
+        self.board.publish_slo(SloStatus {
+            info: Arc::clone(&self.info),
+            data_state: best,
+            instances: self.instances.len(),
+            group_limit_reached: self.group_limit_reached,
+        });
+    }
+
+    async fn instant(&self, promql: String, at: Millis) -> Result<QueryResult, BackendError> {
+        RetryPolicy::TICK.run(|| self.backend.instant(&promql, at)).await.inspect_err(|err| {
+            tracing::debug!(slo = %self.spec.id, query = %promql, error = %err, "instant query failed");
+        })
+    }
+
+    async fn range(
+        &self,
+        promql: String,
+        start: Millis,
+        end: Millis,
+        step: Duration,
+    ) -> Result<QueryResult, BackendError> {
+        RetryPolicy::BACKFILL
+            .run(|| self.backend.range(&promql, start, end, step))
+            .await
+    }
+}
+
+/// Query every selector at the same evaluation timestamp, concurrently.
+async fn futures_join_all(
+    runner: &SloRunner,
+    queries: &[(Role, String)],
+    at: Millis,
+) -> Result<Vec<QueryResult>, BackendError> {
+    let mut handles = Vec::with_capacity(queries.len());
+    for (_, promql) in queries {
+        handles.push(runner.instant(promql.clone(), at));
+    }
+    let mut out = Vec::with_capacity(handles.len());
+    // Two or three queries: joining them pairwise keeps this free of extra dependencies.
+    let mut iter = handles.into_iter();
+    while let Some(first) = iter.next() {
+        match iter.next() {
+            Some(second) => {
+                let (a, b) = tokio::join!(first, second);
+                out.push(a?);
+                out.push(b?);
+            }
+            None => out.push(first.await?),
+        }
+    }
+    Ok(out)
+}
+
+fn better(
+    a: burnwatch_engine::DataState,
+    b: burnwatch_engine::DataState,
+) -> burnwatch_engine::DataState {
+    use burnwatch_engine::DataState::*;
+    match (a, b) {
+        (Ok, _) | (_, Ok) => Ok,
+        (NoTraffic, _) | (_, NoTraffic) => NoTraffic,
+        _ => NoData,
+    }
+}
+
+fn group_key(group_by: &[String], labels: &Labels) -> GroupKey {
+    group_by
+        .iter()
+        .map(|name| labels.get(name).cloned().unwrap_or_default())
+        .collect()
+}
+
+/// A stable 64-bit id of a label set (FNV-1a), so tracker state can be persisted across versions.
+fn series_id(labels: &Labels) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, value) in labels {
+        for byte in name
+            .bytes()
+            .chain([0xff])
+            .chain(value.bytes())
+            .chain([0xfe])
+        {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_and_total_give_errors_never_negative() {
+        let mut tally = Tally::default();
+        tally.add(Role::Total, 100.0);
+        tally.add(Role::Good, 97.0);
+        assert_eq!(
+            tally.counts(),
+            Some(Counts {
+                errors: 3.0,
+                total: 100.0
+            })
+        );
+        let mut tally = Tally::default();
+        tally.add(Role::Total, 10.0);
+        tally.add(Role::Good, 10.5); // extrapolation noise in backfill
+        assert_eq!(
+            tally.counts(),
+            Some(Counts {
+                errors: 0.0,
+                total: 10.0
+            })
+        );
+        let mut tally = Tally::default();
+        tally.add(Role::Errors, 1.0);
+        assert_eq!(
+            tally.counts(),
+            None,
+            "errors without a total series is not evidence"
+        );
+    }
+
+    #[test]
+    fn series_ids_differ_by_any_label() {
+        let a: Labels = [("a".to_string(), "1".to_string())].into();
+        let b: Labels = [("a".to_string(), "2".to_string())].into();
+        let c: Labels = [("a1".to_string(), String::new())].into();
+        assert_ne!(series_id(&a), series_id(&b));
+        assert_ne!(series_id(&a), series_id(&c));
+        assert_eq!(series_id(&a), series_id(&a.clone()));
+    }
+}
