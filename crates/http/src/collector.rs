@@ -1,0 +1,459 @@
+//! The SLO series on /metrics, rendered from the board at scrape time.
+//!
+//! Names and labels follow Sloth's recording rules so that Sloth's Grafana dashboards work
+//! unchanged (`slo:sli_error:ratio_rate5m{sloth_id,sloth_service,sloth_slo,sloth_window,...}`),
+//! plus a few `burnwatch_slo_*` series for what recording rules cannot say (data state, time to
+//! exhaustion, coverage). A window without evidence (zero traffic, no series) has no sample at
+//! all, never 0 and never NaN; its state is on `burnwatch_slo_data_state`.
+//!
+//! Rendering straight from the board (a custom collector, not gauges kept in sync) means a removed
+//! SLO or group disappears from the next scrape and a scrape costs one pass over the board.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::{Board, DataState, Entry};
+use burnwatch_spec::format_prometheus;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
+use prometheus_client::metrics::MetricType;
+
+type Label<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// A per-instance family: name, help, and how to read its value (None: no sample).
+type InstanceFamily = (&'static str, &'static str, fn(&Entry) -> Option<f64>);
+
+/// Exposes every published SLO instance in Sloth's format.
+#[derive(Debug)]
+pub struct SloCollector {
+    board: Arc<Board>,
+    version: &'static str,
+}
+
+impl SloCollector {
+    /// A collector over `board`.
+    pub fn new(board: Arc<Board>) -> Self {
+        Self {
+            board,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// The labels every series of an instance carries, borrowed from the board entry: a scrape of
+/// thousands of instances must not allocate per sample.
+fn base_labels(entry: &Entry) -> Vec<Label<'_>> {
+    let slo = &entry.info.slo;
+    let mut labels: Vec<Label<'_>> = vec![
+        (Cow::Borrowed("sloth_id"), Cow::Borrowed(slo.id.as_str())),
+        (
+            Cow::Borrowed("sloth_service"),
+            Cow::Borrowed(slo.service.as_str()),
+        ),
+        (Cow::Borrowed("sloth_slo"), Cow::Borrowed(slo.name.as_str())),
+    ];
+    // User labels, then group labels; a group label wins over a user label of the same name.
+    let group = &entry.info.group;
+    labels.extend(
+        slo.labels
+            .iter()
+            .filter(|(name, _)| !group.iter().any(|(g, _)| g == name))
+            .chain(group.iter())
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str()))),
+    );
+    labels
+}
+
+/// The base labels plus one more, without copying the base.
+fn with<'a>(base: &'a [Label<'a>], name: &'static str, value: &'a str) -> impl EncodeLabelSet + 'a {
+    (base, [(Cow::Borrowed(name), Cow::Borrowed(value))])
+}
+
+fn gauge(
+    encoder: &mut MetricEncoder<'_>,
+    labels: &impl EncodeLabelSet,
+    value: f64,
+) -> Result<(), std::fmt::Error> {
+    encoder.encode_family(labels)?.encode_gauge(&value)
+}
+
+fn days(period: Duration) -> f64 {
+    period.as_secs_f64() / 86_400.0
+}
+
+impl Collector for SloCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let entries = self.board.entries();
+        // Labels are built once per instance and reused by every family.
+        let bases: Vec<Vec<Label<'_>>> = entries.iter().map(|e| base_labels(e)).collect();
+
+        // One family per window length, named like Sloth's rules; the period's name depends on
+        // the SLO (ratio_rate30d, ratio_rate28d, ...).
+        let mut windows: BTreeSet<Duration> = BTreeSet::new();
+        for entry in &entries {
+            windows.extend(entry.eval.windows.iter().map(|w| w.window));
+            windows.insert(entry.eval.period.window.window);
+        }
+        for window in &windows {
+            let label = format_prometheus(*window);
+            let name = format!("slo:sli_error:ratio_rate{label}");
+            let mut family = encoder.encode_descriptor(
+                &name,
+                "Error ratio (bad events / all events) over the window; absent without events.",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (entry, base) in entries.iter().zip(&bases) {
+                let figures = if entry.eval.period.window.window == *window {
+                    Some(&entry.eval.period.window)
+                } else {
+                    entry.eval.window(*window)
+                };
+                if let Some(ratio) = figures.and_then(|f| f.error_ratio) {
+                    gauge(&mut family, &with(base, "sloth_window", &label), ratio)?;
+                }
+            }
+        }
+
+        let per_instance: [InstanceFamily; 6] = [
+            (
+                "slo:objective:ratio",
+                "The SLO objective as a ratio.",
+                |e| Some(e.info.slo.objective),
+            ),
+            (
+                "slo:error_budget:ratio",
+                "The error budget: 1 - objective.",
+                |e| Some(1.0 - e.info.slo.objective),
+            ),
+            ("slo:time_period:days", "The SLO period in days.", |e| {
+                Some(days(e.info.slo.period))
+            }),
+            (
+                "slo:current_burn_rate:ratio",
+                "Burn rate over the shortest window (5m): error ratio / error budget.",
+                |e| e.eval.windows.first().and_then(|w| w.burn_rate),
+            ),
+            (
+                "slo:period_burn_rate:ratio",
+                "Burn rate over the whole period.",
+                |e| e.eval.period.window.burn_rate,
+            ),
+            (
+                "slo:period_error_budget_remaining:ratio",
+                "Error budget remaining over the period: 1 - period burn rate (negative when overspent).",
+                |e| e.eval.period.budget_remaining,
+            ),
+        ];
+        for (name, help, value) in per_instance {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for (entry, base) in entries.iter().zip(&bases) {
+                if let Some(v) = value(entry) {
+                    gauge(&mut family, &base.as_slice(), v)?;
+                }
+            }
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "sloth_slo_info",
+            "SLO metadata, as Sloth exposes it.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(&bases) {
+            let slo = &entry.info.slo;
+            let objective = slo.objective_percent.to_string();
+            let info = [
+                (Cow::Borrowed("sloth_mode"), Cow::Borrowed("burnwatch")),
+                (
+                    Cow::Borrowed("sloth_objective"),
+                    Cow::Borrowed(objective.as_str()),
+                ),
+                (Cow::Borrowed("sloth_spec"), Cow::Borrowed("burnwatch/v1")),
+                (Cow::Borrowed("sloth_version"), Cow::Borrowed(self.version)),
+            ];
+            gauge(&mut family, &(base.as_slice(), info), 1.0)?;
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_burn_rate",
+            "Burn rate per window: error ratio / (1 - objective); absent without events.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(&bases) {
+            for figures in entry.eval.windows.iter().chain([&entry.eval.period.window]) {
+                if let Some(burn) = figures.burn_rate {
+                    let window = format_prometheus(figures.window);
+                    gauge(&mut family, &with(base, "sloth_window", &window), burn)?;
+                }
+            }
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_error_budget_exhaustion_seconds",
+            "Time until the error budget runs out if the burn rate of `burn_window` continues; absent when not burning.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(&bases) {
+            let period = &entry.eval.period;
+            for (window, eta) in [
+                ("1h", period.exhaustion_at_1h_burn),
+                ("6h", period.exhaustion_at_6h_burn),
+            ] {
+                if let Some(eta) = eta {
+                    gauge(
+                        &mut family,
+                        &with(base, "burn_window", window),
+                        eta.as_secs_f64(),
+                    )?;
+                }
+            }
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_period_covered_seconds",
+            "How much of the period the figures are based on (less than the period after a short history).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(&bases) {
+            gauge(
+                &mut family,
+                &base.as_slice(),
+                entry.eval.period.covered.as_secs_f64(),
+            )?;
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_last_evaluation_timestamp_seconds",
+            "When the figures of this instance were computed (unix seconds).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(&bases) {
+            gauge(&mut family, &base.as_slice(), entry.eval.at as f64 / 1000.0)?;
+        }
+
+        self.encode_states(&mut encoder, &entries, &bases)?;
+
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_build_info",
+            "Build information; always 1.",
+            None,
+            MetricType::Gauge,
+        )?;
+        gauge(
+            &mut family,
+            &[(Cow::Borrowed("version"), Cow::Borrowed(self.version))],
+            1.0,
+        )
+    }
+}
+
+impl SloCollector {
+    /// `burnwatch_slo_data_state`: one series per state, 1 for the current one. Instances carry
+    /// their labels; an SLO with no instance at all (no series yet) is `no_data` by `sloth_id`.
+    fn encode_states(
+        &self,
+        encoder: &mut DescriptorEncoder<'_>,
+        entries: &[Arc<Entry>],
+        bases: &[Vec<Label<'_>>],
+    ) -> Result<(), std::fmt::Error> {
+        let slos = self.board.slos();
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_data_state",
+            "Data state: ok (events), no_traffic (series but zero events in the shortest window), no_data (no series).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(bases) {
+            for state in DataState::ALL {
+                let value = f64::from(u8::from(entry.eval.data_state == state));
+                gauge(&mut family, &with(base, "state", state.as_str()), value)?;
+            }
+        }
+        for status in slos.iter().filter(|s| s.instances == 0) {
+            let base: Vec<Label<'_>> = vec![(
+                Cow::Borrowed("sloth_id"),
+                Cow::Borrowed(status.info.id.as_str()),
+            )];
+            for state in DataState::ALL {
+                let value = f64::from(u8::from(state == DataState::NoData));
+                gauge(&mut family, &with(&base, "state", state.as_str()), value)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_group_limit_reached",
+            "1 when an SLO's group_by produced more label sets than group_limit and some were dropped.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for status in &slos {
+            let labels = [(
+                Cow::Borrowed("sloth_id"),
+                Cow::Borrowed(status.info.id.as_str()),
+            )];
+            gauge(
+                &mut family,
+                &labels,
+                f64::from(u8::from(status.group_limit_reached)),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnwatch_engine::{
+        Counts, InstanceInfo, PeriodFigures, SloInfo, SloStatus, WindowFigures,
+    };
+    use prometheus_client::registry::Registry;
+
+    fn figures(window_secs: u64, errors: f64, total: f64) -> WindowFigures {
+        let ratio = (total > 0.0).then(|| errors / total);
+        WindowFigures {
+            window: Duration::from_secs(window_secs),
+            counts: Counts { errors, total },
+            error_ratio: ratio,
+            burn_rate: ratio.map(|r| r / 0.001),
+        }
+    }
+
+    fn slo(id: &str) -> Arc<SloInfo> {
+        Arc::new(SloInfo {
+            id: id.into(),
+            service: "checkout".into(),
+            name: id.trim_start_matches("checkout-").into(),
+            objective: 0.999,
+            objective_percent: 99.9,
+            period: Duration::from_secs(30 * 86_400),
+            labels: vec![
+                ("team".into(), "payments".into()),
+                ("route".into(), "user-label".into()),
+            ],
+            description: None,
+        })
+    }
+
+    fn entry(slo: Arc<SloInfo>, five_minute_total: f64, state: DataState) -> Entry {
+        Entry {
+            info: Arc::new(InstanceInfo {
+                slo,
+                group: vec![("route".into(), "/pay".into())],
+            }),
+            eval: Evaluation {
+                at: 1_700_000_000_000,
+                objective: 0.999,
+                windows: vec![
+                    figures(300, 0.0, five_minute_total),
+                    figures(3600, 2.0, 1000.0),
+                ],
+                period: PeriodFigures {
+                    window: figures(30 * 86_400, 10.0, 100_000.0),
+                    sli: Some(0.9999),
+                    budget_remaining: Some(0.9),
+                    exhaustion_at_1h_burn: Some(Duration::from_secs(3600)),
+                    exhaustion_at_6h_burn: None,
+                    covered: Duration::from_secs(86_400),
+                },
+                data_state: state,
+            },
+        }
+    }
+
+    use burnwatch_engine::Evaluation;
+
+    fn scrape(board: Arc<Board>) -> String {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(SloCollector::new(board)));
+        let mut body = String::new();
+        prometheus_client::encoding::text::encode(&mut body, &registry).unwrap();
+        body
+    }
+
+    fn lines<'a>(body: &'a str, prefix: &str) -> Vec<&'a str> {
+        body.lines().filter(|l| l.starts_with(prefix)).collect()
+    }
+
+    #[test]
+    fn sloth_series_carry_sloth_user_and_group_labels() {
+        let board = Arc::new(Board::new());
+        board.publish(entry(slo("checkout-availability"), 100.0, DataState::Ok));
+        let body = scrape(board);
+        let one_hour = lines(&body, "slo:sli_error:ratio_rate1h{");
+        assert_eq!(one_hour.len(), 1, "{body}");
+        let line = one_hour[0];
+        for label in [
+            r#"sloth_id="checkout-availability""#,
+            r#"sloth_service="checkout""#,
+            r#"sloth_slo="availability""#,
+            r#"team="payments""#,
+            r#"sloth_window="1h""#,
+        ] {
+            assert!(line.contains(label), "{label} missing in {line}");
+        }
+        // The group label wins over the user label of the same name, and appears once.
+        assert!(
+            line.contains(r#"route="/pay""#) && !line.contains("user-label"),
+            "{line}"
+        );
+        assert!(line.ends_with(" 0.002"), "{line}");
+        assert_eq!(lines(&body, "slo:sli_error:ratio_rate30d{").len(), 1);
+        assert!(lines(&body, "slo:period_error_budget_remaining:ratio{")[0].ends_with(" 0.9"));
+        assert!(lines(&body, "slo:time_period:days{")[0].ends_with(" 30.0"));
+        assert!(lines(&body, "sloth_slo_info{")[0].contains(r#"sloth_objective="99.9""#));
+        assert!(body.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn windows_without_events_have_no_sample_and_the_state_says_why() {
+        let board = Arc::new(Board::new());
+        board.publish(entry(slo("checkout-quiet"), 0.0, DataState::NoTraffic));
+        board.publish_slo(SloStatus {
+            info: slo("checkout-missing"),
+            data_state: DataState::NoData,
+            instances: 0,
+            group_limit_reached: false,
+        });
+        let body = scrape(board);
+        assert!(
+            lines(&body, "slo:sli_error:ratio_rate5m{").is_empty(),
+            "zero traffic must not be a sample:\n{body}"
+        );
+        assert!(lines(&body, "slo:current_burn_rate:ratio{").is_empty());
+        assert!(!body.contains("NaN"), "{body}");
+        let state = |id: &str, state: &str| {
+            body.lines()
+                .find(|l| {
+                    l.starts_with("burnwatch_slo_data_state{")
+                        && l.contains(&format!(r#"sloth_id="{id}""#))
+                        && l.contains(&format!(r#"state="{state}""#))
+                })
+                .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        assert_eq!(
+            state("checkout-quiet", "no_traffic").as_deref(),
+            Some("1.0")
+        );
+        assert_eq!(state("checkout-quiet", "ok").as_deref(), Some("0.0"));
+        assert_eq!(state("checkout-missing", "no_data").as_deref(), Some("1.0"));
+        // The longer window with events still has its sample.
+        assert_eq!(lines(&body, "slo:sli_error:ratio_rate1h{").len(), 1);
+    }
+
+    #[test]
+    fn removed_instances_disappear_from_the_next_scrape() {
+        let board = Arc::new(Board::new());
+        let gone = entry(slo("checkout-gone"), 10.0, DataState::Ok);
+        board.publish(gone.clone());
+        assert!(scrape(Arc::clone(&board)).contains("checkout-gone"));
+        board.remove(&gone.info);
+        assert!(!scrape(board).contains("checkout-gone"));
+    }
+}
