@@ -1,0 +1,141 @@
+//! `burnwatch run`: wire config, scheduler and HTTP server, then wait for signals.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::Board;
+use burnwatch_http::{AppState, ReadyCheck, SloCollector};
+use burnwatch_scheduler::{
+    Backend, PollerOptions, PrometheusBackend, Readiness, SchedulerMetrics, SloRunner,
+};
+use burnwatch_spec::{BackendKind, Config};
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::Failure;
+use crate::signal::{Signal, Signals};
+
+/// How long in-flight work may take after SIGTERM before the process exits anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
+
+pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(data_dir).map_err(|err| {
+        Failure::Runtime(format!(
+            "cannot create data directory {}: {err}; pass a writable --data-dir",
+            data_dir.display()
+        ))
+    })?;
+
+    let mut registry = Registry::default();
+    let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
+    let board = Arc::new(Board::new());
+    registry.register_collector(Box::new(SloCollector::new(Arc::clone(&board))));
+    let registry = Arc::new(registry);
+
+    let mut backends: BTreeMap<String, Arc<dyn Backend>> = BTreeMap::new();
+    for (name, backend) in &config.backends {
+        let client: Arc<dyn Backend> = match backend.kind {
+            BackendKind::Prometheus => Arc::new(
+                PrometheusBackend::new(backend, Arc::clone(&metrics)).map_err(|err| {
+                    Failure::Config(format!(
+                        "backend {name:?} in {}: {err}",
+                        config.source.display()
+                    ))
+                })?,
+            ),
+        };
+        backends.insert(name.clone(), client);
+    }
+    let runners: Vec<SloRunner> = config
+        .slos
+        .iter()
+        .map(|slo| {
+            // Validation guarantees the backend exists.
+            let backend = Arc::clone(&backends[&slo.backend]);
+            SloRunner::new(
+                slo.clone(),
+                backend,
+                Arc::clone(&board),
+                Arc::clone(&metrics),
+            )
+        })
+        .collect();
+
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|err| {
+            Failure::Runtime(format!(
+                "cannot listen on {} ([server] listen in {}): {err}",
+                config.server.listen,
+                config.source.display()
+            ))
+        })?;
+    tracing::info!(
+        listen = %config.server.listen,
+        slos = config.slos.len(),
+        backends = config.backends.len(),
+        config = %config.source.display(),
+        "burnwatch started; backfilling"
+    );
+
+    let shutdown = CancellationToken::new();
+    let readiness = Arc::new(Readiness::default());
+    let ready: ReadyCheck = {
+        let readiness = Arc::clone(&readiness);
+        Arc::new(move || {
+            if readiness.is_ready() {
+                Ok(())
+            } else {
+                Err(format!("backfill: {} SLOs pending", readiness.pending()))
+            }
+        })
+    };
+    let scheduler = tokio::spawn(burnwatch_scheduler::run(
+        runners,
+        PollerOptions::default(),
+        metrics,
+        readiness,
+        shutdown.clone(),
+    ));
+    let server = tokio::spawn(burnwatch_http::serve(
+        listener,
+        AppState::new(registry, ready),
+        shutdown.clone(),
+    ));
+
+    let mut signals = Signals::new()
+        .map_err(|err| Failure::Runtime(format!("cannot install signal handlers: {err}")))?;
+    loop {
+        match signals.next().await {
+            Signal::Reload => {
+                tracing::warn!(
+                    "SIGHUP received: configuration reload is not supported yet; restart to apply changes"
+                );
+            }
+            Signal::Terminate(name) => {
+                tracing::info!(signal = name, "shutting down");
+                break;
+            }
+        }
+    }
+    shutdown.cancel();
+    let drained = async {
+        let _ = scheduler.await;
+        server.await
+    };
+    tokio::select! {
+        joined = tokio::time::timeout(DRAIN_TIMEOUT, drained) => match joined {
+            Ok(Ok(Ok(()))) => tracing::info!("stopped"),
+            Ok(Ok(Err(err))) => return Err(Failure::Runtime(format!("HTTP server failed: {err}"))),
+            Ok(Err(err)) => return Err(Failure::Runtime(format!("HTTP server task failed: {err}"))),
+            Err(_) => tracing::warn!(timeout = ?DRAIN_TIMEOUT, "drain timed out; exiting anyway"),
+        },
+        Signal::Terminate(name) = signals.next_terminate() => {
+            tracing::warn!(signal = name, "second signal: exiting without draining");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The burnwatch binary: command-line wiring only. `main` calls [`run`] and decides the exit code
+//! in one place; everything else lives in the library crates.
+
+mod cli;
+mod daemon;
+mod signal;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{Cli, Command, LogFormat};
+
+/// Why the process failed; each maps to an exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The configuration is invalid (exit 1); the message lists every problem.
+    Config(String),
+    /// Something failed at run time (exit 1).
+    Runtime(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(message)) | Err(Failure::Runtime(message)) => {
+            eprintln!("burnwatch: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Validate { config } => {
+            let loaded = burnwatch_spec::load(&config).map_err(|errors| {
+                Failure::Config(format!(
+                    "{} has {} problem{}:\n{errors}",
+                    config.display(),
+                    errors.len(),
+                    if errors.len() == 1 { "" } else { "s" }
+                ))
+            })?;
+            println!(
+                "{} is valid: {} SLO{}, {} backend{}",
+                config.display(),
+                loaded.slos.len(),
+                if loaded.slos.len() == 1 { "" } else { "s" },
+                loaded.backends.len(),
+                if loaded.backends.len() == 1 { "" } else { "s" },
+            );
+            Ok(())
+        }
+        Command::Run { config, data_dir } => {
+            init_tracing(cli.log_format);
+            let loaded = burnwatch_spec::load(&config).map_err(|errors| {
+                Failure::Config(format!("{} is invalid:\n{errors}", config.display()))
+            })?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| {
+                    Failure::Runtime(format!("cannot start the async runtime: {err}"))
+                })?;
+            runtime.block_on(daemon::run(loaded, &data_dir))
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}

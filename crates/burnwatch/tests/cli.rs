@@ -1,0 +1,358 @@
+//! The burnwatch binary end to end: `validate` exit codes and messages, and `run` against a real
+//! Prometheus scraping the simulator: readiness, Sloth series on /metrics, the three data states,
+//! and a graceful SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use burnwatch_simulator::{Phase, Route, Scenario};
+use burnwatch_tests::{Exporter, Prometheus, PrometheusOptions, free_port, http_client};
+
+fn burnwatch() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_burnwatch"))
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_example_and_demo_configs_validate() {
+    for file in ["config/example.toml", "config/demo.toml"] {
+        let output = burnwatch()
+            .args(["validate", "--config"])
+            .arg(repo_root().join(file))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("is valid"), "{file}: {stdout}");
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_location_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"[backends.main]
+type = "prometheus"
+url = "http://127.0.0.1:9090"
+
+[[slo]]
+service = "checkout"
+name = "availability"
+objective = 150
+[slo.sli.ratio]
+errors = 'http_requests_total{code=~"5.."}'
+total = 'http_requests_total'
+
+[[slo]]
+service = "checkout"
+name = "latency"
+objectiv = 99.0
+[slo.sli.latency]
+histogram = 'http_request_duration_seconds'
+le = "0.3"
+"#,
+    )
+    .unwrap();
+    let output = burnwatch()
+        .args(["validate", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Both problems, each with file:line:col, in one run.
+    assert!(
+        stderr.contains("bad.toml:8:"),
+        "objective on line 8 not reported:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.toml:15:"),
+        "unknown key on line 15 not reported:\n{stderr}"
+    );
+    assert!(stderr.contains("objective"), "{stderr}");
+}
+
+#[test]
+fn validate_of_a_missing_file_says_which_file() {
+    let output = burnwatch()
+        .args(["validate", "--config", "/nonexistent/burnwatch.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/burnwatch.toml"));
+}
+
+struct Daemon {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    fn start(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("burnwatch.toml");
+        std::fs::write(&path, config).unwrap();
+        let port = config
+            .lines()
+            .find_map(|l| l.strip_prefix("listen = \"127.0.0.1:"))
+            .and_then(|rest| rest.trim_end_matches('"').parse::<u16>().ok())
+            .expect("listen line");
+        let child = burnwatch()
+            .args(["run", "--config"])
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let response = http_client()
+            .get(format!("{}{}", self.url, path))
+            .send()
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().ok()?))
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some((200, _)) = self.get("/readyz") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("burnwatch not ready within {timeout:?}");
+    }
+
+    /// The value of the first sample of `metric` whose line contains every `needle`.
+    fn sample(&self, metric: &str, needles: &[&str]) -> Option<f64> {
+        let (_, body) = self.get("/metrics")?;
+        body.lines()
+            .filter(|line| line.starts_with(&format!("{metric}{{")))
+            .find(|line| needles.iter().all(|n| line.contains(n)))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn run_exports_sloth_series_from_a_real_prometheus_and_stops_on_sigterm() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // /idle exists but never sees a request: series without traffic.
+    let scenario = Scenario {
+        routes: vec![
+            Route {
+                name: "/pay".into(),
+                share: 1.0,
+                error_factor: 1.0,
+            },
+            Route {
+                name: "/idle".into(),
+                share: 0.0,
+                error_factor: 1.0,
+            },
+        ],
+        phases: vec![Phase::steady(now - 60.0, 100.0, 0.02, 0.1)],
+    };
+    let exporter = Exporter::start(scenario);
+    let prometheus = Prometheus::start(PrometheusOptions {
+        scrape_targets: vec![exporter.addr().to_string()],
+        ..Default::default()
+    });
+    prometheus.wait_for_scrapes(3, Duration::from_secs(30));
+
+    let port = free_port();
+    let config = format!(
+        r#"[server]
+listen = "127.0.0.1:{port}"
+
+[backends.main]
+type = "prometheus"
+url = "{url}"
+
+[defaults]
+interval = "1s"
+
+[[slo]]
+service = "checkout"
+name = "availability"
+objective = 99.9
+labels = {{ team = "payments" }}
+[slo.sli.ratio]
+errors = 'http_requests_total{{route="/pay",code=~"5.."}}'
+total = 'http_requests_total{{route="/pay"}}'
+
+[[slo]]
+service = "checkout"
+name = "idle"
+objective = 99.9
+[slo.sli.ratio]
+errors = 'http_requests_total{{route="/idle",code=~"5.."}}'
+total = 'http_requests_total{{route="/idle"}}'
+
+[[slo]]
+service = "checkout"
+name = "missing"
+objective = 99.9
+[slo.sli.ratio]
+errors = 'no_such_metric_total{{code=~"5.."}}'
+total = 'no_such_metric_total'
+"#,
+        url = prometheus.url()
+    );
+    let daemon = Daemon::start(&config);
+    daemon.wait_ready(Duration::from_secs(60));
+    assert_eq!(daemon.get("/healthz").map(|(s, _)| s), Some(200));
+
+    // Let a few ticks of live samples arrive, then read the 5m error ratio: the scenario sends
+    // 2% errors on /pay, so it must be 0.02 (burn rate 20 at 99.9%).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ratio = loop {
+        let ratio = daemon.sample(
+            "slo:sli_error:ratio_rate5m",
+            &[r#"sloth_id="checkout-availability""#],
+        );
+        if ratio.is_some() || Instant::now() > deadline {
+            break ratio;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let ratio = ratio.expect("no slo:sli_error:ratio_rate5m for checkout-availability");
+    assert!(
+        (ratio - 0.02).abs() < 0.0005,
+        "5m error ratio {ratio}, expected 0.02"
+    );
+    let labels = [
+        r#"sloth_id="checkout-availability""#,
+        r#"sloth_service="checkout""#,
+        r#"sloth_slo="availability""#,
+        r#"team="payments""#,
+        r#"sloth_window="5m""#,
+    ];
+    assert!(
+        daemon
+            .sample("slo:sli_error:ratio_rate5m", &labels)
+            .is_some(),
+        "Sloth labels missing"
+    );
+    let burn = daemon
+        .sample(
+            "burnwatch_slo_burn_rate",
+            &[
+                r#"sloth_id="checkout-availability""#,
+                r#"sloth_window="5m""#,
+            ],
+        )
+        .unwrap();
+    assert!((burn - 20.0).abs() < 0.5, "burn rate {burn}");
+    assert_eq!(
+        daemon.sample(
+            "slo:objective:ratio",
+            &[r#"sloth_id="checkout-availability""#]
+        ),
+        Some(0.999)
+    );
+    assert_eq!(
+        daemon.sample(
+            "slo:time_period:days",
+            &[r#"sloth_id="checkout-availability""#]
+        ),
+        Some(30.0)
+    );
+
+    // Zero traffic: no ratio sample at all (not 0, not NaN), and the state says why.
+    assert_eq!(
+        daemon.sample(
+            "slo:sli_error:ratio_rate5m",
+            &[r#"sloth_id="checkout-idle""#]
+        ),
+        None
+    );
+    assert_eq!(
+        daemon.sample(
+            "burnwatch_slo_data_state",
+            &[r#"sloth_id="checkout-idle""#, r#"state="no_traffic""#]
+        ),
+        Some(1.0)
+    );
+    // No series: a third state, distinct from zero traffic.
+    assert_eq!(
+        daemon.sample(
+            "burnwatch_slo_data_state",
+            &[r#"sloth_id="checkout-missing""#, r#"state="no_data""#]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        daemon.sample(
+            "burnwatch_slo_data_state",
+            &[r#"sloth_id="checkout-availability""#, r#"state="ok""#]
+        ),
+        Some(1.0)
+    );
+    assert!(
+        daemon
+            .sample(
+                "burnwatch_backend_requests_total",
+                &[r#"backend="main""#, r#"outcome="success""#]
+            )
+            .unwrap()
+            > 0.0
+    );
+    assert_eq!(daemon.sample("burnwatch_build_info", &[]), Some(1.0));
+
+    let mut daemon = daemon;
+    let started = Instant::now();
+    sigterm(&daemon.child);
+    let deadline = started + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = daemon.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "burnwatch did not exit within 5 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
