@@ -1,0 +1,175 @@
+//! A real Prometheus server for one test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::{free_port, http_client, require_binary};
+
+/// How to start Prometheus.
+#[derive(Debug, Default, Clone)]
+pub struct PrometheusOptions {
+    /// OpenMetrics history to backfill with promtool before start.
+    pub history: Option<String>,
+    /// `host:port` targets scraped as job `sim`.
+    pub scrape_targets: Vec<String>,
+    /// Scrape interval (default 1s when targets are given).
+    pub scrape_interval: Option<Duration>,
+}
+
+/// A running Prometheus; killed and its data removed on drop.
+pub struct Prometheus {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Backfill history (if any), start Prometheus on a free loopback port and wait until ready.
+    pub fn start(options: PrometheusOptions) -> Self {
+        let prometheus = require_binary("prometheus", "prometheus");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("create data dir");
+        if let Some(history) = &options.history {
+            backfill(dir.path(), &data, history);
+        }
+        let interval = options.scrape_interval.unwrap_or(Duration::from_secs(1));
+        let mut config = format!(
+            "global:\n  scrape_interval: {}ms\n  evaluation_interval: {}ms\nscrape_configs:\n",
+            interval.as_millis(),
+            interval.as_millis()
+        );
+        if !options.scrape_targets.is_empty() {
+            let targets: Vec<String> = options
+                .scrape_targets
+                .iter()
+                .map(|t| format!("'{t}'"))
+                .collect();
+            config.push_str(&format!(
+                "  - job_name: sim\n    static_configs:\n      - targets: [{}]\n",
+                targets.join(", ")
+            ));
+        }
+        let config_path = dir.path().join("prometheus.yml");
+        std::fs::write(&config_path, config).expect("write prometheus.yml");
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
+        let child = Command::new(prometheus)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=90d")
+            .arg("--web.enable-lifecycle")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus");
+        let server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        server.wait_ready(Duration::from_secs(60));
+        server
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Prometheus' own log (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let client = http_client();
+        while Instant::now() < deadline {
+            if let Ok(response) = client.get(format!("{}/-/ready", self.url)).send()
+                && response.status().is_success()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "prometheus did not become ready within {timeout:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// Evaluate `query` at `time` (unix seconds) with Prometheus itself: one value per series,
+    /// keyed by the series' labels rendered as JSON. NaN when Prometheus says NaN.
+    pub fn query(&self, query: &str, time: f64) -> Vec<(serde_json::Value, f64)> {
+        let client = http_client();
+        let body: serde_json::Value = client
+            .post(format!("{}/api/v1/query", self.url))
+            .form(&[("query", query.to_string()), ("time", format!("{time}"))])
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|err| panic!("query {query} failed: {err}"));
+        assert_eq!(body["status"], "success", "query {query}: {body}");
+        body["data"]["result"]
+            .as_array()
+            .expect("vector result")
+            .iter()
+            .map(|series| {
+                let value = series["value"][1].as_str().expect("value string");
+                let value = if value == "NaN" {
+                    f64::NAN
+                } else {
+                    value.parse().expect("number")
+                };
+                (series["metric"].clone(), value)
+            })
+            .collect()
+    }
+
+    /// Wait until Prometheus has scraped `up{job="sim"} == 1` at least `scrapes` times.
+    pub fn wait_for_scrapes(&self, scrapes: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            let result = self.query("count_over_time(up{job=\"sim\"}[10m])", now);
+            if result.first().is_some_and(|(_, v)| *v >= scrapes as f64) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "prometheus did not scrape {scrapes} times within {timeout:?}; log:\n{}",
+            self.log()
+        );
+    }
+}
+
+fn backfill(dir: &Path, data: &PathBuf, history: &str) {
+    let promtool = require_binary("promtool", "prometheus");
+    let input = dir.join("history.om");
+    std::fs::write(&input, history).expect("write history");
+    let output = Command::new(promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
+        .arg(&input)
+        .arg(data)
+        .output()
+        .expect("run promtool");
+    assert!(
+        output.status.success(),
+        "promtool create-blocks-from openmetrics failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_file(input);
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
