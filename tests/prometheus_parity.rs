@@ -264,9 +264,14 @@ fn window_ratios_equal_promql_after_backfill_and_live_ticks() {
     };
 
     // Backfill path: a fresh daemon at each checkpoint (every 3h13m, never aligned to buckets).
+    // Plus one checkpoint deep inside the zero-traffic period, where 1h and 2h have no events.
+    let mut checkpoints: Vec<f64> =
+        std::iter::successors(Some(s + D + 1020.0), |t| Some(t + 3.0 * H + 780.0))
+            .take_while(|t| *t < end - 600.0)
+            .collect();
+    checkpoints.push(s + 5.0 * D + 2.0 * H + 1020.0);
     let mut backfilled = Comparison::default();
-    let mut t = s + D + 1020.0;
-    while t < end - 600.0 {
+    for t in checkpoints {
         let board = Arc::new(Board::new());
         for mut runner in harness.runners(&board) {
             harness
@@ -275,7 +280,6 @@ fn window_ratios_equal_promql_after_backfill_and_live_ticks() {
                 .expect("backfill tick");
         }
         backfilled.compare(&harness, &board, t, "backfill");
-        t += 3.0 * H + 780.0;
     }
     backfilled.finish("backfill");
 

@@ -76,8 +76,8 @@ le = "0.3"
         "objective on line 8 not reported:\n{stderr}"
     );
     assert!(
-        stderr.contains("bad.toml:15:"),
-        "unknown key on line 15 not reported:\n{stderr}"
+        stderr.contains("bad.toml:16:"),
+        "unknown key on line 16 not reported:\n{stderr}"
     );
     assert!(stderr.contains("objective"), "{stderr}");
 }
@@ -143,6 +143,27 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("burnwatch not ready within {timeout:?}");
+    }
+
+    /// Polls until the sample equals `want` (ticks of different SLOs are spread over the
+    /// interval, so a state may lag a second behind another SLO's), then asserts it.
+    fn expect_sample(&self, metric: &str, needles: &[&str], want: Option<f64>) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = self.sample(metric, needles);
+            if got == want {
+                return;
+            }
+            if Instant::now() > deadline {
+                let (_, body) = self.get("/metrics").unwrap_or_default();
+                let related: Vec<&str> = body.lines().filter(|l| l.starts_with(metric)).collect();
+                panic!(
+                    "{metric} {needles:?}: want {want:?}, got {got:?}; all {metric} lines:\n{}",
+                    related.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     /// The value of the first sample of `metric` whose line contains every `needle`.
@@ -300,34 +321,26 @@ total = 'no_such_metric_total'
     );
 
     // Zero traffic: no ratio sample at all (not 0, not NaN), and the state says why.
-    assert_eq!(
-        daemon.sample(
-            "slo:sli_error:ratio_rate5m",
-            &[r#"sloth_id="checkout-idle""#]
-        ),
-        None
+    daemon.expect_sample(
+        "slo:sli_error:ratio_rate5m",
+        &[r#"sloth_id="checkout-idle""#],
+        None,
     );
-    assert_eq!(
-        daemon.sample(
-            "burnwatch_slo_data_state",
-            &[r#"sloth_id="checkout-idle""#, r#"state="no_traffic""#]
-        ),
-        Some(1.0)
+    daemon.expect_sample(
+        "burnwatch_slo_data_state",
+        &[r#"sloth_id="checkout-idle""#, r#"state="no_traffic""#],
+        Some(1.0),
     );
     // No series: a third state, distinct from zero traffic.
-    assert_eq!(
-        daemon.sample(
-            "burnwatch_slo_data_state",
-            &[r#"sloth_id="checkout-missing""#, r#"state="no_data""#]
-        ),
-        Some(1.0)
+    daemon.expect_sample(
+        "burnwatch_slo_data_state",
+        &[r#"sloth_id="checkout-missing""#, r#"state="no_data""#],
+        Some(1.0),
     );
-    assert_eq!(
-        daemon.sample(
-            "burnwatch_slo_data_state",
-            &[r#"sloth_id="checkout-availability""#, r#"state="ok""#]
-        ),
-        Some(1.0)
+    daemon.expect_sample(
+        "burnwatch_slo_data_state",
+        &[r#"sloth_id="checkout-availability""#, r#"state="ok""#],
+        Some(1.0),
     );
     assert!(
         daemon

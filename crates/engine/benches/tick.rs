@@ -49,7 +49,7 @@ fn instances() -> Vec<SloState> {
 fn tick(c: &mut Criterion) {
     let mut states = instances();
     let bytes = states[0].memory_bytes();
-    println!("engine: {bytes} bytes per instance (target <= 32768), {INSTANCES} instances");
+    eprintln!("engine: {bytes} bytes per instance (target <= 32768), {INSTANCES} instances");
 
     let mut now = START;
     let mut group = c.benchmark_group("engine");

@@ -68,6 +68,9 @@ pub fn samples_at(scenario: &Scenario, t: f64) -> Vec<Sample> {
             value: sum,
         });
     }
+    // Exposition formats want each family's samples together; the sort is stable, so the
+    // order within a family (route, then bucket) is kept.
+    out.sort_by_key(|s| std::cmp::Reverse(s.family == "http_requests"));
     out
 }
 
