@@ -87,19 +87,19 @@ impl Scenario {
     }
 
     /// The demo: steady traffic burning at about 0.5x for a 99.9% objective, one incident in the
-    /// history (`origin + 30h`, 45 min at 6% errors) and, from `live`, a 6-minute incident at 8%
-    /// errors with a latency regression every 20 minutes, starting 3 minutes after `live`.
+    /// history (`origin + 30h`, 20 min at 3% errors, which leaves about a third of the budget) and, from
+    /// `live`, a 6-minute incident at 5% errors with a latency regression every 20 minutes, starting 3 minutes after `live`.
     pub fn demo(origin: f64, live: f64) -> Self {
         let base = |start| Phase::steady(start, 50.0, 0.0005, 0.004);
         let mut phases = vec![base(origin)];
         let past = origin + 30.0 * 3600.0;
-        if past + 2700.0 < live {
-            phases.push(Phase::steady(past, 50.0, 0.06, 0.01));
-            phases.push(base(past + 2700.0));
+        if past + 1200.0 < live {
+            phases.push(Phase::steady(past, 50.0, 0.03, 0.01));
+            phases.push(base(past + 1200.0));
         }
         for cycle in 0..(7 * 72) {
             let start = live + 180.0 + f64::from(cycle) * 1200.0;
-            phases.push(Phase::steady(start, 60.0, 0.08, 0.08));
+            phases.push(Phase::steady(start, 60.0, 0.05, 0.08));
             phases.push(base(start + 360.0));
         }
         Self::checkout(phases)
