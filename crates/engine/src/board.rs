@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::{DataState, Evaluation};
+use crate::{Alerts, DataState, Evaluation};
 
 /// Identity of one SLO (before grouping).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,10 @@ pub struct SloInfo {
     pub labels: Vec<(String, String)>,
     /// Free-text description.
     pub description: Option<String>,
+    /// `alertname` of the page and ticket alerts (Sloth's `alerting.name`).
+    pub alert_name: String,
+    /// Alert annotations (`runbook`, `dashboard`, `summary`, free text), sorted by name.
+    pub annotations: Vec<(String, String)>,
 }
 
 /// Identity of one SLO instance: the SLO plus its group label values (empty when ungrouped).
@@ -74,6 +78,8 @@ pub struct Entry {
     pub info: Arc<InstanceInfo>,
     /// Newest evaluation.
     pub eval: Evaluation,
+    /// Alert states after that evaluation.
+    pub alerts: Alerts,
 }
 
 /// Per-SLO status that exists even when the SLO has no instance (no series yet).

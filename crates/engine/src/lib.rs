@@ -25,6 +25,7 @@
 //! constructors panic, on arguments the spec has already validated.
 #![deny(missing_docs)]
 
+mod alert;
 mod board;
 mod budget;
 mod counter;
@@ -36,13 +37,16 @@ mod history;
 mod layout;
 mod level;
 mod millis;
+mod notification;
 mod observation;
+mod policy;
 mod ratios;
 mod rolling;
 mod running_sum;
 mod state;
 mod window;
 
+pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Transition};
 pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus};
 pub use budget::PeriodFigures;
 pub use counter::CounterTracker;
@@ -51,6 +55,8 @@ pub use data_state::DataState;
 pub use evaluation::Evaluation;
 pub use figures::WindowFigures;
 pub use millis::Millis;
+pub use notification::{Notification, alert_key};
 pub use observation::Observation;
+pub use policy::{AlertPolicy, BurnPair, Severity};
 pub use state::SloState;
 pub use window::DEFAULT_WINDOWS;

@@ -42,6 +42,8 @@ fn board() -> Arc<Board> {
                 ("tier".into(), "1".into()),
             ],
             description: None,
+            alert_name: "SLOErrorBudgetBurn".into(),
+            annotations: Vec::new(),
         });
         for route in 0..100 {
             let instance = Arc::new(InstanceInfo {
@@ -69,6 +71,7 @@ fn board() -> Arc<Board> {
             board.publish(Entry {
                 info: instance,
                 eval,
+                alerts: burnwatch_engine::Alerts::new(),
             });
         }
     }

@@ -338,6 +338,8 @@ mod tests {
                 ("route".into(), "user-label".into()),
             ],
             description: None,
+            alert_name: "SLOErrorBudgetBurn".into(),
+            annotations: Vec::new(),
         })
     }
 
@@ -364,6 +366,7 @@ mod tests {
                 },
                 data_state: state,
             },
+            alerts: burnwatch_engine::Alerts::new(),
         }
     }
 

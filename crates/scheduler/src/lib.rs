@@ -17,6 +17,7 @@
 mod backend;
 mod backfill;
 mod metrics;
+mod policy;
 mod poller;
 mod prometheus;
 mod query;
@@ -27,6 +28,7 @@ mod runner;
 pub use backend::{Backend, BackendError, Labels, QueryResult, Series};
 pub use backfill::{BackfillStats, Segment, align_down, segments};
 pub use metrics::SchedulerMetrics;
+pub use policy::{alert_policy, windows};
 pub use poller::{PollerOptions, Readiness, next_tick, now_millis, run, tick_offset};
 pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
 pub use query::{Plan, Role, promql_duration};

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{
-    Board, CounterTracker, Counts, DEFAULT_WINDOWS, Entry, InstanceInfo, Millis, Observation,
-    SloInfo, SloState, SloStatus,
+    AlertPolicy, Alerts, Board, CounterTracker, Counts, Entry, InstanceInfo, Millis, Notification,
+    Observation, SloInfo, SloState, SloStatus,
 };
 use burnwatch_spec::{Slo, format_prometheus};
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::backend::{Backend, BackendError, Labels, QueryResult};
 use crate::backfill::{self, BackfillStats};
@@ -31,6 +32,7 @@ type GroupKey = Vec<String>;
 struct Instance {
     info: Arc<InstanceInfo>,
     state: SloState,
+    alerts: Alerts,
 }
 
 /// The live state of one SLO and everything needed to advance it.
@@ -46,6 +48,10 @@ pub struct SloRunner {
     /// Events up to this moment have been ingested (None before backfill).
     ingested_until: Option<Millis>,
     group_limit_reached: bool,
+    policy: Arc<AlertPolicy>,
+    /// Windows every instance keeps (defaults plus the policy's), without the period.
+    windows: Vec<Duration>,
+    notifier: Option<UnboundedSender<Notification>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,7 +134,16 @@ impl SloRunner {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             description: spec.description.clone(),
+            alert_name: spec.alerting.name.clone(),
+            annotations: spec
+                .alerting
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         });
+        let policy = crate::policy::alert_policy(&spec);
+        let windows = crate::policy::windows(&spec, &policy);
         Self {
             plan: Plan::new(&spec.sli),
             spec,
@@ -140,7 +155,22 @@ impl SloRunner {
             trackers: HashMap::new(),
             ingested_until: None,
             group_limit_reached: false,
+            policy: Arc::new(policy),
+            windows,
+            notifier: None,
         }
+    }
+
+    /// Sends every alert transition of this SLO's instances to `notifier`.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: UnboundedSender<Notification>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// The alert policy this SLO is evaluated under.
+    pub fn policy(&self) -> &AlertPolicy {
+        &self.policy
     }
 
     /// The SLO's id.
@@ -277,7 +307,7 @@ impl SloRunner {
         template: &burnwatch_spec::Template,
         now: Millis,
     ) -> Result<(), BackendError> {
-        let mut windows: Vec<Duration> = DEFAULT_WINDOWS.to_vec();
+        let mut windows = self.windows.clone();
         windows.push(self.spec.period);
         let mut per_group: BTreeMap<GroupKey, Vec<Option<f64>>> = BTreeMap::new();
         for (i, window) in windows.iter().enumerate() {
@@ -427,8 +457,8 @@ impl SloRunner {
     fn new_state(&self) -> SloState {
         let objective = self.spec.objective;
         match self.plan {
-            Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &DEFAULT_WINDOWS),
-            _ => SloState::counted(objective, self.spec.period, &DEFAULT_WINDOWS),
+            Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &self.windows),
+            _ => SloState::counted(objective, self.spec.period, &self.windows),
         }
     }
 
@@ -458,7 +488,14 @@ impl SloRunner {
                     .collect(),
             });
             let state = self.new_state();
-            self.instances.insert(key.clone(), Instance { info, state });
+            self.instances.insert(
+                key.clone(),
+                Instance {
+                    info,
+                    state,
+                    alerts: Alerts::new(),
+                },
+            );
         }
         self.instances.get_mut(key)
     }
@@ -469,9 +506,25 @@ impl SloRunner {
         for instance in self.instances.values_mut() {
             let eval = instance.state.evaluate(now);
             best = better(best, eval.data_state);
+            let transitions = instance.alerts.eval(&self.policy, &eval);
+            if let Some(notifier) = &self.notifier {
+                for t in transitions {
+                    // The receiving side outlives every runner; a closed channel means shutdown.
+                    let _ = notifier.send(Notification {
+                        instance: Arc::clone(&instance.info),
+                        kind: t.kind,
+                        status: t.status,
+                        fired_at: t.fired_at,
+                        at: t.at,
+                        eval: eval.clone(),
+                        policy: Arc::clone(&self.policy),
+                    });
+                }
+            }
             self.board.publish(Entry {
                 info: Arc::clone(&instance.info),
                 eval,
+                alerts: instance.alerts.clone(),
             });
         }
         self.board.publish_slo(SloStatus {

@@ -42,7 +42,10 @@ use std::path::Path;
 pub use duration::{format_prometheus, parse_duration};
 pub use error::{Error, ErrorKind, Errors};
 pub use location::Location;
-pub use model::{Auth, Backend, BackendKind, Config, SecretSource, Server, Sli, Slo};
+pub use model::{
+    AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,
+    SecretSource, Server, Severity, Sli, Slo, Threshold,
+};
 pub use secret::Secret;
 pub use selector::{MatchOp, Matcher, Selector};
 pub use template::Template;

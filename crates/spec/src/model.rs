@@ -23,6 +23,10 @@ pub struct Config {
     pub backends: BTreeMap<String, Backend>,
     /// Every SLO, in file order.
     pub slos: Vec<Slo>,
+    /// Notification receivers by name (`[receivers.<name>]`).
+    pub receivers: BTreeMap<String, Receiver>,
+    /// `[[route]]`s in file order; every matching route applies (receivers de-duplicated).
+    pub routes: Vec<Route>,
 }
 
 /// `[server]`.
@@ -108,6 +112,8 @@ pub struct Slo {
     pub interval: Duration,
     /// How events are measured.
     pub sli: Sli,
+    /// The alert policy, `[defaults.alerting]` overridden by `[slo.alerting]`.
+    pub alerting: Alerting,
     /// Where this SLO starts in the file (`file:line:col`), for messages.
     pub location: String,
 }
@@ -143,4 +149,137 @@ pub enum Sli {
         /// Error ratio over `{{.window}}`.
         error_ratio_query: Template,
     },
+}
+
+/// Page or ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Fast burn: wake someone.
+    Page,
+    /// Slow burn: working hours.
+    Ticket,
+}
+
+/// The resolved alert policy of one SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alerting {
+    /// `alertname` of burn alerts (`name`, default `SLOErrorBudgetBurn`).
+    pub name: String,
+    /// Window pairs as configured; None means the engine's default (the SRE Workbook's four
+    /// pairs, factors derived from the period). The engine owns the factor math.
+    pub windows: Option<Vec<AlertWindow>>,
+    /// `for` (default 0).
+    pub hold_for: Duration,
+    /// `keep_firing_for` (default 0).
+    pub keep_firing_for: Duration,
+    /// `min_events` in the long window before a burn alert may fire (default 0).
+    pub min_events: f64,
+    /// `page` (default true).
+    pub page: bool,
+    /// `ticket` (default true).
+    pub ticket: bool,
+    /// `no_data_for` (default 15m); None when `no_data = false`.
+    pub no_data_for: Option<Duration>,
+    /// `budget_exhausted` threshold as a ratio of budget remaining (written in percent,
+    /// `budget_exhausted = 0` fires at 0% left); None when not configured.
+    pub budget_exhausted: Option<f64>,
+    /// `annotations` (`runbook`, `dashboard`, `summary`, free text): defaults merged with the SLO's.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// One `[[...alerting.windows]]` pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertWindow {
+    /// Page or ticket.
+    pub severity: Severity,
+    /// Short window.
+    pub short: Duration,
+    /// Long window.
+    pub long: Duration,
+    /// Burn-rate threshold.
+    pub threshold: Threshold,
+}
+
+/// How a pair's burn-rate threshold is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    /// `budget_share` in percent of the period's budget spent within the long window.
+    BudgetShare(f64),
+    /// `factor`: the burn rate itself.
+    Factor(f64),
+}
+
+impl Alerting {
+    /// The policy when nothing is configured: workbook windows, no `for`, `no_data` after 15m.
+    pub fn standard() -> Alerting {
+        Alerting {
+            name: "SLOErrorBudgetBurn".to_string(),
+            windows: None,
+            hold_for: Duration::ZERO,
+            keep_firing_for: Duration::ZERO,
+            min_events: 0.0,
+            page: true,
+            ticket: true,
+            no_data_for: Some(Duration::from_secs(15 * 60)),
+            budget_exhausted: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[receivers.<name>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receiver {
+    /// The key under `[receivers]`.
+    pub name: String,
+    /// What it talks to.
+    pub kind: ReceiverKind,
+    /// Per-request timeout (default 10s).
+    pub timeout: Duration,
+    /// Re-send a still-firing alert after this long (default 4h; Alertmanager: 1m, fixed).
+    pub repeat_interval: Duration,
+    /// Send resolved notifications (default true).
+    pub send_resolved: bool,
+}
+
+/// The receiver types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReceiverKind {
+    /// PagerDuty Events API v2.
+    PagerDuty {
+        /// `routing_key` or `routing_key_file`.
+        routing_key: SecretSource,
+        /// Endpoint (default `https://events.pagerduty.com/v2/enqueue`).
+        url: String,
+        /// PagerDuty severity for pages (default `critical`).
+        page_severity: String,
+        /// PagerDuty severity for tickets (default `warning`).
+        ticket_severity: String,
+    },
+    /// Slack incoming webhook.
+    Slack {
+        /// `url` or `url_file` (the webhook URL is a secret).
+        url: SecretSource,
+    },
+    /// Alertmanager's webhook JSON (version 4) POSTed to `url`.
+    Webhook {
+        /// `url` or `url_file`.
+        url: SecretSource,
+    },
+    /// Alertmanager: POST `<url>/api/v2/alerts`.
+    Alertmanager {
+        /// Base URL without a trailing slash.
+        url: String,
+    },
+}
+
+/// One `[[route]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Severities this route takes (empty: all).
+    pub severity: Vec<Severity>,
+    /// Label equality matchers on the alert's labels (user, group and `sloth_*` labels).
+    pub matchers: BTreeMap<String, String>,
+    /// Receiver names, each defined under `[receivers]`.
+    pub receivers: Vec<String>,
 }

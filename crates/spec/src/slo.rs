@@ -71,6 +71,7 @@ pub(crate) fn slo(
         period: period?,
         interval: interval?,
         sli: sli?,
+        alerting: crate::model::Alerting::standard(),
         location: ctx.at(&span).to_string(),
     })
 }

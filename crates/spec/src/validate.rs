@@ -67,6 +67,8 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         server: server?,
         backends,
         slos,
+        receivers: std::collections::BTreeMap::new(),
+        routes: Vec::new(),
     })
 }
 

@@ -1,0 +1,70 @@
+//! What the engine hands to notifiers: one alert transition with the instance it belongs to and
+//! the figures at that moment. Receivers format it; they never recompute anything.
+
+use std::sync::Arc;
+
+use crate::{AlertKind, AlertPolicy, AlertStatus, Evaluation, InstanceInfo, Millis, Severity};
+
+/// One alert transition of one SLO instance, ready to route and deliver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// The SLO instance.
+    pub instance: Arc<InstanceInfo>,
+    /// Which alert.
+    pub kind: AlertKind,
+    /// Firing or resolved.
+    pub status: AlertStatus,
+    /// When the episode started firing.
+    pub fired_at: Millis,
+    /// When this transition happened (for resolved: the end of the episode).
+    pub at: Millis,
+    /// The instance's evaluation at `at`: every window's burn rate, budget, exhaustion.
+    pub eval: Evaluation,
+    /// The policy that decided it (pairs and factors, for the message).
+    pub policy: Arc<AlertPolicy>,
+}
+
+impl Notification {
+    /// Page or ticket.
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+
+    /// The identity of the alert across restarts and replicas: SLO id, group labels and alert
+    /// kind, nothing else. PagerDuty's `dedup_key` and the delivery queues key on it.
+    pub fn dedup_key(&self) -> String {
+        alert_key(&self.instance, self.kind)
+    }
+
+    /// The Alertmanager-style `alertname`: the SLO's configured alert name for burn alerts,
+    /// `SLONoData` and `SLOErrorBudgetExhausted` for the others.
+    pub fn alertname(&self) -> &str {
+        match self.kind {
+            AlertKind::Page | AlertKind::Ticket => &self.instance.slo.alert_name,
+            AlertKind::NoData => "SLONoData",
+            AlertKind::BudgetExhausted => "SLOErrorBudgetExhausted",
+        }
+    }
+}
+
+/// `burnwatch-<sloth_id>-<kind>-<16 hex digits>`: stable (FNV-1a over id, group labels and kind,
+/// no process or time input), under PagerDuty's 255-character limit for any SLO id a person writes.
+pub fn alert_key(instance: &InstanceInfo, kind: AlertKind) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash ^= 0x1f;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    };
+    feed(instance.slo.id.as_bytes());
+    for (name, value) in &instance.group {
+        feed(name.as_bytes());
+        feed(value.as_bytes());
+    }
+    feed(kind.as_str().as_bytes());
+    let id: String = instance.slo.id.chars().take(160).collect();
+    format!("burnwatch-{id}-{}-{hash:016x}", kind.as_str())
+}

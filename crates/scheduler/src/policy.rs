@@ -1,0 +1,111 @@
+//! From the configured alerting section to the engine's alert policy and window set.
+
+use std::time::Duration;
+
+use burnwatch_engine::{AlertPolicy, BurnPair, DEFAULT_WINDOWS, Severity};
+use burnwatch_spec::{Slo, Threshold};
+
+/// The engine policy for `slo`: the SRE Workbook pairs unless windows are configured; factors
+/// from budget shares are derived by the engine ([`BurnPair::from_budget_share`]).
+pub fn alert_policy(slo: &Slo) -> AlertPolicy {
+    let a = &slo.alerting;
+    let mut policy = AlertPolicy::sre_workbook(slo.period);
+    if let Some(windows) = &a.windows {
+        policy.pairs = windows
+            .iter()
+            .map(|w| {
+                let severity = match w.severity {
+                    burnwatch_spec::Severity::Page => Severity::Page,
+                    burnwatch_spec::Severity::Ticket => Severity::Ticket,
+                };
+                match w.threshold {
+                    Threshold::Factor(factor) => BurnPair {
+                        severity,
+                        short: w.short,
+                        long: w.long,
+                        factor,
+                    },
+                    Threshold::BudgetShare(percent) => BurnPair::from_budget_share(
+                        severity,
+                        w.short,
+                        w.long,
+                        percent / 100.0,
+                        slo.period,
+                    ),
+                }
+            })
+            .collect();
+    }
+    policy.hold_for = a.hold_for;
+    policy.keep_firing_for = a.keep_firing_for;
+    policy.min_events = a.min_events;
+    policy.page = a.page;
+    policy.ticket = a.ticket;
+    policy.no_data_for = a.no_data_for;
+    policy.budget_exhausted = a.budget_exhausted;
+    policy
+}
+
+/// The windows an instance keeps: the default set plus any window the policy reads, shorter than
+/// the period (the period is always kept), sorted.
+pub fn windows(slo: &Slo, policy: &AlertPolicy) -> Vec<Duration> {
+    let mut windows: Vec<Duration> = DEFAULT_WINDOWS.to_vec();
+    windows.extend(policy.windows());
+    windows.retain(|w| *w < slo.period);
+    windows.sort();
+    windows.dedup();
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnwatch_spec::{AlertWindow, Alerting};
+
+    fn slo(alerting: Alerting) -> Slo {
+        let text = r#"[backends.main]
+type = "prometheus"
+url = "http://127.0.0.1:9090"
+[[slo]]
+service = "s"
+name = "n"
+objective = 99.9
+[slo.sli.ratio]
+errors = 'e_total'
+total = 't_total'
+"#;
+        let mut slo = burnwatch_spec::parse(text, std::path::Path::new("t.toml"), &|_| None)
+            .unwrap()
+            .slos
+            .remove(0);
+        slo.alerting = alerting;
+        slo
+    }
+
+    #[test]
+    fn configured_pairs_replace_the_workbook_and_shares_become_factors() {
+        let mut alerting = Alerting::standard();
+        alerting.windows = Some(vec![
+            AlertWindow {
+                severity: burnwatch_spec::Severity::Page,
+                short: Duration::from_secs(600),
+                long: Duration::from_secs(7200),
+                threshold: Threshold::BudgetShare(5.0),
+            },
+            AlertWindow {
+                severity: burnwatch_spec::Severity::Ticket,
+                short: Duration::from_secs(3600),
+                long: Duration::from_secs(86_400),
+                threshold: Threshold::Factor(2.5),
+            },
+        ]);
+        let slo = slo(alerting);
+        let policy = alert_policy(&slo);
+        assert_eq!(policy.pairs.len(), 2);
+        // 5% of 30 days within 2 hours: 0.05 * 720h / 2h = 18.
+        assert!((policy.pairs[0].factor - 18.0).abs() < 1e-9);
+        assert_eq!(policy.pairs[1].factor, 2.5);
+        // The 10m window is not a default one, so the instance must keep it.
+        assert!(windows(&slo, &policy).contains(&Duration::from_secs(600)));
+    }
+}
