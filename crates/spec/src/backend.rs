@@ -1,6 +1,6 @@
 //! Validation of `[backends.<name>]`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use toml::Spanned;
 
@@ -121,7 +121,7 @@ fn kind_of(ctx: &mut Ctx<'_>, text: &Str) -> Option<BackendKind> {
 
 fn checked_url(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {
     let value = ctx.expand(text)?;
-    match parse_url(&value) {
+    match crate::url::base_url(&value, "http://prometheus:9090") {
         Ok(url) => Some(url),
         Err(why) => {
             ctx.error(
@@ -132,27 +132,6 @@ fn checked_url(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {
             None
         }
     }
-}
-
-/// The base URL without trailing slashes, or why it is not one.
-fn parse_url(url: &str) -> Result<String, &'static str> {
-    let lower = url.to_ascii_lowercase();
-    let rest = ["http://", "https://"]
-        .iter()
-        .find_map(|scheme| lower.starts_with(scheme).then(|| &url[scheme.len()..]))
-        .ok_or("must start with http:// or https://, e.g. \"http://prometheus:9090\"")?;
-    if url.chars().any(char::is_whitespace) {
-        return Err("must not contain spaces");
-    }
-    if rest.split('/').next().unwrap_or("").is_empty() {
-        return Err("has no host, e.g. \"http://prometheus:9090\"");
-    }
-    if url.contains(['?', '#']) {
-        return Err(
-            "must not have a query or fragment: give the base URL that /api/v1/... is appended to",
-        );
-    }
-    Ok(url.trim_end_matches('/').to_string())
 }
 
 fn checked_headers(
@@ -252,9 +231,9 @@ fn auth(ctx: &mut Ctx<'_>, raw: &RawBackend, header: &str, dir: &Path) -> Option
         return Some(Some(Auth::Bearer(SecretSource::Value(secret))));
     }
     if let Some(file) = &raw.bearer_token_file {
-        return Some(Some(Auth::Bearer(SecretSource::File(path(
-            ctx, file, dir,
-        )?))));
+        return Some(Some(Auth::Bearer(SecretSource::File(
+            ctx.file_path(file, dir)?,
+        ))));
     }
     match &raw.basic_auth {
         Some(basic) => basic_auth(ctx, basic, header, dir).map(Some),
@@ -303,7 +282,7 @@ fn basic_auth(
             None
         }
         (Some(password), None) => ctx.expand_secret(password).map(SecretSource::Value),
-        (None, Some(file)) => path(ctx, file, dir).map(SecretSource::File),
+        (None, Some(file)) => ctx.file_path(file, dir).map(SecretSource::File),
         (None, None) => {
             if !ctx.was_dropped(&span, "password") && !ctx.was_dropped(&span, "password_file") {
                 ctx.error(
@@ -319,40 +298,4 @@ fn basic_auth(
         username: username?,
         password: password?,
     })
-}
-
-/// A `*_file` path; relative paths are relative to the configuration file's directory, as in
-/// Prometheus. The file is not opened here (it is read at use time, so it may rotate).
-fn path(ctx: &mut Ctx<'_>, text: &Str, dir: &Path) -> Option<PathBuf> {
-    let value = ctx.expand(text)?;
-    if value.trim().is_empty() {
-        ctx.error(
-            ErrorKind::InvalidValue,
-            &text.span(),
-            "the file path is empty",
-        );
-        return None;
-    }
-    Some(dir.join(value))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            parse_url("http://127.0.0.1:9090/"),
-            Ok("http://127.0.0.1:9090".into())
-        );
-        assert_eq!(
-            parse_url("HTTPS://mimir/prometheus//"),
-            Ok("HTTPS://mimir/prometheus".into())
-        );
-        assert!(parse_url("127.0.0.1:9090").unwrap_err().contains("http://"));
-        assert!(parse_url("http:///x").unwrap_err().contains("no host"));
-        assert!(parse_url("http://a/?x=1").unwrap_err().contains("query"));
-        assert!(parse_url("http://a b").unwrap_err().contains("spaces"));
-    }
 }

@@ -151,4 +151,38 @@ impl Ctx<'_> {
             }
         }
     }
+
+    /// A `*_file` path; relative paths are relative to the configuration file's directory, as
+    /// in Prometheus. The file is not opened here (it is read at use time, so it may rotate).
+    pub(crate) fn file_path(
+        &mut self,
+        text: &Spanned<String>,
+        dir: &std::path::Path,
+    ) -> Option<std::path::PathBuf> {
+        let value = self.expand(text)?;
+        if value.trim().is_empty() {
+            self.error(
+                ErrorKind::InvalidValue,
+                &text.span(),
+                "the file path is empty",
+            );
+            return None;
+        }
+        Some(dir.join(value))
+    }
+
+    /// The span of `key` written before the value at `value` (`key = value`, also quoted or in
+    /// an inline table), to point at a key that decoding accepted but validation rejects; the
+    /// value's span when the key cannot be found.
+    pub(crate) fn key_span(&self, value: &Range<usize>, key: &str) -> Range<usize> {
+        let before = self.index.text().get(..value.start).unwrap_or("");
+        before
+            .rfind(key)
+            .filter(|&at| {
+                before[at + key.len()..]
+                    .chars()
+                    .all(|c| c.is_whitespace() || matches!(c, '=' | '"' | '\''))
+            })
+            .map_or_else(|| value.clone(), |at| at..at + key.len())
+    }
 }

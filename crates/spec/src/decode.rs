@@ -13,7 +13,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::raw::{RawBackend, RawDefaults, RawServer, RawSlo, SECTIONS};
+use crate::raw::{RawBackend, RawDefaults, RawReceiver, RawRoute, RawServer, RawSlo, SECTIONS};
 use crate::suggest::closest;
 
 /// Gives up on a table after this many problems in it (each costs one decoding attempt).
@@ -30,6 +30,10 @@ pub(crate) struct RawDocument {
     pub defaults: Option<Spanned<RawDefaults>>,
     /// Every `[[slo]]` in file order.
     pub slos: Vec<Spanned<RawSlo>>,
+    /// `[receivers.<name>]`, by name, in file order.
+    pub receivers: Vec<(Spanned<String>, Spanned<RawReceiver>)>,
+    /// Every `[[route]]` in file order.
+    pub routes: Vec<Spanned<RawRoute>>,
     /// Whether the TOML syntax was valid. If not, the document is a best-effort recovery and
     /// semantic checks are skipped (they would report consequences of the syntax errors).
     pub syntax_ok: bool,
@@ -56,8 +60,14 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
         match name.as_ref() {
             "server" => doc.server = table::<RawServer>(ctx, value, "server", "[server]"),
             "defaults" => doc.defaults = table::<RawDefaults>(ctx, value, "defaults", "[defaults]"),
-            "backends" => doc.backends = backends(ctx, value),
-            "slo" => doc.slos = slos(ctx, value),
+            "backends" => {
+                doc.backends = named(ctx, value, "backends", "backend", "[backends.main]")
+            }
+            "slo" => doc.slos = array(ctx, value, "slo"),
+            "receivers" => {
+                doc.receivers = named(ctx, value, "receivers", "receiver", "[receivers.pager]");
+            }
+            "route" => doc.routes = array(ctx, value, "route"),
             other => {
                 let hint = closest(other, &SECTIONS)
                     .map(|s| format!(" (did you mean `{s}`?)"))
@@ -76,45 +86,57 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
     doc
 }
 
-fn backends(
+/// A section of named tables, `[<section>.<name>]`, in file order; `what` names one entry.
+fn named<T: DeserializeOwned>(
     ctx: &mut Ctx<'_>,
     value: Spanned<DeValue<'_>>,
-) -> Vec<(Spanned<String>, Spanned<RawBackend>)> {
+    section: &str,
+    what: &str,
+    example: &str,
+) -> Vec<(Spanned<String>, Spanned<T>)> {
     let span = value.span();
     let DeValue::Table(entries) = value.into_inner() else {
         ctx.error(
             ErrorKind::InvalidType,
             &span,
-            "`backends` must be a table of named backends, e.g. [backends.main]",
+            format!("`{section}` must be a table of named {what}s, e.g. {example}"),
         );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (name, value) in entries {
         let name = Spanned::new(name.span(), name.into_inner().into_owned());
-        let path = format!("backends.{}", toml_key(name.get_ref()));
+        let path = format!("{section}.{}", toml_key(name.get_ref()));
         let header = format!("[{path}]");
-        if let Some(backend) = table::<RawBackend>(ctx, value, &path, &header) {
-            out.push((name, backend));
+        if let Some(decoded) = table::<T>(ctx, value, &path, &header) {
+            out.push((name, decoded));
         }
     }
     out.sort_by_key(|(name, _)| name.span().start);
     out
 }
 
-fn slos(ctx: &mut Ctx<'_>, value: Spanned<DeValue<'_>>) -> Vec<Spanned<RawSlo>> {
+/// An array of tables, `[[<section>]]`, in file order.
+fn array<T: DeserializeOwned>(
+    ctx: &mut Ctx<'_>,
+    value: Spanned<DeValue<'_>>,
+    section: &str,
+) -> Vec<Spanned<T>> {
     let span = value.span();
+    let header = format!("[[{section}]]");
     let DeValue::Array(elements) = value.into_inner() else {
         ctx.error(
             ErrorKind::InvalidType,
             &span,
-            "`slo` must be an array of tables: write each SLO as [[slo]] (double brackets)",
+            format!(
+                "`{section}` must be an array of tables: write each one as {header} (double brackets)"
+            ),
         );
         return Vec::new();
     };
     elements
         .into_iter()
-        .filter_map(|element| table::<RawSlo>(ctx, element, "slo", "[[slo]]"))
+        .filter_map(|element| table::<T>(ctx, element, section, &header))
         .collect()
 }
 
@@ -141,12 +163,12 @@ fn table<T: DeserializeOwned>(
         };
         let span = error.span().unwrap_or_else(|| value.span());
         let found = find(value.get_ref(), &span);
-        let Some(keys) = found else {
+        let Some(steps) = found else {
             let message = describe(error.message(), header, None);
             ctx.error(kind_of(error.message()), &span, message);
             return None;
         };
-        let (table_span, key, where_) = remove(&mut value, &keys, path, header);
+        let (table_span, key, where_) = remove(&mut value, &steps, path, header);
         let kind = kind_of(error.message());
         ctx.error(kind, &span, describe(error.message(), &where_, Some(&key)));
         // A misspelt key is reported with its likely meaning; that key is then not "missing".
@@ -162,47 +184,74 @@ fn table<T: DeserializeOwned>(
     None
 }
 
-/// The keys leading from `value` (a table) to the entry whose key or value has `span`; an entry
-/// holding an array is removed as a whole when the span is inside the array.
-fn find(value: &DeValue<'_>, span: &Range<usize>) -> Option<Vec<String>> {
+/// One step from a table or array to a value inside it.
+#[derive(Debug, Clone)]
+enum Step {
+    /// The entry with this key.
+    Key(String),
+    /// The array element at this index (a table: `[[a.b]]`).
+    Index(usize),
+}
+
+/// The steps leading from `value` (a table) to the entry whose key or value has `span`. Inside
+/// an array of tables the path leads into the element, so one bad key in `[[slo.alerting.windows]]`
+/// drops that key only; a bad element of any other array drops the entry holding the array.
+fn find(value: &DeValue<'_>, span: &Range<usize>) -> Option<Vec<Step>> {
     match value {
         DeValue::Table(entries) => entries.iter().find_map(|(key, value)| {
             if key.span() == *span || value.span() == *span {
-                return Some(vec![key.get_ref().to_string()]);
+                return Some(vec![Step::Key(key.get_ref().to_string())]);
             }
             let mut rest = find(value.get_ref(), span)?;
-            rest.insert(0, key.get_ref().to_string());
+            rest.insert(0, Step::Key(key.get_ref().to_string()));
             Some(rest)
         }),
-        DeValue::Array(elements) => elements
-            .iter()
-            .any(|e| e.span() == *span || find(e.get_ref(), span).is_some())
-            .then(Vec::new),
+        DeValue::Array(elements) => elements.iter().enumerate().find_map(|(i, e)| {
+            if e.span() == *span {
+                return Some(Vec::new());
+            }
+            let rest = find(e.get_ref(), span)?;
+            if e.get_ref().is_table() {
+                let mut rest = rest;
+                rest.insert(0, Step::Index(i));
+                Some(rest)
+            } else {
+                Some(Vec::new())
+            }
+        }),
         _ => None,
     }
 }
 
-/// Removes the entry at `keys`; returns the span of the table that held it, the key, and how to
-/// name that table in messages.
+/// Removes the entry at `steps` (which end with a key); returns the span of the table that
+/// held it, the key, and how to name that table in messages.
 fn remove(
     value: &mut Spanned<DeValue<'_>>,
-    keys: &[String],
+    steps: &[Step],
     path: &str,
     header: &str,
 ) -> (Range<usize>, String, String) {
-    let (last, parents) = keys.split_last().expect("find returns at least one key");
+    let Some((Step::Key(last), parents)) = steps.split_last() else {
+        unreachable!("find ends every path with a key")
+    };
     let mut table_span = value.span();
     let mut current = value.get_mut();
     let mut where_ = header.to_string();
     let mut dotted = path.to_string();
-    for key in parents {
-        let DeValue::Table(entries) = current else {
-            unreachable!("find only descends into tables")
+    for step in parents {
+        let next = match (step, current) {
+            (Step::Key(key), DeValue::Table(entries)) => {
+                dotted = format!("{dotted}.{}", toml_key(key));
+                where_ = format!("[{dotted}]");
+                entries.get_mut(key.as_str()).expect("find saw this key")
+            }
+            (Step::Index(i), DeValue::Array(elements)) => {
+                where_ = format!("[[{dotted}]]");
+                elements.get_mut(*i).expect("find saw this element")
+            }
+            _ => unreachable!("find only descends into tables and arrays of tables"),
         };
-        let next = entries.get_mut(key.as_str()).expect("find saw this key");
         table_span = next.span();
-        dotted = format!("{dotted}.{}", toml_key(key));
-        where_ = format!("[{dotted}]");
         current = next.get_mut();
     }
     if let DeValue::Table(entries) = current {
@@ -269,6 +318,29 @@ fn describe(message: &str, table: &str, key: Option<&str>) -> String {
         "headers" => {
             " (write a table of strings, e.g. headers = { \"X-Scope-OrgID\" = \"team-a\" })"
         }
+        "for" => " (write a duration string, e.g. for = \"5m\")",
+        "keep_firing_for" => " (write a duration string, e.g. keep_firing_for = \"10m\")",
+        "no_data_for" => " (write a duration string, e.g. no_data_for = \"15m\")",
+        "short" => " (write a duration string, e.g. short = \"5m\")",
+        "long" => " (write a duration string, e.g. long = \"1h\")",
+        "repeat_interval" => " (write a duration string, e.g. repeat_interval = \"4h\")",
+        "min_events" => " (write a number, e.g. min_events = 100)",
+        "budget_exhausted" => {
+            " (write a percentage of budget remaining, e.g. budget_exhausted = 0)"
+        }
+        "budget_share" => " (write a percentage of the period's budget, e.g. budget_share = 2)",
+        "factor" => " (write a burn rate, e.g. factor = 14.4)",
+        "page" | "ticket" | "no_data" | "send_resolved" => " (write true or false)",
+        "annotations" => {
+            " (write a table of strings, e.g. annotations = { runbook = \"https://...\" })"
+        }
+        "match" => " (write a table of label values, e.g. match = { team = \"payments\" })",
+        "receivers" => " (write a list of receiver names, e.g. receivers = [\"pager\"])",
+        "severity" if table.starts_with("[[route") => " (write a list, e.g. severity = [\"page\"])",
+        "severity" => " (write \"page\" or \"ticket\")",
+        "windows" => {
+            " (write each pair as a [[...alerting.windows]] table with severity, short, long and budget_share or factor)"
+        }
         _ => "",
     };
     format!("`{key}` in {table}: {message}{hint}")
@@ -288,7 +360,10 @@ fn humanize(message: &str) -> String {
 }
 
 fn is_secret(table: &str, key: &str) -> bool {
-    matches!(key, "bearer_token" | "password") || table.ends_with(".headers]")
+    matches!(key, "bearer_token" | "password" | "routing_key")
+        || table.ends_with(".headers]")
+        // Slack and webhook URLs are secret; the type is not known here, so every receiver URL.
+        || (key == "url" && table.starts_with("[receivers."))
 }
 
 /// `invalid type: string "hunter2", expected ...` without the value.

@@ -4,10 +4,12 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use crate::alerting::{self, Layer};
 use crate::context::Ctx;
 use crate::duration::format_prometheus;
 use crate::error::ErrorKind;
 use crate::raw::{RawDefaults, Str, default_group_limit, default_interval, default_period};
+use crate::window::Period;
 
 /// The longest default alert window (ticket: 6h short, 3d long): a period must cover it.
 const LONGEST_WINDOW: Duration = Duration::from_secs(3 * 86_400);
@@ -25,6 +27,8 @@ pub(crate) struct Defaults {
     pub interval: Option<Duration>,
     /// Instances per grouped SLO.
     pub group_limit: Option<usize>,
+    /// `[defaults.alerting]`.
+    pub alerting: Option<Layer>,
 }
 
 /// Validates `[defaults]` (absent: all defaults). `backends` are the names defined in the file.
@@ -39,6 +43,7 @@ pub(crate) fn defaults(
             period: Some(default_period()),
             interval: Some(default_interval()),
             group_limit: Some(default_group_limit()),
+            alerting: Some(Layer::default()),
         };
     };
     let backend = match &raw.backend {
@@ -46,12 +51,23 @@ pub(crate) fn defaults(
         Some(text) => backend_reference(ctx, text, backends, "[defaults]")
             .map(|name| Some(Spanned::new(text.span(), name))),
     };
+    let period = raw
+        .period
+        .as_ref()
+        .map_or(Some(default_period()), |text| period(ctx, text));
+    let windows_period = period.map(|length| Period {
+        length,
+        name: "the [defaults] period",
+    });
+    let alerting = alerting::layer(
+        ctx,
+        raw.alerting.as_ref(),
+        "[defaults.alerting]",
+        windows_period,
+    );
     Defaults {
         backend,
-        period: raw
-            .period
-            .as_ref()
-            .map_or(Some(default_period()), |text| period(ctx, text)),
+        period,
         interval: raw
             .interval
             .as_ref()
@@ -60,6 +76,7 @@ pub(crate) fn defaults(
             .group_limit
             .as_ref()
             .map_or(Some(default_group_limit()), |n| group_limit(ctx, n)),
+        alerting,
     }
 }
 

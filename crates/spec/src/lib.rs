@@ -4,20 +4,23 @@
 //! This crate owns what a configuration file may say and what it means. [`load`] reads a file
 //! and [`parse`] checks text; both return a [`Config`] or [`Errors`], every problem in the file,
 //! each with `file:line:col` and what would be valid. The main types are [`Config`] and its
-//! [`Slo`]s with their [`Sli`] (built from [`Selector`]s and [`Template`]s), [`Backend`]s whose
-//! credentials are [`Secret`]s, and the duration helpers [`parse_duration`] and
+//! [`Slo`]s with their [`Sli`] (built from [`Selector`]s and [`Template`]s) and resolved
+//! [`Alerting`] policy, [`Backend`]s whose credentials are [`Secret`]s, notification
+//! [`Receiver`]s and the [`Route`]s to them, and the duration helpers [`parse_duration`] and
 //! [`format_prometheus`].
 //!
 //! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
-//! queries the backends named here, `burnwatch-http` exports the series, and the `burnwatch`
-//! binary calls [`load`] and prints [`Errors`]. This crate must not do any I/O beyond reading the
-//! configuration file: it does not open `*_file` secrets, resolve host names or contact backends.
+//! queries the backends named here, `burnwatch-http` exports the series and sends to the
+//! receivers, and the `burnwatch` binary calls [`load`] and prints [`Errors`]. This crate must
+//! not do any I/O beyond reading the configuration file: it does not open `*_file` secrets,
+//! resolve host names or contact backends and receivers.
 //!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
 //! `validate` turns it into `model` types with defaults applied and `${ENV}` expanded.
 
 #![deny(missing_docs)]
 
+mod alerting;
 mod backend;
 mod context;
 mod decode;
@@ -29,13 +32,17 @@ mod location;
 mod model;
 mod names;
 mod raw;
+mod receiver;
+mod route;
 mod secret;
 mod selector;
 mod sli;
 mod slo;
 mod suggest;
 mod template;
+mod url;
 mod validate;
+mod window;
 
 use std::path::Path;
 

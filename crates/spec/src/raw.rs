@@ -21,7 +21,14 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`.
-pub(crate) const SECTIONS: [&str; 4] = ["server", "backends", "defaults", "slo"];
+pub(crate) const SECTIONS: [&str; 6] = [
+    "server",
+    "backends",
+    "defaults",
+    "slo",
+    "receivers",
+    "route",
+];
 
 /// `[server]`: the HTTP server that serves `/metrics`, the API and the status page.
 #[derive(Debug, Deserialize)]
@@ -76,6 +83,8 @@ pub(crate) struct RawDefaults {
     pub interval: Option<Str>,
     /// Maximum SLO instances per `group_by` SLO. Default: [`default_group_limit`].
     pub group_limit: Option<Spanned<i64>>,
+    /// `[defaults.alerting]`: the alert policy of every SLO, key by key.
+    pub alerting: Option<Spanned<RawAlerting>>,
 }
 
 /// `[[slo]]`: one service level objective.
@@ -104,6 +113,8 @@ pub(crate) struct RawSlo {
     pub interval: Option<Str>,
     /// How events are measured: exactly one of the kinds. Required.
     pub sli: Option<Spanned<RawSli>>,
+    /// `[slo.alerting]`: overrides `[defaults.alerting]` key by key.
+    pub alerting: Option<Spanned<RawAlerting>>,
 }
 
 /// `[slo.sli]`: exactly one of its keys.
@@ -160,6 +171,94 @@ pub(crate) struct RawRaw {
     pub error_ratio_query: Option<Str>,
 }
 
+/// `[defaults.alerting]` and `[slo.alerting]`: the alert policy. Every key is optional; an SLO's
+/// key overrides the defaults' key, which overrides [`crate::model::Alerting::standard`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAlerting {
+    /// `alertname` of burn alerts, e.g. `"SLOErrorBudgetBurn"`.
+    pub name: Option<Str>,
+    /// How long a burn condition must hold before the alert fires, e.g. `"5m"`.
+    #[serde(rename = "for")]
+    pub hold_for: Option<Str>,
+    /// How long a firing alert stays firing after its condition ends.
+    pub keep_firing_for: Option<Str>,
+    /// Events the long window must hold before a burn alert may fire; at least 0.
+    pub min_events: Option<Spanned<f64>>,
+    /// Whether page alerts are raised.
+    pub page: Option<Spanned<bool>>,
+    /// Whether ticket alerts are raised.
+    pub ticket: Option<Spanned<bool>>,
+    /// Whether `no_data` alerts are raised.
+    pub no_data: Option<Spanned<bool>>,
+    /// How long without any series before `no_data` fires, e.g. `"15m"`.
+    pub no_data_for: Option<Str>,
+    /// Raise `budget_exhausted` at this percentage of budget remaining, 0 to 100 (excl.).
+    pub budget_exhausted: Option<Spanned<f64>>,
+    /// Alert annotations (`runbook`, `dashboard`, `summary`, free text); merged per key.
+    pub annotations: Option<StrMap>,
+    /// Window pairs; an SLO's list replaces the defaults' list.
+    pub windows: Option<Spanned<Vec<Spanned<RawWindow>>>>,
+}
+
+/// `[[slo.alerting.windows]]`: one multiwindow burn-rate condition.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWindow {
+    /// `"page"` or `"ticket"`. Required.
+    pub severity: Option<Str>,
+    /// Short window, e.g. `"5m"`. Required.
+    pub short: Option<Str>,
+    /// Long window, e.g. `"1h"`. Required.
+    pub long: Option<Str>,
+    /// Percent of the period's budget spent within the long window, (0, 100]. Exactly one of
+    /// `budget_share` and `factor`.
+    pub budget_share: Option<Spanned<f64>>,
+    /// The burn-rate threshold itself, more than 0.
+    pub factor: Option<Spanned<f64>>,
+}
+
+/// `[receivers.<name>]`: every type's keys; validation checks which ones the `type` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReceiver {
+    /// `"pagerduty"`, `"slack"`, `"webhook"` or `"alertmanager"`. Required.
+    #[serde(rename = "type")]
+    pub kind: Option<Str>,
+    /// Endpoint: secret for slack and webhook, the base URL for alertmanager, an override for
+    /// pagerduty.
+    pub url: Option<Str>,
+    /// File holding the secret URL (slack, webhook), re-read on use.
+    pub url_file: Option<Str>,
+    /// PagerDuty integration (routing) key; secret.
+    pub routing_key: Option<Str>,
+    /// File holding the PagerDuty routing key, re-read on use.
+    pub routing_key_file: Option<Str>,
+    /// PagerDuty severity of page alerts. Default: [`default_page_severity`].
+    pub page_severity: Option<Str>,
+    /// PagerDuty severity of ticket alerts. Default: [`default_ticket_severity`].
+    pub ticket_severity: Option<Str>,
+    /// Per-request timeout. Default: [`default_receiver_timeout`].
+    pub timeout: Option<Str>,
+    /// Re-send a still-firing alert after this long. Default: [`default_repeat_interval`].
+    pub repeat_interval: Option<Str>,
+    /// Send resolved notifications. Default: true.
+    pub send_resolved: Option<Spanned<bool>>,
+}
+
+/// `[[route]]`: which alerts go to which receivers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRoute {
+    /// `"page"` and/or `"ticket"`; absent or empty: every severity.
+    pub severity: Option<Spanned<Vec<Str>>>,
+    /// Label name to exact value; every one must match.
+    #[serde(rename = "match")]
+    pub matchers: Option<StrMap>,
+    /// Names under `[receivers]`. Required, not empty.
+    pub receivers: Option<Spanned<Vec<Str>>>,
+}
+
 /// `server.listen`: every interface, port 9464.
 pub(crate) fn default_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 9464))
@@ -183,4 +282,36 @@ pub(crate) fn default_interval() -> Duration {
 /// `defaults.group_limit`: 1000 instances per SLO.
 pub(crate) fn default_group_limit() -> usize {
     1000
+}
+
+/// `receivers.*.timeout`: 10 s; a notification that takes longer is retried.
+pub(crate) fn default_receiver_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// `receivers.*.repeat_interval`: 4 h, Alertmanager's default.
+pub(crate) fn default_repeat_interval() -> Duration {
+    Duration::from_secs(4 * 3_600)
+}
+
+/// Alertmanager receivers: firing alerts are re-sent every minute so Alertmanager keeps them
+/// active (it resolves alerts it has not heard of for `resolve_timeout`); Alertmanager itself
+/// decides how often people are notified.
+pub(crate) fn alertmanager_repeat_interval() -> Duration {
+    Duration::from_secs(60)
+}
+
+/// `receivers.*.url` of a pagerduty receiver: the Events API v2 endpoint.
+pub(crate) fn default_pagerduty_url() -> &'static str {
+    "https://events.pagerduty.com/v2/enqueue"
+}
+
+/// `receivers.*.page_severity`: PagerDuty's `critical`.
+pub(crate) fn default_page_severity() -> &'static str {
+    "critical"
+}
+
+/// `receivers.*.ticket_severity`: PagerDuty's `warning`.
+pub(crate) fn default_ticket_severity() -> &'static str {
+    "warning"
 }

@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::time::Duration;
 
 use toml::Spanned;
 
+use crate::alerting;
 use crate::context::Ctx;
 use crate::defaults::{self, Defaults};
 use crate::error::ErrorKind;
-use crate::model::{Sli, Slo};
+use crate::model::{Alerting, Sli, Slo};
 use crate::names::{SLO_NAME_RULE, is_label_name, is_slo_name, reserved_prefix};
 use crate::raw::{RawSlo, Str, StrMap};
+use crate::window::{self, Period};
 
 /// Validates one SLO against the defaults and the backend names defined in the file; `None`
 /// after reporting its problems.
@@ -44,6 +47,7 @@ pub(crate) fn slo(
         Some(text) => defaults::interval(ctx, text),
         None => defaults.interval,
     };
+    let alerting = alerting(ctx, raw, defaults, period);
     let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span);
     if let (Some(Sli::Latency { .. }), Some(group_by), Some(raw_group_by)) =
         (&sli, &group_by, &raw.group_by)
@@ -71,9 +75,39 @@ pub(crate) fn slo(
         period: period?,
         interval: interval?,
         sli: sli?,
-        alerting: crate::model::Alerting::standard(),
+        alerting: alerting?,
         location: ctx.at(&span).to_string(),
     })
+}
+
+/// The SLO's alert policy over `[defaults.alerting]`; windows must fit in its `period`.
+fn alerting(
+    ctx: &mut Ctx<'_>,
+    raw: &RawSlo,
+    defaults: &Defaults,
+    period: Option<Duration>,
+) -> Option<Alerting> {
+    let name = if raw.period.is_some() {
+        "this SLO's period"
+    } else {
+        "the [defaults] period"
+    };
+    let own = alerting::layer(
+        ctx,
+        raw.alerting.as_ref(),
+        "[slo.alerting]",
+        period.map(|length| Period { length, name }),
+    );
+    let defaults = defaults.alerting.as_ref();
+    if let (Some(own), Some(defaults), Some(period), Some(period_text)) =
+        (&own, defaults, period, &raw.period)
+        && own.windows.is_none()
+        && let Some(inherited) = &defaults.windows
+        && !window::check_inherited(ctx, inherited, period, period_text)
+    {
+        return None;
+    }
+    Some(alerting::resolve(defaults?, &own?))
 }
 
 /// `service` or `name`: required, usable in ids, URLs and label values.
@@ -133,7 +167,7 @@ fn objective(
 
 /// `percent / 100` as the double nearest the decimal result: 99.9 gives 0.999, not the
 /// 0.9990000000000001 that floating-point division gives, so exported objectives read as written.
-fn percent_to_ratio(percent: f64) -> f64 {
+pub(crate) fn percent_to_ratio(percent: f64) -> f64 {
     let text = format!("{percent}"); // shortest round-trip form, never exponent notation
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
     let int = format!("{int:0>2}");

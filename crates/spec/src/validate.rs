@@ -59,6 +59,22 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         }
         slos.push(slo);
     }
+    let receiver_names: Vec<&str> = doc
+        .receivers
+        .iter()
+        .map(|(name, _)| name.get_ref().as_str())
+        .collect();
+    let mut receivers = BTreeMap::new();
+    for (name, raw) in &doc.receivers {
+        if let Some(receiver) = crate::receiver::receiver(ctx, name, raw, config_dir) {
+            receivers.insert(receiver.name.clone(), receiver);
+        }
+    }
+    let routes: Vec<_> = doc
+        .routes
+        .iter()
+        .filter_map(|raw| crate::route::route(ctx, raw, &receiver_names))
+        .collect();
     if ctx.has_errors() {
         return None;
     }
@@ -67,8 +83,8 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         server: server?,
         backends,
         slos,
-        receivers: std::collections::BTreeMap::new(),
-        routes: Vec::new(),
+        receivers,
+        routes,
     })
 }
 

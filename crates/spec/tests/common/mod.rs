@@ -59,3 +59,8 @@ total = 'http_requests_total'
 pub fn one_slo(extra: &str) -> String {
     format!("{BACKEND}\n[[slo]]\nservice = \"svc\"\nname = \"a\"\n{extra}{RATIO}")
 }
+
+/// Parses `text` as `burnwatch.toml` with `env` as the environment.
+pub fn parse_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Errors> {
+    burnwatch_spec::parse(text, Path::new("burnwatch.toml"), env)
+}
