@@ -1,9 +1,14 @@
 //! The alert state machine of one SLO instance: page, ticket, no_data and budget_exhausted.
 //!
-//! CONTRACT (types are fixed; the state machine is implemented by the alerting work).
+//! As in Prometheus' `rules/alerting.go`, one ordered state per alert and one
+//! [`Alerts::eval`] that owns every transition. The alert keeps timestamps, not flags: whether
+//! it is pending or firing underneath follows from `active_since` and `fired_at`, and `state`
+//! only adds what a reader sees (a ticket under a firing page shows as inhibited).
+//! docs/alerting.md describes the behaviour for users.
 
 use serde::{Deserialize, Serialize};
 
+use crate::condition::Condition;
 use crate::{AlertPolicy, Evaluation, Millis, Severity};
 
 /// Which alert of an instance.
@@ -82,7 +87,8 @@ pub struct Alert {
     pub kind: AlertKind,
     /// Current state.
     pub state: AlertState,
-    /// The raw condition at the last evaluation (before `for`, inhibition and `min_events`).
+    /// The raw condition at the last evaluation (before `for`, inhibition and `min_events`);
+    /// always false while the policy disables the alert.
     pub condition: bool,
     /// When the condition last became true (start of pending); None while inactive.
     pub active_since: Option<Millis>,
@@ -90,7 +96,8 @@ pub struct Alert {
     pub fired_at: Option<Millis>,
     /// When it last resolved; None if never.
     pub resolved_at: Option<Millis>,
-    /// Last evaluation at which the condition held (for `keep_firing_for`).
+    /// Last evaluation at which the condition held, `min_events` included (for
+    /// `keep_firing_for`).
     pub last_true_at: Option<Millis>,
     /// Whether a firing notification went out for the current episode (so an inhibited ticket
     /// that ends sends its resolve only if its trigger was sent).
@@ -166,10 +173,113 @@ impl Alerts {
         &self.alerts[kind as usize]
     }
 
-    /// Advances every alert to `eval.at` under `policy`; returns what must be notified.
+    /// The alerts whose firing state a receiver knows about (an inhibited ticket is not among
+    /// them), in [`AlertKind::ALL`] order.
+    pub fn firing(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.iter().filter(|a| a.state == AlertState::Firing)
+    }
+
+    /// Advances every alert to `eval.at` under `policy`; returns what must be notified, page
+    /// before ticket before no_data before budget_exhausted.
+    ///
+    /// Time never runs backwards here: an `eval.at` before a moment the alerts already recorded
+    /// is taken as that moment, so an episode never resolves before it fired. Evaluating the
+    /// same figures again changes nothing and notifies nothing.
     pub fn eval(&mut self, policy: &AlertPolicy, eval: &Evaluation) -> Vec<Transition> {
-        let _ = (policy, eval);
-        Vec::new()
+        let now = self
+            .alerts
+            .iter()
+            .filter_map(Alert::latest)
+            .fold(eval.at, Millis::max);
+        let mut transitions = Vec::new();
+        let mut page_firing = false;
+        for alert in &mut self.alerts {
+            let condition = Condition::of(alert.kind, policy, eval);
+            // The page is first in the list, so it has stepped when the ticket looks at it.
+            let inhibited = alert.kind == AlertKind::Ticket && page_firing;
+            transitions.extend(alert.step(&condition, inhibited, now));
+            if alert.kind == AlertKind::Page {
+                page_firing = alert.state == AlertState::Firing;
+            }
+        }
+        transitions
+    }
+}
+
+impl Alert {
+    /// Pending, firing or inhibited: an episode is under way.
+    pub fn is_active(&self) -> bool {
+        self.state != AlertState::Inactive
+    }
+
+    /// The newest moment this alert recorded.
+    fn latest(&self) -> Option<Millis> {
+        [
+            self.active_since,
+            self.fired_at,
+            self.resolved_at,
+            self.last_true_at,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    }
+
+    /// One evaluation of this alert at `now` (not before any timestamp it holds).
+    fn step(&mut self, c: &Condition, inhibited: bool, now: Millis) -> Option<Transition> {
+        self.condition = c.raw;
+        if c.frozen {
+            return None;
+        }
+        if c.active {
+            self.last_true_at = Some(now);
+            let since = *self.active_since.get_or_insert(now);
+            if self.fired_at.is_none() && now.saturating_sub(since) >= c.hold_for {
+                self.fired_at = Some(now);
+            }
+        } else if let Some(fired_at) = self.fired_at {
+            let quiet_for = self
+                .last_true_at
+                .map_or(Millis::MAX, |t| now.saturating_sub(t));
+            if quiet_for >= c.keep_firing_for {
+                return self.resolve(fired_at, now);
+            }
+        } else {
+            // Pending that never fired ends silently; its stretch starts afresh next time.
+            self.active_since = None;
+        }
+        self.state = match (self.active_since, self.fired_at) {
+            (None, None) => AlertState::Inactive,
+            _ if inhibited => AlertState::Inhibited,
+            (_, Some(_)) => AlertState::Firing,
+            (Some(_), None) => AlertState::Pending,
+        };
+        match self.fired_at {
+            Some(fired_at) if self.state == AlertState::Firing && !self.notified => {
+                self.notified = true;
+                Some(self.transition(AlertStatus::Firing, fired_at, now))
+            }
+            _ => None,
+        }
+    }
+
+    /// Ends the episode; a receiver hears of it only if it heard of the start.
+    fn resolve(&mut self, fired_at: Millis, now: Millis) -> Option<Transition> {
+        let notified = std::mem::take(&mut self.notified);
+        self.state = AlertState::Inactive;
+        self.active_since = None;
+        self.fired_at = None;
+        self.resolved_at = Some(now);
+        notified.then(|| self.transition(AlertStatus::Resolved, fired_at, now))
+    }
+
+    fn transition(&self, status: AlertStatus, fired_at: Millis, at: Millis) -> Transition {
+        Transition {
+            kind: self.kind,
+            status,
+            fired_at,
+            at,
+        }
     }
 }
 

@@ -8,6 +8,9 @@
 //!   30-day window. A direct state keeps the latest per-window ratios a backend computed itself.
 //! - [`Evaluation`] with [`WindowFigures`] and [`PeriodFigures`]: what an instance looks like at
 //!   one moment, including the [`DataState`] that keeps "no series", "no traffic" and "ok" apart.
+//! - [`Alerts`]: the alert state machine of an instance (page, ticket, no_data,
+//!   budget_exhausted) under an [`AlertPolicy`]; [`Alerts::eval`] returns the [`Transition`]s
+//!   receivers must hear about.
 //! - [`CounterTracker`]: turns raw cumulative counter samples into reset-aware increases.
 //! - The board ([`Board`]): the latest evaluation of every instance, shared between writers and
 //!   readers.
@@ -28,6 +31,7 @@
 mod alert;
 mod board;
 mod budget;
+mod condition;
 mod counter;
 mod counts;
 mod data_state;
