@@ -4,10 +4,12 @@
 //!
 //! A missing `prometheus` or `promtool` binary fails the test with instructions; it never skips.
 
+mod alertmanager;
 mod exporter;
 mod process;
 mod prometheus;
 
+pub use alertmanager::Alertmanager;
 pub use exporter::Exporter;
 pub use process::{free_port, http_client, require_binary};
 pub use prometheus::{Prometheus, PrometheusOptions};

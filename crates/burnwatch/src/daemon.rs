@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::Board;
-use burnwatch_http::{AppState, ReadyCheck, SloCollector};
+use burnwatch_http::{AppState, Dispatcher, ReadyCheck, SloCollector};
 use burnwatch_scheduler::{
     Backend, PollerOptions, PrometheusBackend, Readiness, SchedulerMetrics, SloRunner,
 };
@@ -33,7 +33,10 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
     registry.register_collector(Box::new(SloCollector::new(Arc::clone(&board))));
+    let dispatcher = Dispatcher::new(&config, &mut registry)
+        .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?;
     let registry = Arc::new(registry);
+    let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
 
     let mut backends: BTreeMap<String, Arc<dyn Backend>> = BTreeMap::new();
     for (name, backend) in &config.backends {
@@ -61,8 +64,11 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
                 Arc::clone(&board),
                 Arc::clone(&metrics),
             )
+            .with_notifier(notifications.clone())
         })
         .collect();
+    // Only the runners hold senders: when they stop, the dispatcher drains and ends.
+    drop(notifications);
 
     let listener = TcpListener::bind(config.server.listen)
         .await
@@ -77,6 +83,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         listen = %config.server.listen,
         slos = config.slos.len(),
         backends = config.backends.len(),
+        receivers = config.receivers.len(),
         config = %config.source.display(),
         "burnwatch started; backfilling"
     );
@@ -100,6 +107,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         readiness,
         shutdown.clone(),
     ));
+    let delivery = dispatcher.spawn(notification_rx, shutdown.clone());
     let server = tokio::spawn(burnwatch_http::serve(
         listener,
         AppState::new(registry, ready),
@@ -124,6 +132,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     shutdown.cancel();
     let drained = async {
         let _ = scheduler.await;
+        let _ = delivery.await;
         server.await
     };
     tokio::select! {

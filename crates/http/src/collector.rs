@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::{Board, DataState, Entry};
+use burnwatch_engine::{AlertState, Board, DataState, Entry};
 use burnwatch_spec::format_prometheus;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
@@ -284,6 +284,31 @@ impl SloCollector {
             for state in DataState::ALL {
                 let value = f64::from(u8::from(state == DataState::NoData));
                 gauge(&mut family, &with(&base, "state", state.as_str()), value)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_alert",
+            "Active alerts, like Prometheus' ALERTS: 1 per pending, firing or inhibited alert; absent when inactive.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(bases) {
+            for alert in entry.alerts.all() {
+                if alert.state == AlertState::Inactive {
+                    continue;
+                }
+                let labels = [
+                    (Cow::Borrowed("alert"), Cow::Borrowed(alert.kind.as_str())),
+                    (
+                        Cow::Borrowed("sloth_severity"),
+                        Cow::Borrowed(alert.kind.severity().as_str()),
+                    ),
+                    (
+                        Cow::Borrowed("alertstate"),
+                        Cow::Borrowed(alert.state.as_str()),
+                    ),
+                ];
+                gauge(&mut family, &(base.as_slice(), labels), 1.0)?;
             }
         }
         let mut family = encoder.encode_descriptor(

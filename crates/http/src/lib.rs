@@ -1,7 +1,9 @@
 //! burnwatch's HTTP side: the server Prometheus scrapes and people look at.
 //!
-//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`) and the [`SloCollector`] that
-//! renders the board as Sloth-compatible series. Later: the JSON API, status page and notifiers.
+//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`), the [`SloCollector`] that
+//! renders the board as Sloth-compatible series, and the outbound notifiers ([`notify`]): the
+//! [`Dispatcher`] routes the engine's alert transitions to PagerDuty, Slack, webhooks and
+//! Alertmanager through a bounded queue per receiver. Later: the JSON API and status page.
 //!
 //! Neighbours: it reads the [`burnwatch_engine::Board`] the scheduler publishes to and formats
 //! durations with `burnwatch-spec`; the binary wires it. It never queries a backend and never
@@ -9,7 +11,9 @@
 #![deny(missing_docs)]
 
 mod collector;
+pub mod notify;
 mod server;
 
 pub use collector::SloCollector;
+pub use notify::Dispatcher;
 pub use server::{AppState, OPENMETRICS, ReadyCheck, router, serve};

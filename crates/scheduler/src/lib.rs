@@ -34,4 +34,4 @@ pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
 pub use query::{Plan, Role, promql_duration};
 pub use response::decode;
 pub use retry::RetryPolicy;
-pub use runner::{MAX_LIVE_GAP, SloRunner};
+pub use runner::{MAX_LIVE_GAP, ReplayStep, SloRunner};

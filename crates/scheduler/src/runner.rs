@@ -19,6 +19,10 @@ use crate::metrics::SchedulerMetrics;
 use crate::query::{self, Plan, Role};
 use crate::retry::RetryPolicy;
 
+mod replay;
+
+pub use replay::ReplayStep;
+
 /// Gaps longer than this since the last ingested moment are filled by range queries (coarse,
 /// cheap) instead of raw samples (exact, but proportional to the gap).
 pub const MAX_LIVE_GAP: Duration = Duration::from_secs(2 * 3600);
@@ -28,6 +32,9 @@ const SERIES_MEMORY: Duration = Duration::from_secs(6 * 3600);
 
 /// Group label values, in `group_by` order.
 type GroupKey = Vec<String>;
+
+/// Per point in time, per group: the tallies of every role.
+type Points = BTreeMap<Millis, BTreeMap<GroupKey, Tally>>;
 
 struct Instance {
     info: Arc<InstanceInfo>,
@@ -356,66 +363,89 @@ impl SloRunner {
     ) -> Result<BackfillStats, BackendError> {
         let mut stats = BackfillStats::default();
         for segment in segments {
-            let queries: Vec<(Role, String)> = match &self.plan {
-                Plan::Counters { .. } => self
-                    .plan
-                    .selectors()
-                    .into_iter()
-                    .map(|(role, sel)| {
-                        (
-                            role,
-                            query::increase(sel, segment.step, &self.spec.group_by),
-                        )
-                    })
-                    .collect(),
-                Plan::Rates { errors, total } => vec![
-                    (Role::Errors, query::rate_times_span(errors, segment.step)),
-                    (Role::Total, query::rate_times_span(total, segment.step)),
-                ],
-                Plan::Ratios { .. } => Vec::new(),
-            };
-            // Per point in time, per group: the tallies of every role.
-            let mut points: BTreeMap<Millis, BTreeMap<GroupKey, Tally>> = BTreeMap::new();
-            for (role, promql) in &queries {
-                for chunk in segment.chunks() {
-                    let result = self
-                        .range(promql.clone(), chunk.first, chunk.last, segment.step)
-                        .await?;
-                    stats.queries += 1;
-                    for series in &result.series {
-                        let key = group_key(&self.spec.group_by, &series.labels);
-                        for &(ts, value) in &series.samples {
-                            // increase() can be NaN on odd data; negative only on broken data.
-                            if value.is_finite() && value >= 0.0 {
-                                points
-                                    .entry(ts)
-                                    .or_default()
-                                    .entry(key.clone())
-                                    .or_default()
-                                    .add(*role, value);
-                            }
-                        }
-                    }
-                }
-            }
-            let step_ms = segment.step.as_millis() as i64;
-            for (ts, tallies) in &points {
-                stats.points += tallies.len() as u64;
-                for (key, tally) in tallies {
-                    let Some(counts) = tally.counts() else {
-                        continue;
-                    };
-                    if let Some(instance) = self.ensure_instance(key) {
-                        instance.state.observe(Observation::Events {
-                            start: ts - step_ms,
-                            end: *ts,
-                            counts,
-                        });
-                    }
+            for chunk in segment.chunks() {
+                let (points, queries) = self.fetch_chunk(segment.step, chunk).await?;
+                stats.queries += queries;
+                for (ts, tallies) in &points {
+                    stats.points += self.observe_point(*ts, segment.step, tallies);
                 }
             }
         }
         Ok(stats)
+    }
+
+    /// The range queries that yield each role's events per `step`.
+    fn range_queries(&self, step: Duration) -> Vec<(Role, String)> {
+        match &self.plan {
+            Plan::Counters { .. } => self
+                .plan
+                .selectors()
+                .into_iter()
+                .map(|(role, sel)| (role, query::increase(sel, step, &self.spec.group_by)))
+                .collect(),
+            Plan::Rates { errors, total } => vec![
+                (Role::Errors, query::rate_times_span(errors, step)),
+                (Role::Total, query::rate_times_span(total, step)),
+            ],
+            Plan::Ratios { .. } => Vec::new(),
+        }
+    }
+
+    /// Every role's events per `step` over one chunk, queried concurrently: per point in time,
+    /// per group, the tallies. Also returns the number of queries sent.
+    async fn fetch_chunk(
+        &self,
+        step: Duration,
+        chunk: backfill::Chunk,
+    ) -> Result<(Points, u64), BackendError> {
+        let queries = self.range_queries(step);
+        let results = futures_util::future::try_join_all(
+            queries
+                .iter()
+                .map(|(_, promql)| self.range(promql.clone(), chunk.first, chunk.last, step)),
+        )
+        .await?;
+        let mut points = Points::new();
+        for ((role, _), result) in queries.iter().zip(&results) {
+            for series in &result.series {
+                let key = group_key(&self.spec.group_by, &series.labels);
+                for &(ts, value) in &series.samples {
+                    // increase() can be NaN on odd data; negative only on broken data.
+                    if value.is_finite() && value >= 0.0 {
+                        points
+                            .entry(ts)
+                            .or_default()
+                            .entry(key.clone())
+                            .or_default()
+                            .add(*role, value);
+                    }
+                }
+            }
+        }
+        Ok((points, queries.len() as u64))
+    }
+
+    /// Feed the events of `(ts - step, ts]` to their instances; returns how many groups had some.
+    fn observe_point(
+        &mut self,
+        ts: Millis,
+        step: Duration,
+        tallies: &BTreeMap<GroupKey, Tally>,
+    ) -> u64 {
+        let step_ms = step.as_millis() as i64;
+        for (key, tally) in tallies {
+            let Some(counts) = tally.counts() else {
+                continue;
+            };
+            if let Some(instance) = self.ensure_instance(key) {
+                instance.state.observe(Observation::Events {
+                    start: ts - step_ms,
+                    end: ts,
+                    counts,
+                });
+            }
+        }
+        tallies.len() as u64
     }
 
     fn tally_latest(

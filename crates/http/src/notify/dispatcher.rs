@@ -1,0 +1,195 @@
+//! The dispatcher: takes the engine's notifications from a channel, routes each to its
+//! receivers' queues and runs one worker per receiver. A full queue drops the notification and
+//! counts it; nothing the receivers do can slow the engine down.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::Notification;
+use burnwatch_spec::{Config, Receiver};
+use prometheus_client::registry::Registry;
+use tokio::sync::mpsc::{self, UnboundedReceiver, error::TrySendError};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::channel::Channel;
+use super::clock::Clock;
+use super::delivery::HttpTransport;
+use super::labels::alert_labels;
+use super::metrics::{NotifyMetrics, Outcome};
+use super::queue::{Queued, Settings, Worker};
+use super::route::RouteTable;
+
+/// Notifications a receiver may have waiting before new ones are dropped.
+pub const QUEUE_CAPACITY: usize = 1024;
+/// How long shutdown waits for queued and in-flight deliveries.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Routes notifications to receivers and delivers them. Build it with [`Dispatcher::new`] from
+/// the configuration, then [`Dispatcher::spawn`] it with the engine's notification channel.
+pub struct Dispatcher {
+    routes: RouteTable,
+    receivers: Vec<Endpoint>,
+    metrics: Arc<NotifyMetrics>,
+}
+
+/// One receiver before its worker starts.
+struct Endpoint {
+    name: String,
+    channel: Channel,
+    settings: Settings,
+    transport: HttpTransport,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    // Receivers hold secrets: show names only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.receivers.iter().map(|r| r.name.as_str()).collect();
+        f.debug_struct("Dispatcher")
+            .field("receivers", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// Build every receiver of `config` and compile its routes, registering the notification
+    /// metrics (`burnwatch_notifications_total{receiver,outcome}`, queue length, latency,
+    /// retries) in `registry`. Fails on a route naming an unknown receiver or an HTTP client
+    /// that cannot be built; the message names the route or receiver, never a secret.
+    pub fn new(config: &Config, registry: &mut Registry) -> Result<Dispatcher, String> {
+        Dispatcher::from_parts(&config.receivers, &config.routes, registry)
+    }
+
+    fn from_parts(
+        receivers: &BTreeMap<String, Receiver>,
+        routes: &[burnwatch_spec::Route],
+        registry: &mut Registry,
+    ) -> Result<Dispatcher, String> {
+        let names: Vec<&str> = receivers.keys().map(String::as_str).collect();
+        let routes = RouteTable::new(routes, &names)?;
+        let metrics = Arc::new(NotifyMetrics::register(registry));
+        let receivers = receivers
+            .iter()
+            .map(|(name, receiver)| {
+                metrics.init_receiver(name);
+                let channel = Channel::new(receiver);
+                let settings = Settings::new(receiver, &channel);
+                let transport = HttpTransport::new(receiver.timeout).map_err(|err| {
+                    format!("receiver `{name}`: cannot build an HTTP client: {err}")
+                })?;
+                Ok(Endpoint {
+                    name: name.clone(),
+                    channel,
+                    settings,
+                    transport,
+                })
+            })
+            .collect::<Result<Vec<Endpoint>, String>>()?;
+        Ok(Dispatcher {
+            routes,
+            receivers,
+            metrics,
+        })
+    }
+
+    /// Start delivering what arrives on `notifications`. Runs until `shutdown` is cancelled or
+    /// every sender is dropped; then routes what is already in the channel and waits at most
+    /// [`DRAIN_TIMEOUT`] for the queues to empty and in-flight requests to finish.
+    pub fn spawn(
+        self,
+        notifications: UnboundedReceiver<Notification>,
+        shutdown: CancellationToken,
+    ) -> JoinHandle<()> {
+        tokio::spawn(self.run(notifications, shutdown))
+    }
+
+    async fn run(
+        self,
+        mut notifications: UnboundedReceiver<Notification>,
+        shutdown: CancellationToken,
+    ) {
+        let clock = Clock::start();
+        let mut workers = JoinSet::new();
+        let mut queues = Vec::with_capacity(self.receivers.len());
+        for endpoint in self.receivers {
+            let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+            let worker = Worker::new(
+                endpoint.name.clone(),
+                endpoint.channel,
+                endpoint.transport,
+                endpoint.settings,
+                Arc::clone(&self.metrics),
+                clock,
+            );
+            workers.spawn(worker.run(rx));
+            queues.push((endpoint.name, tx));
+        }
+        let route = |n: Notification| dispatch(&self.routes, &self.metrics, &queues, n);
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                next = notifications.recv() => match next {
+                    Some(n) => route(n),
+                    None => break,
+                },
+            }
+        }
+        notifications.close();
+        while let Ok(n) = notifications.try_recv() {
+            route(n);
+        }
+        drop(queues);
+        let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+            while let Some(result) = workers.join_next().await {
+                if let Err(err) = result {
+                    tracing::error!(error = %err, "a notification worker failed");
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                receivers = workers.len(),
+                "notifications still queued or in flight after {DRAIN_TIMEOUT:?}; stopping anyway"
+            );
+            workers.shutdown().await;
+        }
+    }
+}
+
+/// Hand `n` to the queue of every receiver its routes name.
+fn dispatch(
+    routes: &RouteTable,
+    metrics: &NotifyMetrics,
+    queues: &[(String, mpsc::Sender<Queued>)],
+    n: Notification,
+) {
+    let targets = routes.receivers(n.severity(), &alert_labels(&n));
+    if targets.is_empty() {
+        metrics.unrouted();
+        tracing::debug!(alert = %n.dedup_key(), "no route matches; notification not sent");
+        return;
+    }
+    let since = Instant::now();
+    for index in targets {
+        let (name, queue) = &queues[index];
+        // Count before sending: the worker may take it (and decrement) at once.
+        metrics.queued(name);
+        let item = Queued {
+            notification: n.clone(),
+            since,
+        };
+        if let Err(err) = queue.try_send(item) {
+            metrics.dequeued(name);
+            metrics.count(name, Outcome::Dropped, 1);
+            let why = match err {
+                TrySendError::Full(_) => "queue full",
+                TrySendError::Closed(_) => "worker stopped",
+            };
+            tracing::warn!(receiver = %name, alert = %n.dedup_key(), "notification dropped: {why}");
+        }
+    }
+}

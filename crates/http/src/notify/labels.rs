@@ -1,0 +1,92 @@
+//! An alert's labels and annotations as Alertmanager sees them. Routes match on the same labels,
+//! so a route and an Alertmanager matcher written alike select the same alerts.
+
+use std::collections::BTreeMap;
+
+use burnwatch_engine::Notification;
+
+use super::message;
+
+/// User labels, group labels (a group label wins over a user label of the same name), then
+/// `alertname`, `sloth_id`, `sloth_service`, `sloth_slo` and `sloth_severity` (page|ticket),
+/// which win over anything the user named alike.
+pub(crate) fn alert_labels(n: &Notification) -> BTreeMap<String, String> {
+    let slo = &n.instance.slo;
+    let mut labels: BTreeMap<String, String> = n.instance.labels().into_iter().collect();
+    for (name, value) in [
+        ("alertname", n.alertname()),
+        ("sloth_id", slo.id.as_str()),
+        ("sloth_service", slo.service.as_str()),
+        ("sloth_slo", slo.name.as_str()),
+        ("sloth_severity", n.severity().as_str()),
+    ] {
+        labels.insert(name.to_string(), value.to_string());
+    }
+    labels
+}
+
+/// The SLO's annotations, with `summary` (the headline) and `description` filled in when the
+/// configuration does not set them.
+pub(crate) fn alert_annotations(n: &Notification) -> BTreeMap<String, String> {
+    let mut annotations: BTreeMap<String, String> =
+        n.instance.slo.annotations.iter().cloned().collect();
+    annotations
+        .entry("summary".to_string())
+        .or_insert_with(|| message::headline(n));
+    if let Some(description) = &n.instance.slo.description {
+        annotations
+            .entry("description".to_string())
+            .or_insert_with(|| description.clone());
+    }
+    annotations
+}
+
+/// 16 hex digits identifying a label set (FNV-1a), like Alertmanager's fingerprint: stable
+/// across processes, different for different label sets.
+pub(crate) fn fingerprint(labels: &BTreeMap<String, String>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, value) in labels {
+        for bytes in [name.as_bytes(), &[0xff], value.as_bytes(), &[0xff]] {
+            for &b in bytes {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::testing::{Figures, notification};
+    use burnwatch_engine::{AlertKind, AlertStatus};
+
+    #[test]
+    fn sloth_labels_win_and_severity_follows_the_kind() {
+        let page = notification(AlertKind::Page, AlertStatus::Firing, Figures::fast_burn());
+        let labels = alert_labels(&page);
+        assert_eq!(labels["sloth_id"], "checkout-availability");
+        assert_eq!(labels["sloth_service"], "checkout");
+        assert_eq!(labels["sloth_slo"], "availability");
+        assert_eq!(labels["sloth_severity"], "page");
+        assert_eq!(labels["alertname"], "CheckoutBudgetBurn");
+        assert_eq!(labels["team"], "payments");
+        assert_eq!(labels["region"], "eu");
+
+        let no_data = notification(AlertKind::NoData, AlertStatus::Firing, Figures::fast_burn());
+        let labels = alert_labels(&no_data);
+        assert_eq!(labels["sloth_severity"], "ticket");
+        assert_eq!(labels["alertname"], "SLONoData");
+    }
+
+    #[test]
+    fn fingerprints_tell_label_sets_apart() {
+        let page = notification(AlertKind::Page, AlertStatus::Firing, Figures::fast_burn());
+        let ticket = notification(AlertKind::Ticket, AlertStatus::Firing, Figures::fast_burn());
+        let a = fingerprint(&alert_labels(&page));
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, fingerprint(&alert_labels(&page)));
+        assert_ne!(a, fingerprint(&alert_labels(&ticket)));
+    }
+}

@@ -1,0 +1,38 @@
+//! Notifications: routing the engine's alert transitions to PagerDuty, Slack, webhooks and
+//! Alertmanager, and getting them delivered.
+//!
+//! The engine decides *when* something needs sending ([`burnwatch_engine::Notification`]); this
+//! module decides *where* and *how*: [`Dispatcher`] matches every `[[route]]` against the alert's
+//! labels and hands the notification to each matching receiver's bounded queue; one worker per
+//! receiver delivers in order with retries, repeats still-firing alerts and paces Slack. It
+//! counts what it sent, failed and dropped (`burnwatch_notifications_total`), Prometheus'
+//! `notifier` style.
+//!
+//! Files, one concept each: `dispatcher` (channel in, queues out, shutdown), `route` (which
+//! receivers), `queue` (a receiver's worker: order, repeats), `delivery` (one request: HTTP,
+//! retries, backoff), `channel` (receiver kind -> request), `pagerduty`, `slack`, `webhook`,
+//! `alertmanager` (the payloads), `labels` (Alertmanager-style labels and annotations),
+//! `message` (human text: durations, percentages, the headline), `clock` (wall time from tokio
+//! time, so tests run with paused time), `metrics`.
+//!
+//! Secrets (PagerDuty routing keys, Slack and webhook URLs) are read when a request is built and
+//! never reach a log line, an error message or a metric label: logs name the receiver, HTTP
+//! errors lose their URL and logged response bodies are scrubbed.
+
+mod alertmanager;
+mod channel;
+mod clock;
+mod delivery;
+mod dispatcher;
+mod labels;
+mod message;
+mod metrics;
+mod pagerduty;
+mod queue;
+mod route;
+mod slack;
+#[cfg(test)]
+mod testing;
+mod webhook;
+
+pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};

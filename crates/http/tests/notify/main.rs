@@ -1,0 +1,25 @@
+//! Behaviour of notification delivery over real HTTP (wiremock servers on loopback), through the
+//! public API only: `Dispatcher::new` + `spawn`, notifications in, requests and metrics out.
+//!
+//! PagerDuty and Slack are SaaS we cannot reach: the mocks answer as their documentation says
+//! (PagerDuty Events API v2: 202, 400 invalid event, 429 throttled; Slack incoming webhooks: 200
+//! `ok`, 400 `invalid_payload`, 429 with Retry-After). The real Alertmanager is exercised in the
+//! workspace's `tests/alertmanager_delivery.rs`; timing rules (4h repeats, Alertmanager's 1m
+//! resend and 15m resolved window, 10-minute retry budget) are unit-tested with paused time.
+//!
+//! - `pagerduty`: trigger/resolve with one stable dedup_key, severities, summary limit, custom
+//!   details, 429 Retry-After, 400 permanent, 5xx retried.
+//! - `slack`: the message, one message per second, 429 then ok, 400 invalid_payload.
+//! - `formats`: webhook (Alertmanager webhook v4) and Alertmanager API payloads.
+//! - `routing`: severity and matcher routes, de-duplication, unrouted, send_resolved=false,
+//!   repeat while firing.
+//! - `secrets`: routing keys and webhook URLs never reach metrics or logs.
+//! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
+
+mod formats;
+mod lifecycle;
+mod pagerduty;
+mod routing;
+mod secrets;
+mod slack;
+mod support;

@@ -1,0 +1,164 @@
+//! Replay: the runner driven over history, one step at a time, through the same engine state and
+//! alert state machine the daemon runs. Nothing is published and nothing is notified; every step
+//! is handed to the caller instead.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::{Alerts, Evaluation, InstanceInfo, Millis, Observation, Transition};
+use burnwatch_spec::format_prometheus;
+
+use super::{GroupKey, SloRunner, Tally, group_key};
+use crate::backend::BackendError;
+use crate::backfill::{self, BackfillStats, Segment};
+use crate::query::Plan;
+
+/// One SLO instance at one replay step.
+#[derive(Debug)]
+pub struct ReplayStep<'a> {
+    /// The step's time: events up to here are in.
+    pub at: Millis,
+    /// The instance.
+    pub instance: &'a Arc<InstanceInfo>,
+    /// Its figures at `at`.
+    pub eval: &'a Evaluation,
+    /// Its alert states after `at`.
+    pub alerts: &'a Alerts,
+    /// What the daemon would have notified at `at`.
+    pub transitions: &'a [Transition],
+}
+
+impl SloRunner {
+    /// Replays `(start, end]` every `step`: warms the windows up with the history before `start`
+    /// (the same backfill the daemon runs at startup), then fetches the replayed range chunk by
+    /// chunk and, for every step, feeds its events, evaluates every instance and its alerts, and
+    /// calls `on_step`. `start` and `end` are rounded down to whole steps; `step` must be a whole
+    /// number of minutes (the engine's finest bucket).
+    pub async fn replay(
+        &mut self,
+        start: Millis,
+        end: Millis,
+        step: Duration,
+        on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send),
+    ) -> Result<BackfillStats, BackendError> {
+        let start = backfill::align_down(start, step);
+        let end = backfill::align_down(end, step);
+        let mut stats = self.backfill(start).await?;
+        let step_ms = step.as_millis() as i64;
+        if end <= start {
+            return Ok(stats);
+        }
+        let segment = Segment {
+            first: start + step_ms,
+            last: end,
+            step,
+        };
+        for chunk in segment.chunks() {
+            let mut points = if let Plan::Ratios { ratio } = &self.plan {
+                let ratio = ratio.clone();
+                let (ratios, queries) = self.fetch_ratios(&ratio, chunk, step).await?;
+                stats.queries += queries;
+                Points::Ratios(ratios)
+            } else {
+                let (points, queries) = self.fetch_chunk(step, chunk).await?;
+                stats.queries += queries;
+                Points::Events(points)
+            };
+            let mut ts = chunk.first;
+            while ts <= chunk.last {
+                stats.points += self.replay_observe(ts, step, &mut points);
+                self.replay_evaluate(ts, on_step);
+                ts += step_ms;
+            }
+        }
+        self.ingested_until = Some(end);
+        Ok(stats)
+    }
+
+    /// Feed one step's data; instances the step has nothing for see "no series".
+    fn replay_observe(&mut self, ts: Millis, step: Duration, points: &mut Points) -> u64 {
+        match points {
+            Points::Events(points) => {
+                let tallies = points.remove(&ts).unwrap_or_default();
+                let seen = self.observe_point(ts, step, &tallies);
+                for (key, instance) in &mut self.instances {
+                    if tallies.get(key).and_then(Tally::counts).is_none() {
+                        instance.state.observe(Observation::NoSeries { at: ts });
+                    }
+                }
+                seen
+            }
+            Points::Ratios(per_ts) => {
+                let per_group = per_ts.remove(&ts).unwrap_or_default();
+                for key in per_group.keys() {
+                    self.ensure_instance(key);
+                }
+                let none = vec![None; self.windows.len() + 1];
+                for (key, instance) in &mut self.instances {
+                    let ratios = per_group.get(key).unwrap_or(&none);
+                    instance.state.observe_ratios(ts, ratios);
+                }
+                per_group.len() as u64
+            }
+        }
+    }
+
+    fn replay_evaluate(&mut self, ts: Millis, on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send)) {
+        for instance in self.instances.values_mut() {
+            let eval = instance.state.evaluate(ts);
+            let transitions = instance.alerts.eval(&self.policy, &eval);
+            on_step(ReplayStep {
+                at: ts,
+                instance: &instance.info,
+                eval: &eval,
+                alerts: &instance.alerts,
+                transitions: &transitions,
+            });
+        }
+    }
+
+    /// The ratio template over every window (the configured ones, then the period) for a chunk.
+    async fn fetch_ratios(
+        &self,
+        template: &burnwatch_spec::Template,
+        chunk: backfill::Chunk,
+        step: Duration,
+    ) -> Result<(RatioPoints, u64), BackendError> {
+        let mut windows = self.windows.clone();
+        windows.push(self.spec.period);
+        let results = futures_util::future::try_join_all(windows.iter().map(|w| {
+            self.range(
+                template.render(&format_prometheus(*w)),
+                chunk.first,
+                chunk.last,
+                step,
+            )
+        }))
+        .await?;
+        let mut out = RatioPoints::new();
+        for (i, result) in results.iter().enumerate() {
+            for series in &result.series {
+                let key = group_key(&self.spec.group_by, &series.labels);
+                for &(ts, value) in &series.samples {
+                    let ratios = out
+                        .entry(ts)
+                        .or_default()
+                        .entry(key.clone())
+                        .or_insert_with(|| vec![None; windows.len()]);
+                    ratios[i] = value.is_finite().then_some(value.max(0.0));
+                }
+            }
+        }
+        Ok((out, windows.len() as u64))
+    }
+}
+
+/// Per point in time, per group: every window's ratio (windows, then the period).
+type RatioPoints = BTreeMap<Millis, BTreeMap<GroupKey, Vec<Option<f64>>>>;
+
+/// One chunk's data, consumed step by step.
+enum Points {
+    Events(super::Points),
+    Ratios(RatioPoints),
+}
