@@ -5,11 +5,13 @@
 //! A missing `prometheus` or `promtool` binary fails the test with instructions; it never skips.
 
 mod alertmanager;
+mod daemon;
 mod exporter;
 mod process;
 mod prometheus;
 
 pub use alertmanager::Alertmanager;
+pub use daemon::Daemon;
 pub use exporter::Exporter;
 pub use process::{free_port, http_client, require_binary};
 pub use prometheus::{Prometheus, PrometheusOptions};

@@ -3,11 +3,11 @@
 //! and a graceful SIGTERM.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use burnwatch_simulator::{Phase, Route, Scenario};
-use burnwatch_tests::{Exporter, Prometheus, PrometheusOptions, free_port, http_client};
+use burnwatch_tests::{Daemon, Exporter, Prometheus, PrometheusOptions, free_port};
 
 fn burnwatch() -> Command {
     Command::new(env!("CARGO_BIN_EXE_burnwatch"))
@@ -19,8 +19,17 @@ fn repo_root() -> PathBuf {
 
 #[test]
 fn the_example_and_demo_configs_validate() {
-    for file in ["config/example.toml", "config/demo.toml"] {
+    for file in [
+        "config/example.toml",
+        "config/demo.toml",
+        "config/alerting.toml",
+    ] {
         let output = burnwatch()
+            .env("PD_ROUTING_KEY", "0123456789abcdef0123456789abcdef")
+            .env(
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/secret",
+            )
             .args(["validate", "--config"])
             .arg(repo_root().join(file))
             .output()
@@ -92,106 +101,6 @@ fn validate_of_a_missing_file_says_which_file() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/burnwatch.toml"));
 }
 
-struct Daemon {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Daemon {
-    fn start(config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("burnwatch.toml");
-        std::fs::write(&path, config).unwrap();
-        let port = config
-            .lines()
-            .find_map(|l| l.strip_prefix("listen = \"127.0.0.1:"))
-            .and_then(|rest| rest.trim_end_matches('"').parse::<u16>().ok())
-            .expect("listen line");
-        let child = burnwatch()
-            .args(["run", "--config"])
-            .arg(&path)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-
-    fn get(&self, path: &str) -> Option<(u16, String)> {
-        let response = http_client()
-            .get(format!("{}{}", self.url, path))
-            .send()
-            .ok()?;
-        let status = response.status().as_u16();
-        Some((status, response.text().ok()?))
-    }
-
-    fn wait_ready(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some((200, _)) = self.get("/readyz") {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("burnwatch not ready within {timeout:?}");
-    }
-
-    /// Polls until the sample equals `want` (ticks of different SLOs are spread over the
-    /// interval, so a state may lag a second behind another SLO's), then asserts it.
-    fn expect_sample(&self, metric: &str, needles: &[&str], want: Option<f64>) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let got = self.sample(metric, needles);
-            if got == want {
-                return;
-            }
-            if Instant::now() > deadline {
-                let (_, body) = self.get("/metrics").unwrap_or_default();
-                let related: Vec<&str> = body.lines().filter(|l| l.starts_with(metric)).collect();
-                panic!(
-                    "{metric} {needles:?}: want {want:?}, got {got:?}; all {metric} lines:\n{}",
-                    related.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    /// The value of the first sample of `metric` whose line contains every `needle`.
-    fn sample(&self, metric: &str, needles: &[&str]) -> Option<f64> {
-        let (_, body) = self.get("/metrics")?;
-        body.lines()
-            .filter(|line| line.starts_with(&format!("{metric}{{")))
-            .find(|line| needles.iter().all(|n| line.contains(n)))
-            .and_then(|line| line.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sigterm(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn run_exports_sloth_series_from_a_real_prometheus_and_stops_on_sigterm() {
     let now = std::time::SystemTime::now()
@@ -260,7 +169,7 @@ total = 'no_such_metric_total'
 "#,
         url = prometheus.url()
     );
-    let daemon = Daemon::start(&config);
+    let daemon = Daemon::start(Path::new(env!("CARGO_BIN_EXE_burnwatch")), &config, &[]);
     daemon.wait_ready(Duration::from_secs(60));
     assert_eq!(daemon.get("/healthz").map(|(s, _)| s), Some(200));
 
@@ -355,7 +264,7 @@ total = 'no_such_metric_total'
 
     let mut daemon = daemon;
     let started = Instant::now();
-    sigterm(&daemon.child);
+    daemon.sigterm();
     let deadline = started + Duration::from_secs(5);
     let status = loop {
         if let Some(status) = daemon.child.try_wait().unwrap() {

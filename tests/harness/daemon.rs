@@ -1,0 +1,137 @@
+//! A `burnwatch run` process on a free loopback port, with helpers to read its endpoints.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::http_client;
+
+/// A running daemon; killed on drop. Its stderr (the log) is kept in a file for assertions.
+pub struct Daemon {
+    /// The process.
+    pub child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts `binary run` on `config` (which must contain `listen = "127.0.0.1:<port>"`), with
+    /// `env` added to the environment and `RUST_LOG=info`.
+    pub fn start(binary: &Path, config: &str, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("burnwatch.toml");
+        std::fs::write(&path, config).unwrap();
+        let port = config
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("listen = \"127.0.0.1:"))
+            .and_then(|rest| rest.trim_end_matches('"').parse::<u16>().ok())
+            .expect("the config needs a listen = \"127.0.0.1:<port>\" line");
+        let log = std::fs::File::create(dir.path().join("burnwatch.log")).unwrap();
+        let child = Command::new(binary)
+            .args(["run", "--config"])
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        }
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("burnwatch.log")).unwrap_or_default()
+    }
+
+    /// GET `path`: status and body, None when the daemon does not answer.
+    pub fn get(&self, path: &str) -> Option<(u16, String)> {
+        let response = http_client()
+            .get(format!("{}{}", self.url, path))
+            .send()
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().ok()?))
+    }
+
+    /// Waits for `/readyz` to answer 200; panics with the log otherwise.
+    pub fn wait_ready(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some((200, _)) = self.get("/readyz") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "burnwatch not ready within {timeout:?}; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// Polls until the sample equals `want` (ticks of different SLOs are spread over the
+    /// interval, so a state may lag a second behind another SLO's), then asserts it.
+    pub fn expect_sample(&self, metric: &str, needles: &[&str], want: Option<f64>) {
+        self.wait_sample(metric, needles, want, Duration::from_secs(15));
+    }
+
+    /// Polls up to `timeout` until the sample equals `want`; panics with every line of the
+    /// family and the log otherwise.
+    pub fn wait_sample(
+        &self,
+        metric: &str,
+        needles: &[&str],
+        want: Option<f64>,
+        timeout: Duration,
+    ) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let got = self.sample(metric, needles);
+            if got == want {
+                return;
+            }
+            if Instant::now() > deadline {
+                let (_, body) = self.get("/metrics").unwrap_or_default();
+                let related: Vec<&str> = body.lines().filter(|l| l.starts_with(metric)).collect();
+                panic!(
+                    "{metric} {needles:?}: want {want:?}, got {got:?}; all {metric} lines:\n{}\nlog:\n{}",
+                    related.join("\n"),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The value of the first sample of `metric` whose line contains every `needle`.
+    pub fn sample(&self, metric: &str, needles: &[&str]) -> Option<f64> {
+        let (_, body) = self.get("/metrics")?;
+        body.lines()
+            .filter(|line| line.starts_with(&format!("{metric}{{")))
+            .find(|line| needles.iter().all(|n| line.contains(n)))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
