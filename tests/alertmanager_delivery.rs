@@ -110,6 +110,7 @@ fn config(alertmanager_url: &str) -> Config {
         source: PathBuf::from("burnwatch.toml"),
         server: Server {
             listen: "127.0.0.1:0".parse().unwrap(),
+            alerts_series: true,
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),

@@ -13,8 +13,10 @@ pub struct PrometheusOptions {
     pub history: Option<String>,
     /// `host:port` targets scraped as job `sim`.
     pub scrape_targets: Vec<String>,
-    /// Scrape interval (default 1s when targets are given).
+    /// Scrape interval (default 1s when targets are given); rules are evaluated as often.
     pub scrape_interval: Option<Duration>,
+    /// A rule file (YAML) to load, e.g. alerting rules to compare burnwatch with.
+    pub rules: Option<String>,
 }
 
 /// A running Prometheus; killed and its data removed on drop.
@@ -40,6 +42,11 @@ impl Prometheus {
             interval.as_millis(),
             interval.as_millis()
         );
+        if let Some(rules) = &options.rules {
+            let path = dir.path().join("rules.yml");
+            std::fs::write(&path, rules).expect("write rules.yml");
+            config = format!("rule_files: ['{}']\n{config}", path.display());
+        }
         if !options.scrape_targets.is_empty() {
             let targets: Vec<String> = options
                 .scrape_targets
@@ -126,6 +133,19 @@ impl Prometheus {
                 (series["metric"].clone(), value)
             })
             .collect()
+    }
+
+    /// Its own alerts (`GET /api/v1/alerts`): pending and firing alerts of the loaded rules.
+    pub fn alerts(&self) -> Vec<serde_json::Value> {
+        let body: serde_json::Value = http_client()
+            .get(format!("{}/api/v1/alerts", self.url))
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|err| panic!("GET /api/v1/alerts failed: {err}"));
+        body["data"]["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Wait until Prometheus has scraped `up{job="sim"} == 1` at least `scrapes` times.

@@ -32,7 +32,9 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
-    registry.register_collector(Box::new(SloCollector::new(Arc::clone(&board))));
+    registry.register_collector(Box::new(
+        SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
+    ));
     let dispatcher = Dispatcher::new(&config, &mut registry)
         .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?;
     let registry = Arc::new(registry);

@@ -59,7 +59,7 @@ pub use data_state::DataState;
 pub use evaluation::Evaluation;
 pub use figures::WindowFigures;
 pub use millis::Millis;
-pub use notification::{Notification, alert_key};
+pub use notification::{Notification, alert_key, alertname};
 pub use observation::Observation;
 pub use policy::{AlertPolicy, BurnPair, Severity};
 pub use state::SloState;

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::{AlertKind, AlertPolicy, AlertStatus, Evaluation, InstanceInfo, Millis, Severity};
+use crate::{
+    AlertKind, AlertPolicy, AlertStatus, Evaluation, InstanceInfo, Millis, Severity, SloInfo,
+};
 
 /// One alert transition of one SLO instance, ready to route and deliver.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,14 +38,20 @@ impl Notification {
         alert_key(&self.instance, self.kind)
     }
 
-    /// The Alertmanager-style `alertname`: the SLO's configured alert name for burn alerts,
-    /// `SLONoData` and `SLOErrorBudgetExhausted` for the others.
+    /// The Alertmanager-style `alertname` (see [`alertname`]).
     pub fn alertname(&self) -> &str {
-        match self.kind {
-            AlertKind::Page | AlertKind::Ticket => &self.instance.slo.alert_name,
-            AlertKind::NoData => "SLONoData",
-            AlertKind::BudgetExhausted => "SLOErrorBudgetExhausted",
-        }
+        alertname(&self.instance.slo, self.kind)
+    }
+}
+
+/// The `alertname` of `kind` for `slo`: the SLO's configured name for burn alerts (page and
+/// ticket share it and differ by `sloth_severity`), `SLONoData` and `SLOErrorBudgetExhausted`
+/// for the others.
+pub fn alertname(slo: &SloInfo, kind: AlertKind) -> &str {
+    match kind {
+        AlertKind::Page | AlertKind::Ticket => &slo.alert_name,
+        AlertKind::NoData => "SLONoData",
+        AlertKind::BudgetExhausted => "SLOErrorBudgetExhausted",
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::{AlertState, Board, DataState, Entry};
+use burnwatch_engine::{AlertKind, AlertState, Board, DataState, Entry, alertname};
 use burnwatch_spec::format_prometheus;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
@@ -30,6 +30,7 @@ type InstanceFamily = (&'static str, &'static str, fn(&Entry) -> Option<f64>);
 pub struct SloCollector {
     board: Arc<Board>,
     version: &'static str,
+    alerts_series: bool,
 }
 
 impl SloCollector {
@@ -38,7 +39,15 @@ impl SloCollector {
         Self {
             board,
             version: env!("CARGO_PKG_VERSION"),
+            alerts_series: true,
         }
+    }
+
+    /// Whether to expose Prometheus-style `ALERTS` series (`[server] alerts_series`).
+    #[must_use]
+    pub fn with_alerts_series(mut self, on: bool) -> Self {
+        self.alerts_series = on;
+        self
     }
 }
 
@@ -64,6 +73,20 @@ fn base_labels(entry: &Entry) -> Vec<Label<'_>> {
             .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str()))),
     );
     labels
+}
+
+/// `alertname` and `sloth_severity` of one alert of an instance.
+fn alert_labels(entry: &Entry, kind: AlertKind) -> [Label<'_>; 2] {
+    [
+        (
+            Cow::Borrowed("alertname"),
+            Cow::Borrowed(alertname(&entry.info.slo, kind)),
+        ),
+        (
+            Cow::Borrowed("sloth_severity"),
+            Cow::Borrowed(kind.severity().as_str()),
+        ),
+    ]
 }
 
 /// The base labels plus one more, without copying the base.
@@ -287,28 +310,42 @@ impl SloCollector {
             }
         }
         let mut family = encoder.encode_descriptor(
-            "burnwatch_slo_alert",
-            "Active alerts, like Prometheus' ALERTS: 1 per pending, firing or inhibited alert; absent when inactive.",
+            "burnwatch_alert_active",
+            "1 while the alert fires (an inhibited ticket included), 0 otherwise; one series per alert of every instance.",
             None,
             MetricType::Gauge,
         )?;
         for (entry, base) in entries.iter().zip(bases) {
             for alert in entry.alerts.all() {
-                if alert.state == AlertState::Inactive {
-                    continue;
+                let firing = matches!(alert.state, AlertState::Firing | AlertState::Inhibited);
+                let labels = alert_labels(entry, alert.kind);
+                gauge(
+                    &mut family,
+                    &(base.as_slice(), labels),
+                    f64::from(u8::from(firing)),
+                )?;
+            }
+        }
+        if self.alerts_series {
+            // Prometheus' own ALERTS series, so the alert panels of Sloth's dashboards work.
+            // Inhibition is Alertmanager's business there, so an inhibited ticket is `firing`.
+            let mut family = encoder.encode_descriptor(
+                "ALERTS",
+                "Pending and firing alerts, as Prometheus exposes its rules' alerts.",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (entry, base) in entries.iter().zip(bases) {
+                for alert in entry.alerts.all() {
+                    let state = match alert.state {
+                        AlertState::Inactive => continue,
+                        AlertState::Pending => "pending",
+                        AlertState::Firing | AlertState::Inhibited => "firing",
+                    };
+                    let labels = alert_labels(entry, alert.kind);
+                    let alertstate = [(Cow::Borrowed("alertstate"), Cow::Borrowed(state))];
+                    gauge(&mut family, &(base.as_slice(), (labels, alertstate)), 1.0)?;
                 }
-                let labels = [
-                    (Cow::Borrowed("alert"), Cow::Borrowed(alert.kind.as_str())),
-                    (
-                        Cow::Borrowed("sloth_severity"),
-                        Cow::Borrowed(alert.kind.severity().as_str()),
-                    ),
-                    (
-                        Cow::Borrowed("alertstate"),
-                        Cow::Borrowed(alert.state.as_str()),
-                    ),
-                ];
-                gauge(&mut family, &(base.as_slice(), labels), 1.0)?;
             }
         }
         let mut family = encoder.encode_descriptor(
@@ -398,8 +435,14 @@ mod tests {
     use burnwatch_engine::Evaluation;
 
     fn scrape(board: Arc<Board>) -> String {
+        scrape_with(board, true)
+    }
+
+    fn scrape_with(board: Arc<Board>, alerts_series: bool) -> String {
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(SloCollector::new(board)));
+        registry.register_collector(Box::new(
+            SloCollector::new(board).with_alerts_series(alerts_series),
+        ));
         let mut body = String::new();
         prometheus_client::encoding::text::encode(&mut body, &registry).unwrap();
         body
@@ -483,5 +526,55 @@ mod tests {
         assert!(scrape(Arc::clone(&board)).contains("checkout-gone"));
         board.remove(&gone.info);
         assert!(!scrape(board).contains("checkout-gone"));
+    }
+
+    /// A page firing: 5m and 1h both burn at 100 (10% errors at 99.9%), above 14.4.
+    fn paging_entry() -> Entry {
+        let mut entry = entry(slo("checkout-availability"), 1000.0, DataState::Ok);
+        entry.eval.windows = vec![figures(300, 100.0, 1000.0), figures(3600, 600.0, 6000.0)];
+        let policy = burnwatch_engine::AlertPolicy::sre_workbook(Duration::from_secs(30 * 86_400));
+        let transitions = entry.alerts.eval(&policy, &entry.eval);
+        assert_eq!(transitions.len(), 1, "{transitions:?}");
+        entry
+    }
+
+    #[test]
+    fn alert_series_show_the_firing_page_and_alerts_is_switchable() {
+        let board = Arc::new(Board::new());
+        board.publish(paging_entry());
+        let body = scrape(Arc::clone(&board));
+        let active = lines(&body, "burnwatch_alert_active{");
+        // One series per alert kind of the instance; only the page is 1.
+        assert_eq!(active.len(), 4, "{active:#?}");
+        let page: Vec<&&str> = active
+            .iter()
+            .filter(|l| l.contains(r#"sloth_severity="page""#))
+            .collect();
+        assert_eq!(page.len(), 1);
+        assert!(page[0].contains(r#"alertname="SLOErrorBudgetBurn""#));
+        assert!(page[0].contains(r#"sloth_id="checkout-availability""#));
+        assert!(page[0].ends_with(" 1.0"), "{}", page[0]);
+        assert!(
+            active
+                .iter()
+                .filter(|l| !l.contains(r#"sloth_severity="page""#))
+                .all(|l| l.ends_with(" 0.0")),
+            "{active:#?}"
+        );
+        let alerts = lines(&body, "ALERTS{");
+        assert_eq!(alerts.len(), 1, "{alerts:#?}");
+        for label in [
+            r#"alertname="SLOErrorBudgetBurn""#,
+            r#"alertstate="firing""#,
+            r#"sloth_severity="page""#,
+            r#"sloth_service="checkout""#,
+            r#"sloth_slo="availability""#,
+            r#"team="payments""#,
+        ] {
+            assert!(alerts[0].contains(label), "{label} missing: {}", alerts[0]);
+        }
+        let off = scrape_with(board, false);
+        assert!(lines(&off, "ALERTS").is_empty());
+        assert_eq!(lines(&off, "burnwatch_alert_active{").len(), 4);
     }
 }

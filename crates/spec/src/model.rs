@@ -34,6 +34,10 @@ pub struct Config {
 pub struct Server {
     /// Address the HTTP server listens on (default `0.0.0.0:9464`).
     pub listen: SocketAddr,
+    /// Whether /metrics carries Prometheus-style `ALERTS` series (default true), so the alert
+    /// panels of Sloth's dashboards work. Off when Prometheus' own rules already write `ALERTS`
+    /// for the same SLOs.
+    pub alerts_series: bool,
 }
 
 /// `[backends.<name>]`.

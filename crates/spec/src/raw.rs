@@ -36,6 +36,8 @@ pub(crate) const SECTIONS: [&str; 6] = [
 pub(crate) struct RawServer {
     /// `host:port` to listen on. Default: [`default_listen`].
     pub listen: Option<Str>,
+    /// Export Prometheus-style `ALERTS` series for Sloth's dashboards. Default: true.
+    pub alerts_series: Option<Spanned<bool>>,
 }
 
 /// `[backends.<name>]`: a metrics backend to query.

@@ -89,18 +89,22 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
 }
 
 fn server(ctx: &mut Ctx<'_>, doc: &RawDocument) -> Option<Server> {
-    let Some(listen) = doc
-        .server
-        .as_ref()
-        .and_then(|s| s.get_ref().listen.as_ref())
-    else {
+    let raw = doc.server.as_ref().map(|s| s.get_ref());
+    let alerts_series = raw
+        .and_then(|s| s.alerts_series.as_ref())
+        .is_none_or(|b| *b.get_ref());
+    let Some(listen) = raw.and_then(|s| s.listen.as_ref()) else {
         return Some(Server {
             listen: default_listen(),
+            alerts_series,
         });
     };
     let value = ctx.expand(listen)?;
     match value.parse() {
-        Ok(listen) => Some(Server { listen }),
+        Ok(listen) => Some(Server {
+            listen,
+            alerts_series,
+        }),
         Err(_) => {
             ctx.error(
                 ErrorKind::InvalidValue,
