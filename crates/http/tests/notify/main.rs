@@ -7,15 +7,24 @@
 //! workspace's `tests/alertmanager_delivery.rs`; timing rules (4h repeats, Alertmanager's 1m
 //! resend and 15m resolved window, 10-minute retry budget) are unit-tested with paused time.
 //!
+//! Every receiver type is checked for its payload, a 429 honouring `Retry-After`, backoff on 5xx,
+//! no retry on 400, and a timeout: an answer slower than the receiver's `timeout` is abandoned,
+//! retried after the backoff, and delivered by the next (fast) attempt.
+//!
 //! - `pagerduty`: trigger/resolve with one stable dedup_key, severities, summary limit, custom
-//!   details, 429 Retry-After, 400 permanent, 5xx retried.
-//! - `slack`: the message, one message per second, 429 then ok, 400 invalid_payload.
+//!   details, 429 Retry-After, 400 permanent, 5xx retried, timeout retried.
+//! - `slack`: the message, one message per second, 429 waits for Retry-After, 500
+//!   `rollup_error` retried, 400 invalid_payload not retried, timeout retried.
+//! - `webhook`: 429 waits for Retry-After, 5xx backoff doubling (1 s, 2 s), 400 permanent with
+//!   the next notification still delivered, timeout retried and logged as one.
+//! - `alertmanager`: timeout retried (the rest against a real Alertmanager, see above).
 //! - `formats`: webhook (Alertmanager webhook v4) and Alertmanager API payloads.
 //! - `routing`: severity and matcher routes, de-duplication, unrouted, send_resolved=false,
 //!   repeat while firing.
 //! - `secrets`: routing keys and webhook URLs never reach metrics or logs.
 //! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
 
+mod alertmanager;
 mod formats;
 mod lifecycle;
 mod pagerduty;
@@ -23,3 +32,4 @@ mod routing;
 mod secrets;
 mod slack;
 mod support;
+mod webhook;

@@ -6,8 +6,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
-    Harness, Instance, ROUTING_KEY, bodies, notification, notification_for, pagerduty, receiver,
-    route,
+    Harness, Instance, ROUTING_KEY, SHORT_TIMEOUT, assert_timeout_retried, bodies, notification,
+    notification_for, pagerduty, receiver, route, slow_first,
 };
 
 fn accepted() -> ResponseTemplate {
@@ -234,5 +234,18 @@ async fn server_errors_are_retried_with_backoff() {
         ),
         2.0
     );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_slower_than_the_timeout_is_retried_and_then_delivered() {
+    let (server, stamped) = slow_first(accepted()).await;
+    let mut pd = receiver("pd", pagerduty(format!("{}/v2/enqueue", server.uri())));
+    pd.timeout = SHORT_TIMEOUT;
+    let mut h = Harness::start(vec![pd], vec![route(&[], &[], &["pd"])]);
+    let started = std::time::Instant::now();
+    h.send(notification(AlertKind::Page, AlertStatus::Firing));
+    assert_timeout_retried(&h, "pd", &server, &stamped, started).await;
+    assert_eq!(bodies(&server).await[1]["event_action"], "trigger");
     h.stop().await;
 }

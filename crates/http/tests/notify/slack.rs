@@ -4,7 +4,10 @@ use burnwatch_engine::{AlertKind, AlertStatus};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Harness, Stamped, bodies, notification, receiver, route, slack};
+use crate::support::{
+    Harness, SHORT_TIMEOUT, Stamped, assert_timeout_retried, bodies, notification, receiver, route,
+    slack, slow_first,
+};
 
 const HOOK: &str = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX";
 
@@ -102,25 +105,56 @@ async fn at_most_one_message_per_second() {
 #[tokio::test]
 async fn rate_limited_429_is_retried_after_retry_after() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
+    // 2 s: longer than both the 1 s pacing and the first backoff, so only honouring
+    // Retry-After explains the gap.
+    let stamped = Stamped::scripted(
+        vec![
             ResponseTemplate::new(429)
-                .insert_header("Retry-After", "1")
+                .insert_header("Retry-After", "2")
                 .set_body_string("rate_limited"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .mount(&server)
-        .await;
+        ],
+        ResponseTemplate::new(200).set_body_string("ok"),
+    );
+    stamped.mount(&server).await;
     let mut h = harness(&server);
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     h.wait_for("chat", "sent", 1.0).await;
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    let gaps = stamped.gaps();
+    assert_eq!(gaps.len(), 1, "one retry");
+    assert!(gaps[0] >= Duration::from_secs(2), "retried after {gaps:?}");
     assert_eq!(h.count("chat", "failed"), 0.0);
+    assert_eq!(h.retries("chat"), 1.0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn rollup_error_500_is_retried() {
+    let server = MockServer::start().await;
+    let stamped = Stamped::scripted(
+        vec![ResponseTemplate::new(500).set_body_string("rollup_error")],
+        ResponseTemplate::new(200).set_body_string("ok"),
+    );
+    stamped.mount(&server).await;
+    let mut h = harness(&server);
+    h.send(notification(AlertKind::Page, AlertStatus::Firing));
+    h.wait_for("chat", "sent", 1.0).await;
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1], "the same message is retried");
+    assert_eq!(h.count("chat", "failed"), 0.0);
+    assert_eq!(h.retries("chat"), 1.0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_slower_than_the_timeout_is_retried_and_then_delivered() {
+    let (server, stamped) = slow_first(ResponseTemplate::new(200).set_body_string("ok")).await;
+    let mut chat = receiver("chat", slack(format!("{}{HOOK}", server.uri())));
+    chat.timeout = SHORT_TIMEOUT;
+    let mut h = Harness::start(vec![chat], vec![route(&[], &[], &["chat"])]);
+    let started = std::time::Instant::now();
+    h.send(notification(AlertKind::Page, AlertStatus::Firing));
+    assert_timeout_retried(&h, "chat", &server, &stamped, started).await;
     h.stop().await;
 }
 
@@ -135,5 +169,7 @@ async fn invalid_payload_400_is_not_retried() {
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     h.wait_for("chat", "failed", 1.0).await;
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(h.retries("chat"), 0.0);
+    assert_eq!(h.count("chat", "sent"), 0.0);
     h.stop().await;
 }

@@ -73,6 +73,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
         source: PathBuf::from("burnwatch.toml"),
         server: Server {
             listen: "127.0.0.1:0".parse().unwrap(),
+            alerts_series: true,
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),
@@ -228,6 +229,14 @@ impl Harness {
         sample(&self.metrics(), name, labels)
     }
 
+    /// `burnwatch_notification_retries_total` of `receiver`.
+    pub fn retries(&self, receiver: &str) -> f64 {
+        self.sample(
+            "burnwatch_notification_retries_total",
+            &[("receiver", receiver)],
+        )
+    }
+
     pub fn count(&self, receiver: &str, outcome: &str) -> f64 {
         self.sample(
             "burnwatch_notifications_total",
@@ -305,19 +314,43 @@ impl std::io::Write for Logs {
     }
 }
 
-/// Responds with `template` and records when each request arrived.
+/// Responds with the `script` templates in order, then with `template` to every later request,
+/// and records when each request arrived (before any delay of its answer).
 #[derive(Clone)]
 pub struct Stamped {
+    pub script: Vec<wiremock::ResponseTemplate>,
     pub template: wiremock::ResponseTemplate,
     pub arrivals: Arc<Mutex<Vec<std::time::Instant>>>,
 }
 
 impl Stamped {
     pub fn new(template: wiremock::ResponseTemplate) -> Stamped {
+        Stamped::scripted(Vec::new(), template)
+    }
+
+    /// `script` first, one answer per request, then `then` for good.
+    pub fn scripted(
+        script: Vec<wiremock::ResponseTemplate>,
+        then: wiremock::ResponseTemplate,
+    ) -> Stamped {
         Stamped {
-            template,
+            script,
+            template: then,
             arrivals: Arc::default(),
         }
+    }
+
+    /// Answer every POST to `server` this way.
+    pub async fn mount(&self, server: &wiremock::MockServer) {
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(self.clone())
+            .mount(server)
+            .await;
+    }
+
+    /// Time between consecutive requests.
+    pub fn gaps(&self) -> Vec<Duration> {
+        self.arrivals().windows(2).map(|w| w[1] - w[0]).collect()
     }
 
     pub fn arrivals(&self) -> Vec<std::time::Instant> {
@@ -327,12 +360,63 @@ impl Stamped {
 
 impl wiremock::Respond for Stamped {
     fn respond(&self, _: &wiremock::Request) -> wiremock::ResponseTemplate {
-        self.arrivals
-            .lock()
-            .unwrap()
-            .push(std::time::Instant::now());
-        self.template.clone()
+        let mut arrivals = self.arrivals.lock().unwrap();
+        arrivals.push(std::time::Instant::now());
+        self.script
+            .get(arrivals.len() - 1)
+            .unwrap_or(&self.template)
+            .clone()
     }
+}
+
+/// A receiver timeout far below the default 10 s, so a slow answer costs the test little.
+pub const SHORT_TIMEOUT: Duration = Duration::from_millis(200);
+/// How long a "slow" answer takes: well past [`SHORT_TIMEOUT`], and longer than any test waits.
+pub const SLOW: Duration = Duration::from_secs(5);
+/// The shortest first retry wait: 1 s minus at most 25% jitter (delivery.rs).
+pub const FIRST_BACKOFF_MIN: Duration = Duration::from_millis(750);
+
+/// A server whose first answer is `ok` delayed by [`SLOW`] and every later one `ok` at once.
+pub async fn slow_first(ok: wiremock::ResponseTemplate) -> (wiremock::MockServer, Stamped) {
+    let server = wiremock::MockServer::start().await;
+    let stamped = Stamped::scripted(vec![ok.clone().set_delay(SLOW)], ok);
+    stamped.mount(&server).await;
+    (server, stamped)
+}
+
+/// What every receiver does when its endpoint answers slower than its `timeout` (see
+/// [`slow_first`]): the attempt is abandoned at the timeout, counted as a retry, and the same
+/// request is sent again after the first backoff; the fast second answer delivers it. Waits for
+/// the delivery; `started` is when the notification was handed over.
+pub async fn assert_timeout_retried(
+    h: &Harness,
+    receiver: &str,
+    server: &wiremock::MockServer,
+    stamped: &Stamped,
+    started: std::time::Instant,
+) {
+    h.wait_for(receiver, "sent", 1.0).await;
+    let took = started.elapsed();
+    assert_eq!(
+        stamped.arrivals().len(),
+        2,
+        "one timed-out attempt, one retry"
+    );
+    assert_eq!(h.retries(receiver), 1.0, "{}", h.metrics());
+    assert_eq!(h.count(receiver, "failed"), 0.0);
+    // Not waited out: the slow answer alone would have taken SLOW.
+    assert!(took < SLOW, "delivered after {took:?}");
+    assert!(
+        took >= SHORT_TIMEOUT + FIRST_BACKOFF_MIN,
+        "timeout, then backoff: {took:?}"
+    );
+    assert!(
+        stamped.gaps()[0] >= FIRST_BACKOFF_MIN,
+        "{:?}",
+        stamped.gaps()
+    );
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent[0].body, sent[1].body, "the same request is retried");
 }
 
 /// Bodies of the requests `server` received, as JSON.
