@@ -36,6 +36,44 @@ pub enum Command {
         #[arg(long, short = 'c')]
         config: PathBuf,
     },
+    /// Replay history through the engine and alert policy: what would burnwatch have shown and
+    /// raised? Sends no notification, ever.
+    Replay {
+        /// Configuration file (TOML); its backends are queried with query_range.
+        #[arg(long, short = 'c')]
+        config: PathBuf,
+        /// First step: RFC 3339 (2026-10-01T00:00:00Z) or unix seconds. The windows are warmed
+        /// up with the history before it.
+        #[arg(long)]
+        start: String,
+        /// Last step: RFC 3339 or unix seconds.
+        #[arg(long)]
+        end: String,
+        /// Distance between steps, a whole number of minutes.
+        #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+        step: std::time::Duration,
+        /// Only this SLO id (repeatable); all SLOs when absent.
+        #[arg(long = "slo")]
+        slos: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReplayFormat::Table)]
+        format: ReplayFormat,
+        /// A second configuration replayed over the same data: prints, per SLO, the episodes
+        /// only one of the two raised.
+        #[arg(long)]
+        compare: Option<PathBuf>,
+    },
+}
+
+/// How `replay` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    /// A summary per SLO instance with its episodes.
+    Table,
+    /// One JSON object per step and SLO instance, then a summary per instance.
+    Json,
+    /// The step rows as CSV.
+    Csv,
 }
 
 /// How log lines look.

@@ -1,16 +1,13 @@
 //! `burnwatch run`: wire config, scheduler and HTTP server, then wait for signals.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::Board;
 use burnwatch_http::{AppState, Dispatcher, ReadyCheck, SloCollector};
-use burnwatch_scheduler::{
-    Backend, PollerOptions, PrometheusBackend, Readiness, SchedulerMetrics, SloRunner,
-};
-use burnwatch_spec::{BackendKind, Config};
+use burnwatch_scheduler::{PollerOptions, Readiness, SchedulerMetrics, SloRunner};
+use burnwatch_spec::Config;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -40,20 +37,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
 
-    let mut backends: BTreeMap<String, Arc<dyn Backend>> = BTreeMap::new();
-    for (name, backend) in &config.backends {
-        let client: Arc<dyn Backend> = match backend.kind {
-            BackendKind::Prometheus => Arc::new(
-                PrometheusBackend::new(backend, Arc::clone(&metrics)).map_err(|err| {
-                    Failure::Config(format!(
-                        "backend {name:?} in {}: {err}",
-                        config.source.display()
-                    ))
-                })?,
-            ),
-        };
-        backends.insert(name.clone(), client);
-    }
+    let backends = crate::backends::connect(&config, &metrics)?;
     let runners: Vec<SloRunner> = config
         .slos
         .iter()

@@ -1,8 +1,10 @@
 //! The burnwatch binary: command-line wiring only. `main` calls [`run`] and decides the exit code
 //! in one place; everything else lives in the library crates.
 
+mod backends;
 mod cli;
 mod daemon;
+mod replay;
 mod signal;
 
 use std::process::ExitCode;
@@ -17,6 +19,8 @@ pub enum Failure {
     Config(String),
     /// Something failed at run time (exit 1).
     Runtime(String),
+    /// The command line asks for something impossible (exit 2, as clap's own usage errors).
+    Usage(String),
 }
 
 fn main() -> ExitCode {
@@ -26,6 +30,10 @@ fn main() -> ExitCode {
         Err(Failure::Config(message)) | Err(Failure::Runtime(message)) => {
             eprintln!("burnwatch: {message}");
             ExitCode::FAILURE
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("burnwatch: {message}");
+            ExitCode::from(2)
         }
     }
 }
@@ -50,6 +58,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 if loaded.backends.len() == 1 { "" } else { "s" },
             );
             Ok(())
+        }
+        Command::Replay {
+            config,
+            start,
+            end,
+            step,
+            slos,
+            format,
+            compare,
+        } => {
+            init_tracing(cli.log_format);
+            replay::run(replay::Request {
+                config,
+                start,
+                end,
+                step,
+                slos,
+                format,
+                compare,
+            })
         }
         Command::Run { config, data_dir } => {
             init_tracing(cli.log_format);

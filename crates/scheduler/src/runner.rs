@@ -180,6 +180,13 @@ impl SloRunner {
         &self.policy
     }
 
+    /// Every window an instance reports, shortest first, the period last.
+    pub fn windows(&self) -> Vec<Duration> {
+        let mut windows = self.windows.clone();
+        windows.push(self.spec.period);
+        windows
+    }
+
     /// The SLO's id.
     pub fn id(&self) -> &str {
         &self.spec.id

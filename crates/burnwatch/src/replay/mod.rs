@@ -1,0 +1,313 @@
+//! `burnwatch replay`: the daemon's runners driven over history (see
+//! `SloRunner::replay`), printed as JSON lines, CSV or a table, or two configurations compared.
+//! No notifier exists here: replay cannot send anything.
+
+mod compare;
+mod output;
+mod track;
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use burnwatch_engine::Millis;
+use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
+use burnwatch_spec::{Config, format_prometheus};
+use futures_util::StreamExt;
+
+use crate::Failure;
+use crate::cli::ReplayFormat;
+pub use track::Track;
+
+/// SLOs replayed at once: each sends a few range queries at a time.
+const CONCURRENCY: usize = 4;
+
+/// What `burnwatch replay` was asked.
+#[derive(Debug)]
+pub struct Request {
+    /// The configuration.
+    pub config: PathBuf,
+    /// Start (RFC 3339 or unix seconds).
+    pub start: String,
+    /// End (RFC 3339 or unix seconds).
+    pub end: String,
+    /// Step.
+    pub step: Duration,
+    /// Only these SLO ids (all when empty).
+    pub slos: Vec<String>,
+    /// Output format.
+    pub format: ReplayFormat,
+    /// A second configuration to compare episodes with.
+    pub compare: Option<PathBuf>,
+}
+
+/// Parses `2026-10-01T00:00:00Z` or unix seconds (`1790000000`) into milliseconds.
+pub fn parse_time(text: &str, what: &str) -> Result<Millis, Failure> {
+    if let Ok(secs) = text.trim().parse::<f64>()
+        && secs.is_finite()
+    {
+        return Ok((secs * 1000.0) as Millis);
+    }
+    let at = humantime::parse_rfc3339_weak(text.trim()).map_err(|err| {
+        Failure::Usage(format!(
+            "--{what} {text:?} is not a time ({err}): write RFC 3339 like 2026-10-01T00:00:00Z, \
+             or unix seconds"
+        ))
+    })?;
+    let since = at
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| Failure::Usage(format!("--{what} {text:?} is before 1970")))?;
+    Ok(since.as_millis() as Millis)
+}
+
+fn load(path: &std::path::Path) -> Result<Config, Failure> {
+    burnwatch_spec::load(path)
+        .map_err(|errors| Failure::Config(format!("{} is invalid:\n{errors}", path.display())))
+}
+
+/// Runs the request to completion, printing to stdout.
+pub fn run(request: Request) -> Result<(), Failure> {
+    let start = parse_time(&request.start, "start")?;
+    let end = parse_time(&request.end, "end")?;
+    if end <= start {
+        return Err(Failure::Usage(format!(
+            "--end ({}) must be after --start ({})",
+            request.end, request.start
+        )));
+    }
+    let secs = request.step.as_secs();
+    if secs < 60 || !secs.is_multiple_of(60) || request.step.subsec_nanos() != 0 {
+        return Err(Failure::Usage(format!(
+            "--step {} must be a whole number of minutes (the engine's finest bucket), e.g. 1m or 5m",
+            humantime::format_duration(request.step)
+        )));
+    }
+    let config = load(&request.config)?;
+    let other = request.compare.as_deref().map(load).transpose()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
+    runtime.block_on(async {
+        let window = Window {
+            start,
+            end,
+            step: request.step,
+        };
+        match &other {
+            None => {
+                let mut out = Output::new(request.format);
+                replay(&config, &request.slos, window, &mut out).await?;
+                out.finish()
+            }
+            Some(other) => {
+                let mut quiet = Output::quiet();
+                let a = replay(&config, &request.slos, window, &mut quiet).await?;
+                let b = replay(other, &request.slos, window, &mut quiet).await?;
+                let report = compare::report(
+                    &request.config.display().to_string(),
+                    &a,
+                    &request
+                        .compare
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    &b,
+                    request.format,
+                );
+                write_stdout(&report)
+            }
+        }
+    })
+}
+
+/// The replayed span.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Millis,
+    end: Millis,
+    step: Duration,
+}
+
+/// Where step rows go.
+struct Output {
+    format: Option<ReplayFormat>,
+    header_written: bool,
+    tracks: Vec<Track>,
+}
+
+impl Output {
+    fn new(format: ReplayFormat) -> Self {
+        Output {
+            format: Some(format),
+            header_written: false,
+            tracks: Vec::new(),
+        }
+    }
+
+    /// Rows are not printed (comparisons).
+    fn quiet() -> Self {
+        Output {
+            format: None,
+            header_written: true,
+            tracks: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> Result<(), Failure> {
+        if self.format == Some(ReplayFormat::Table) {
+            write_stdout(&output::table(&self.tracks))?;
+        }
+        Ok(())
+    }
+}
+
+fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        // `| head` closed the pipe: what was wanted has been printed.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(Failure::Runtime(format!("cannot write the output: {err}"))),
+    }
+}
+
+/// Replays every selected SLO of `config`, `CONCURRENCY` at a time, printing each SLO's rows in
+/// configuration order as it completes. Returns one track per instance.
+async fn replay(
+    config: &Config,
+    only: &[String],
+    window: Window,
+    out: &mut Output,
+) -> Result<Vec<Track>, Failure> {
+    let metrics = Arc::new(SchedulerMetrics::unregistered());
+    let backends = crate::backends::connect(config, &metrics)?;
+    let board = Arc::new(burnwatch_engine::Board::new());
+    for id in only {
+        if !config.slos.iter().any(|s| &s.id == id) {
+            let known: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
+            return Err(Failure::Usage(format!(
+                "--slo {id:?} is not in {}; its SLO ids are: {}",
+                config.source.display(),
+                known.join(", ")
+            )));
+        }
+    }
+    let runners: Vec<SloRunner> = config
+        .slos
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(&s.id))
+        .map(|slo| {
+            SloRunner::new(
+                slo.clone(),
+                Arc::clone(&backends[&slo.backend]),
+                Arc::clone(&board),
+                Arc::clone(&metrics),
+            )
+        })
+        .collect();
+    let mut windows: Vec<Duration> = runners.iter().flat_map(SloRunner::windows).collect();
+    windows.sort();
+    windows.dedup();
+    let windows: Vec<String> = windows.into_iter().map(format_prometheus).collect();
+    if out.format == Some(ReplayFormat::Csv) && !out.header_written {
+        write_stdout(&(output::csv_header(&windows) + "\n"))?;
+        out.header_written = true;
+    }
+
+    let total = runners.len();
+    let done = Arc::new(AtomicUsize::new(0));
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| tokio::spawn(show_progress(Arc::clone(&done), total)));
+    let format = out.format;
+    let windows = &windows;
+    let mut results = futures_util::stream::iter(runners.into_iter().map(|mut runner| {
+        let done = Arc::clone(&done);
+        async move {
+            let id = runner.id().to_string();
+            let mut rows = String::new();
+            let mut tracks: BTreeMap<String, Track> = BTreeMap::new();
+            let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
+                tracks
+                    .entry(step.instance.key())
+                    .or_insert_with(|| Track::new(Arc::clone(step.instance)))
+                    .record(&step);
+                match format {
+                    Some(ReplayFormat::Json) => rows.push_str(&output::step_json(&step)),
+                    Some(ReplayFormat::Csv) => rows.push_str(&output::step_csv(&step, windows)),
+                    _ => return,
+                }
+                rows.push('\n');
+            };
+            runner
+                .replay(window.start, window.end, window.step, &mut on_step)
+                .await
+                .map_err(|err| Failure::Runtime(format!("replay of SLO {id} failed: {err}")))?;
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, Failure>((rows, tracks))
+        }
+    }))
+    .buffered(CONCURRENCY);
+    let mut all = Vec::new();
+    while let Some(result) = results.next().await {
+        let (mut rows, tracks) = result?;
+        if format == Some(ReplayFormat::Json) {
+            for track in tracks.values() {
+                rows.push_str(&output::summary_json(track));
+                rows.push('\n');
+            }
+        }
+        write_stdout(&rows)?;
+        all.extend(tracks.into_values());
+    }
+    if let Some(progress) = progress {
+        progress.abort();
+        eprint!("\r\x1b[2K");
+    }
+    out.tracks.extend(all.iter().cloned());
+    Ok(all)
+}
+
+/// A one-line progress display on a terminal's stderr.
+async fn show_progress(done: Arc<AtomicUsize>, total: usize) {
+    let started = Instant::now();
+    loop {
+        eprint!(
+            "\r\x1b[2Kreplay: {}/{total} SLOs done, {}s",
+            done.load(Ordering::Relaxed),
+            started.elapsed().as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_or_unix_seconds() {
+        assert_eq!(
+            parse_time("1790000000", "start").unwrap(),
+            1_790_000_000_000
+        );
+        assert_eq!(
+            parse_time("2026-10-01T00:00:00Z", "start").unwrap(),
+            1_790_812_800_000
+        );
+        let Err(Failure::Usage(message)) = parse_time("yesterday", "end") else {
+            panic!("accepted a non-time");
+        };
+        assert!(
+            message.contains("--end") && message.contains("RFC 3339"),
+            "{message}"
+        );
+    }
+}
