@@ -19,6 +19,22 @@ impl Daemon {
     /// `env` added to the environment and `RUST_LOG=info`.
     pub fn start(binary: &Path, config: &str, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        Self::start_with_data(binary, config, env, &data, dir)
+    }
+
+    /// Like [`Daemon::start`] with `--data-dir data` (which outlives the daemon, for restarts).
+    pub fn start_in(binary: &Path, config: &str, env: &[(&str, &str)], data: &Path) -> Self {
+        Self::start_with_data(binary, config, env, data, tempfile::tempdir().unwrap())
+    }
+
+    fn start_with_data(
+        binary: &Path,
+        config: &str,
+        env: &[(&str, &str)],
+        data: &Path,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let path = dir.path().join("burnwatch.toml");
         std::fs::write(&path, config).unwrap();
         let port = config
@@ -31,7 +47,7 @@ impl Daemon {
             .args(["run", "--config"])
             .arg(&path)
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(data)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
@@ -117,6 +133,33 @@ impl Daemon {
             .find(|line| needles.iter().all(|n| line.contains(n)))
             .and_then(|line| line.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
+    }
+
+    /// Sends SIGKILL and waits for the process to be gone.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for a clean exit; panics otherwise.
+    pub fn stop(&mut self, timeout: Duration) {
+        self.sigterm();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(
+                    status.success(),
+                    "exit status after SIGTERM: {status}\n{}",
+                    self.log()
+                );
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no exit within {timeout:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Sends SIGTERM.

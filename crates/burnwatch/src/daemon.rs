@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use burnwatch_engine::Board;
 use burnwatch_http::{AppState, Dispatcher, ReadyCheck, SloCollector};
-use burnwatch_scheduler::{PollerOptions, Readiness, SchedulerMetrics, SloRunner};
+use burnwatch_scheduler::{
+    PollerOptions, Readiness, SNAPSHOT_INTERVAL_MS, SchedulerMetrics, SloRunner, Snapshots, Store,
+    now_millis,
+};
 use burnwatch_spec::Config;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
@@ -86,11 +89,23 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
             }
         })
     };
+    // State from the previous run: SLOs whose definition is unchanged resume from it.
+    let store = Store::new(data_dir);
+    let loaded = store.load(now_millis());
+    let ids: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
+    let snapshots = Arc::new(Snapshots::new(loaded));
+    snapshots.retain(&ids);
+    let writer = tokio::spawn(write_snapshots(
+        Arc::clone(&snapshots),
+        store.clone(),
+        shutdown.clone(),
+    ));
     let scheduler = tokio::spawn(burnwatch_scheduler::run(
         runners,
         PollerOptions::default(),
         metrics,
         readiness,
+        Arc::clone(&snapshots),
         shutdown.clone(),
     ));
     let delivery = dispatcher.spawn(notification_rx, shutdown.clone());
@@ -118,6 +133,9 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     shutdown.cancel();
     let drained = async {
         let _ = scheduler.await;
+        // Every SLO task handed over its final state before ending: write it once more.
+        let _ = writer.await;
+        save(&snapshots, &store).await;
         let _ = delivery.await;
         server.await
     };
@@ -133,4 +151,34 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Writes the snapshot file every snapshot interval until shutdown.
+async fn write_snapshots(snapshots: Arc<Snapshots>, store: Store, shutdown: CancellationToken) {
+    let interval = Duration::from_millis(SNAPSHOT_INTERVAL_MS as u64);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        save(&snapshots, &store).await;
+    }
+}
+
+/// One atomic write of every SLO's newest state, off the async threads.
+async fn save(snapshots: &Arc<Snapshots>, store: &Store) {
+    let (snapshots, store) = (Arc::clone(snapshots), store.clone());
+    let written = tokio::task::spawn_blocking(move || {
+        snapshots
+            .save(&store, now_millis())
+            .map_err(|err| format!("{}: {err}", store.path().display()))
+    })
+    .await;
+    match written {
+        Ok(Ok(slos)) => tracing::debug!(slos, "state snapshot written"),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "cannot write the state snapshot; retrying at the next interval")
+        }
+        Err(err) => tracing::warn!(error = %err, "state snapshot task failed"),
+    }
 }

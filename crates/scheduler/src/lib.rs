@@ -24,14 +24,21 @@ mod query;
 mod response;
 mod retry;
 mod runner;
+mod snapshot;
 
 pub use backend::{Backend, BackendError, Labels, QueryResult, Series};
 pub use backfill::{BackfillStats, Segment, align_down, segments};
 pub use metrics::SchedulerMetrics;
 pub use policy::{alert_policy, windows};
-pub use poller::{PollerOptions, Readiness, next_tick, now_millis, run, tick_offset};
+pub use poller::{
+    PollerOptions, Readiness, SNAPSHOT_INTERVAL_MS, next_tick, now_millis, run, tick_offset,
+};
 pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
 pub use query::{Plan, Role, promql_duration};
 pub use response::decode;
 pub use retry::RetryPolicy;
 pub use runner::{MAX_LIVE_GAP, ReplayStep, SloRunner};
+pub use snapshot::{
+    InstanceSnapshot, RunnerSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION, Snapshots, Store,
+    fingerprint,
+};

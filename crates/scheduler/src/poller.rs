@@ -15,6 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::SchedulerMetrics;
 use crate::runner::SloRunner;
+use crate::snapshot::Snapshots;
+
+/// How often each SLO hands its state to the snapshot writer.
+pub const SNAPSHOT_INTERVAL_MS: Millis = 60_000;
 
 /// The wall clock in unix milliseconds.
 pub fn now_millis() -> Millis {
@@ -62,6 +66,7 @@ pub async fn run(
     options: PollerOptions,
     metrics: Arc<SchedulerMetrics>,
     readiness: Arc<Readiness>,
+    snapshots: Arc<Snapshots>,
     shutdown: CancellationToken,
 ) {
     let total = runners.len();
@@ -78,6 +83,7 @@ pub async fn run(
             limit: Arc::clone(&limit),
             done: Arc::clone(&done),
             total,
+            snapshots: Arc::clone(&snapshots),
             shutdown: shutdown.clone(),
         };
         tasks.spawn(task.run());
@@ -99,21 +105,44 @@ struct SloTask {
     limit: Arc<Semaphore>,
     done: Arc<AtomicUsize>,
     total: usize,
+    snapshots: Arc<Snapshots>,
     shutdown: CancellationToken,
 }
 
 impl SloTask {
     async fn run(mut self) {
-        if !self.backfill().await {
+        let restored = self
+            .snapshots
+            .take(self.runner.id())
+            .is_some_and(|snapshot| self.runner.restore(snapshot));
+        if restored {
+            // Read the gap at once, so the first published figures (and alert transitions) come
+            // from complete windows; a failing backend leaves the restored state unpublished
+            // until a tick succeeds.
+            if let Err(err) = self.runner.tick(now_millis()).await {
+                tracing::warn!(slo = %self.runner.id(), error = %err, "reading the gap since the snapshot failed; retrying every tick");
+            }
+            self.ready();
+            tracing::info!(
+                slo = %self.runner.id(),
+                instances = self.runner.instance_count(),
+                since_ms = self.runner.ingested_until().map_or(0, |t| now_millis() - t),
+                "restored from the state snapshot; only the gap since it is read"
+            );
+        } else if !self.backfill().await {
             return;
         }
+        let mut snapshot_at = now_millis();
         let interval = self.runner.spec().interval;
         let offset = tick_offset(self.runner.id(), interval);
         loop {
             let now = now_millis();
             let next = next_tick(now, interval, offset);
             tokio::select! {
-                () = self.shutdown.cancelled() => return,
+                () = self.shutdown.cancelled() => {
+                    self.keep_snapshot();
+                    return;
+                }
                 () = tokio::time::sleep(Duration::from_millis((next - now).max(0) as u64)) => {}
             }
             let started = now_millis();
@@ -127,7 +156,23 @@ impl SloTask {
                 self.metrics
                     .record_missed_ticks(self.runner.id(), missed as u64);
             }
+            if finished - snapshot_at >= SNAPSHOT_INTERVAL_MS {
+                self.keep_snapshot();
+                snapshot_at = finished;
+            }
         }
+    }
+
+    /// Hands the runner's current state to the snapshot writer.
+    fn keep_snapshot(&self) {
+        if let Some(snapshot) = self.runner.snapshot() {
+            self.snapshots.put(self.runner.id(), snapshot);
+        }
+    }
+
+    fn ready(&self) {
+        self.readiness.pending.fetch_sub(1, Ordering::AcqRel);
+        self.metrics.backfill_pending(-1);
     }
 
     /// Backfill with retries until it works or shutdown; false on shutdown.
@@ -147,8 +192,7 @@ impl SloTask {
             match result {
                 Ok(stats) => {
                     let done = self.done.fetch_add(1, Ordering::AcqRel) + 1;
-                    self.readiness.pending.fetch_sub(1, Ordering::AcqRel);
-                    self.metrics.backfill_pending(-1);
+                    self.ready();
                     tracing::info!(
                         slo = %self.runner.id(),
                         queries = stats.queries,

@@ -18,6 +18,7 @@ use crate::backfill::{self, BackfillStats};
 use crate::metrics::SchedulerMetrics;
 use crate::query::{self, Plan, Role};
 use crate::retry::RetryPolicy;
+use crate::snapshot::{self, InstanceSnapshot, RunnerSnapshot};
 
 mod replay;
 
@@ -178,6 +179,55 @@ impl SloRunner {
     /// The alert policy this SLO is evaluated under.
     pub fn policy(&self) -> &AlertPolicy {
         &self.policy
+    }
+
+    /// This SLO's state as a snapshot; None before the first backfill.
+    pub fn snapshot(&self) -> Option<RunnerSnapshot> {
+        Some(RunnerSnapshot {
+            fingerprint: snapshot::fingerprint(&self.spec),
+            ingested_until: self.ingested_until?,
+            instances: self
+                .instances
+                .iter()
+                .map(|(group, i)| InstanceSnapshot {
+                    group: group.clone(),
+                    state: i.state.clone(),
+                    alerts: i.alerts.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Takes over `snapshot` if it was made under this very definition; then only the gap since
+    /// it is read on the next tick. Returns whether it was taken.
+    pub fn restore(&mut self, snapshot: RunnerSnapshot) -> bool {
+        if snapshot.fingerprint != snapshot::fingerprint(&self.spec) {
+            return false;
+        }
+        self.instances.clear();
+        self.trackers.clear();
+        for instance in snapshot.instances.into_iter().take(self.spec.group_limit) {
+            let info = Arc::new(InstanceInfo {
+                slo: Arc::clone(&self.info),
+                group: self
+                    .spec
+                    .group_by
+                    .iter()
+                    .cloned()
+                    .zip(instance.group.iter().cloned())
+                    .collect(),
+            });
+            self.instances.insert(
+                instance.group,
+                Instance {
+                    info,
+                    state: instance.state,
+                    alerts: instance.alerts,
+                },
+            );
+        }
+        self.ingested_until = Some(snapshot.ingested_until);
+        true
     }
 
     /// Every window an instance reports, shortest first, the period last.
