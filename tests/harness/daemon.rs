@@ -61,6 +61,30 @@ impl Daemon {
         }
     }
 
+    /// The configuration file it runs (rewrite it, then reload).
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("burnwatch.toml")
+    }
+
+    /// POST `path`: status and body.
+    pub fn post(&self, path: &str) -> Option<(u16, String)> {
+        let response = http_client()
+            .post(format!("{}{}", self.url, path))
+            .send()
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().ok()?))
+    }
+
+    /// Sends SIGHUP.
+    pub fn sighup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     /// The daemon's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("burnwatch.log")).unwrap_or_default()
@@ -129,7 +153,9 @@ impl Daemon {
     pub fn sample(&self, metric: &str, needles: &[&str]) -> Option<f64> {
         let (_, body) = self.get("/metrics")?;
         body.lines()
-            .filter(|line| line.starts_with(&format!("{metric}{{")))
+            .filter(|line| {
+                line.starts_with(&format!("{metric}{{")) || line.starts_with(&format!("{metric} "))
+            })
             .find(|line| needles.iter().all(|n| line.contains(n)))
             .and_then(|line| line.rsplit(' ').next())
             .and_then(|v| v.parse().ok())

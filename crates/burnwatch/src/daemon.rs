@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::Board;
-use burnwatch_http::{AppState, Dispatcher, ReadyCheck, SloCollector};
+use burnwatch_http::{AppState, Dispatcher, ReadyCheck, ReloadRequest, SloCollector};
 use burnwatch_scheduler::{
-    PollerOptions, Readiness, SNAPSHOT_INTERVAL_MS, SchedulerMetrics, SloRunner, Snapshots, Store,
-    now_millis,
+    Readiness, SNAPSHOT_INTERVAL_MS, SchedulerMetrics, Snapshots, Store, now_millis,
 };
 use burnwatch_spec::Config;
 use prometheus_client::registry::Registry;
@@ -17,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
 use crate::signal::{Signal, Signals};
+use crate::slos::{ReloadMetrics, Shared, SloSet};
 
 /// How long in-flight work may take after SIGTERM before the process exits anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
@@ -37,28 +37,9 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     ));
     let dispatcher = Dispatcher::new(&config, &mut registry)
         .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?;
+    let reload_metrics = ReloadMetrics::register(&mut registry);
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
-
-    let backends = crate::backends::connect(&config, &metrics)?;
-    let runners: Vec<SloRunner> = config
-        .slos
-        .iter()
-        .map(|slo| {
-            // Validation guarantees the backend exists.
-            let backend = Arc::clone(&backends[&slo.backend]);
-            SloRunner::new(
-                slo.clone(),
-                backend,
-                Arc::clone(&board),
-                Arc::clone(&metrics),
-            )
-            .with_notifier(notifications.clone())
-        })
-        .collect();
-    // Only the runners hold senders: when they stop, the dispatcher drains and ends.
-    drop(notifications);
-
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|err| {
@@ -100,39 +81,49 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         store.clone(),
         shutdown.clone(),
     ));
-    let scheduler = tokio::spawn(burnwatch_scheduler::run(
-        runners,
-        PollerOptions::default(),
-        metrics,
-        readiness,
-        Arc::clone(&snapshots),
-        shutdown.clone(),
-    ));
+    let mut slos = SloSet::start(
+        config,
+        Shared {
+            board,
+            metrics,
+            readiness,
+            snapshots: Arc::clone(&snapshots),
+            notifications,
+            shutdown: shutdown.clone(),
+            reload: reload_metrics,
+        },
+    )?;
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
     let delivery = dispatcher.spawn(notification_rx, shutdown.clone());
     let server = tokio::spawn(burnwatch_http::serve(
         listener,
-        AppState::new(registry, ready),
+        AppState::new(registry, ready).with_reload(reload_tx),
         shutdown.clone(),
     ));
 
     let mut signals = Signals::new()
         .map_err(|err| Failure::Runtime(format!("cannot install signal handlers: {err}")))?;
     loop {
-        match signals.next().await {
-            Signal::Reload => {
-                tracing::warn!(
-                    "SIGHUP received: configuration reload is not supported yet; restart to apply changes"
-                );
-            }
-            Signal::Terminate(name) => {
-                tracing::info!(signal = name, "shutting down");
-                break;
+        tokio::select! {
+            signal = signals.next() => match signal {
+                Signal::Reload => {
+                    tracing::info!("SIGHUP: reloading {}", slos.config().source.display());
+                    let _ = slos.reload().await;
+                }
+                Signal::Terminate(name) => {
+                    tracing::info!(signal = name, "shutting down");
+                    break;
+                }
+            },
+            Some(answer) = reload_rx.recv() => {
+                tracing::info!("POST /-/reload: reloading {}", slos.config().source.display());
+                let _ = answer.send(slos.reload().await);
             }
         }
     }
     shutdown.cancel();
     let drained = async {
-        let _ = scheduler.await;
+        slos.join().await;
         // Every SLO task handed over its final state before ending: write it once more.
         let _ = writer.await;
         save(&snapshots, &store).await;

@@ -6,6 +6,7 @@ mod cli;
 mod daemon;
 mod replay;
 mod signal;
+mod slos;
 
 use std::process::ExitCode;
 

@@ -16,4 +16,4 @@ mod server;
 
 pub use collector::SloCollector;
 pub use notify::Dispatcher;
-pub use server::{AppState, OPENMETRICS, ReadyCheck, router, serve};
+pub use server::{AppState, OPENMETRICS, ReadyCheck, ReloadRequest, router, serve};

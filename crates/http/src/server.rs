@@ -14,17 +14,33 @@ use tokio_util::sync::CancellationToken;
 /// Says whether the daemon is ready, and if not, why (e.g. "backfill: 3 SLOs pending").
 pub type ReadyCheck = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
+/// A reload request: the daemon answers on the enclosed channel with what happened, or why the
+/// new configuration was rejected.
+pub type ReloadRequest = tokio::sync::oneshot::Sender<Result<String, String>>;
+
 /// What the handlers need.
 #[derive(Clone)]
 pub struct AppState {
     registry: Arc<Registry>,
     ready: ReadyCheck,
+    reload: Option<tokio::sync::mpsc::Sender<ReloadRequest>>,
 }
 
 impl AppState {
     /// State over the process registry and a readiness check.
     pub fn new(registry: Arc<Registry>, ready: ReadyCheck) -> Self {
-        Self { registry, ready }
+        Self {
+            registry,
+            ready,
+            reload: None,
+        }
+    }
+
+    /// Serves `POST /-/reload` by sending requests to `reload`.
+    #[must_use]
+    pub fn with_reload(mut self, reload: tokio::sync::mpsc::Sender<ReloadRequest>) -> Self {
+        self.reload = Some(reload);
+        self
     }
 }
 
@@ -37,7 +53,25 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/-/reload", axum::routing::post(reload))
         .with_state(state)
+}
+
+/// `POST /-/reload`, as Prometheus has it: 200 with a summary, 400 with every problem of an
+/// invalid file (the previous configuration keeps running), 503 while shutting down.
+async fn reload(State(state): State<AppState>) -> Response {
+    let Some(reload) = state.reload else {
+        return (StatusCode::NOT_FOUND, "reload is not enabled\n").into_response();
+    };
+    let (answer, outcome) = tokio::sync::oneshot::channel();
+    if reload.send(answer).await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match outcome.await {
+        Ok(Ok(summary)) => (StatusCode::OK, format!("{summary}\n")).into_response(),
+        Ok(Err(problems)) => (StatusCode::BAD_REQUEST, format!("{problems}\n")).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
