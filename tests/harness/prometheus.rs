@@ -24,12 +24,13 @@ pub struct Prometheus {
     child: Child,
     url: String,
     dir: tempfile::TempDir,
+    port: u16,
 }
 
 impl Prometheus {
     /// Backfill history (if any), start Prometheus on a free loopback port and wait until ready.
     pub fn start(options: PrometheusOptions) -> Self {
-        let prometheus = require_binary("prometheus", "prometheus");
+        require_binary("prometheus", "prometheus");
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("create data dir");
@@ -61,21 +62,12 @@ impl Prometheus {
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write prometheus.yml");
         let port = free_port();
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
-        let child = Command::new(prometheus)
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=90d")
-            .arg("--web.enable-lifecycle")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start prometheus");
+        let child = spawn(dir.path(), port);
         let server = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
             dir,
+            port,
         };
         server.wait_ready(Duration::from_secs(60));
         server
@@ -84,6 +76,21 @@ impl Prometheus {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Stops the process with SIGTERM (an outage; a SIGKILL would lose the unflushed tail of
+    /// its write-ahead log); its data stays for [`Prometheus::restart`].
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port and data, and waits until ready.
+    pub fn restart(&mut self) {
+        self.child = spawn(self.dir.path(), self.port);
+        self.wait_ready(Duration::from_secs(60));
     }
 
     /// Prometheus' own log (for failure messages).
@@ -192,4 +199,30 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs Prometheus from the files in `dir` (config, data), appending to its log.
+fn spawn(dir: &std::path::Path, port: u16) -> Child {
+    let prometheus = require_binary("prometheus", "prometheus");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("prometheus.log"))
+        .expect("log file");
+    Command::new(prometheus)
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--storage.tsdb.retention.time=90d")
+        .arg("--web.enable-lifecycle")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start prometheus")
 }
