@@ -17,6 +17,10 @@ use tokio_util::sync::CancellationToken;
 use crate::Failure;
 use crate::signal::{Signal, Signals};
 use crate::slos::{ReloadMetrics, Shared, SloSet};
+use crate::watch::ConfigWatch;
+
+/// How often the configuration file is checked for changes (a mounted ConfigMap).
+const CONFIG_POLL: Duration = Duration::from_secs(5);
 
 /// How long in-flight work may take after SIGTERM before the process exits anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
@@ -36,7 +40,9 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
     let dispatcher = Dispatcher::new(&config, &mut registry)
-        .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?;
+        .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?
+        .with_state_dir(data_dir)
+        .with_board(Arc::clone(&board));
     let reload_metrics = ReloadMetrics::register(&mut registry);
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -103,11 +109,21 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
 
     let mut signals = Signals::new()
         .map_err(|err| Failure::Runtime(format!("cannot install signal handlers: {err}")))?;
+    let mut watch = ConfigWatch::new(slos.config().source.clone());
+    let mut poll = tokio::time::interval(CONFIG_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
+            _ = poll.tick() => {
+                if watch.changed() {
+                    tracing::info!("{} changed: reloading", slos.config().source.display());
+                    let _ = slos.reload().await;
+                }
+            }
             signal = signals.next() => match signal {
                 Signal::Reload => {
                     tracing::info!("SIGHUP: reloading {}", slos.config().source.display());
+                    watch.mark_seen();
                     let _ = slos.reload().await;
                 }
                 Signal::Terminate(name) => {
@@ -117,6 +133,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
             },
             Some(answer) = reload_rx.recv() => {
                 tracing::info!("POST /-/reload: reloading {}", slos.config().source.display());
+                watch.mark_seen();
                 let _ = answer.send(slos.reload().await);
             }
         }

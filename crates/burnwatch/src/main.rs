@@ -7,6 +7,7 @@ mod daemon;
 mod replay;
 mod signal;
 mod slos;
+mod watch;
 
 use std::process::ExitCode;
 

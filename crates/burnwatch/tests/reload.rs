@@ -161,4 +161,17 @@ fn reload_keeps_unchanged_slos_and_rejects_invalid_files() {
         None,
     );
     assert_eq!(objective("kept"), Some(0.999));
+
+    // No signal at all: a changed file (as a Kubernetes ConfigMap update) is picked up by itself.
+    std::fs::write(
+        daemon.config_path(),
+        format!("{head}{}{}", slo("kept", "99.9"), slo("watched", "99.95")),
+    )
+    .unwrap();
+    daemon.wait_sample(
+        "slo:objective:ratio",
+        &[r#"sloth_id="checkout-watched""#],
+        Some(0.9995),
+        Duration::from_secs(30),
+    );
 }

@@ -132,6 +132,9 @@ impl SloTask {
         } else if !self.backfill().await {
             return;
         }
+        // Hand the state over at once: the snapshot this task took out of the hub must be back
+        // before the next periodic write, or a crash then would lose it.
+        self.keep_snapshot();
         let mut snapshot_at = now_millis();
         let interval = self.runner.spec().interval;
         let offset = tick_offset(self.runner.id(), interval);

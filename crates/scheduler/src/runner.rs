@@ -24,9 +24,11 @@ mod replay;
 
 pub use replay::ReplayStep;
 
-/// Gaps longer than this since the last ingested moment are filled by range queries (coarse,
-/// cheap) instead of raw samples (exact, but proportional to the gap).
-pub const MAX_LIVE_GAP: Duration = Duration::from_secs(2 * 3600);
+/// Gaps longer than this since the last ingested moment (a restart, a backend outage) are filled
+/// by range queries at the buckets' own resolution instead of one raw-sample increase: a single
+/// increase would spread the gap's events evenly over it, so an incident that ended during the
+/// gap would smear into the short windows (and could re-fire a resolved page).
+pub const MAX_LIVE_GAP: Duration = Duration::from_secs(120);
 
 /// How long a series that stopped reporting keeps its last sample as a baseline.
 const SERIES_MEMORY: Duration = Duration::from_secs(6 * 3600);

@@ -4,7 +4,7 @@
 //! them with `start_paused` in no time. Timestamps in payloads (`endsAt`, "firing for") must move
 //! with those waits, so wall time is the wall time at start plus tokio time elapsed since.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnwatch_engine::Millis;
 use tokio::time::Instant;
@@ -31,15 +31,27 @@ impl Clock {
 
     /// Milliseconds since the epoch, now.
     pub(crate) fn now(&self) -> Millis {
-        let elapsed = i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.wall.saturating_add(elapsed)
+        self.wall_at(Instant::now())
+    }
+
+    /// The wall time of `instant` (instants before the anchor map to the anchor).
+    pub(crate) fn wall_at(&self, instant: Instant) -> Millis {
+        let elapsed = instant.saturating_duration_since(self.start).as_millis();
+        self.wall
+            .saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
+    }
+
+    /// The instant of wall time `wall`, for timers persisted across restarts; a moment already
+    /// past is now (a repeat that fell due while the process was down is due at once).
+    pub(crate) fn instant_at(&self, wall: Millis) -> Instant {
+        let ahead = u64::try_from(wall.saturating_sub(self.now())).unwrap_or(0);
+        Instant::now() + Duration::from_millis(ahead)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn wall_time_follows_paused_tokio_time() {
@@ -47,5 +59,15 @@ mod tests {
         let before = clock.now();
         tokio::time::sleep(Duration::from_secs(3_600)).await;
         assert_eq!(clock.now() - before, 3_600_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wall_times_map_back_to_instants_and_the_past_is_now() {
+        let clock = Clock::start();
+        let now = clock.now();
+        let later = clock.instant_at(now + 90_000);
+        assert_eq!(later - Instant::now(), Duration::from_secs(90));
+        assert_eq!(clock.wall_at(later), now + 90_000);
+        assert_eq!(clock.instant_at(now - 5_000), Instant::now());
     }
 }

@@ -1,12 +1,16 @@
 //! The dispatcher: takes the engine's notifications from a channel, routes each to its
 //! receivers' queues and runs one worker per receiver. A full queue drops the notification and
 //! counts it; nothing the receivers do can slow the engine down.
+//!
+//! With a state directory it also owns the [`Journal`]: loaded before the workers start (they
+//! resume from it), written soon after every change and once more at shutdown.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::Notification;
+use burnwatch_engine::{Board, Notification};
 use burnwatch_spec::{Config, Receiver};
 use prometheus_client::registry::Registry;
 use tokio::sync::mpsc::{self, UnboundedReceiver, error::TrySendError};
@@ -17,10 +21,12 @@ use tokio_util::sync::CancellationToken;
 use super::channel::Channel;
 use super::clock::Clock;
 use super::delivery::HttpTransport;
+use super::journal::Journal;
 use super::labels::alert_labels;
 use super::metrics::{NotifyMetrics, Outcome};
 use super::queue::{Queued, Settings, Worker};
 use super::route::RouteTable;
+use super::store::Store;
 
 /// Notifications a receiver may have waiting before new ones are dropped.
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -28,11 +34,15 @@ pub const QUEUE_CAPACITY: usize = 1024;
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Routes notifications to receivers and delivers them. Build it with [`Dispatcher::new`] from
-/// the configuration, then [`Dispatcher::spawn`] it with the engine's notification channel.
+/// the configuration, give it the data directory with [`Dispatcher::with_state_dir`] so that
+/// its state survives restarts, then [`Dispatcher::spawn`] it with the engine's notification
+/// channel.
 pub struct Dispatcher {
     routes: RouteTable,
     receivers: Vec<Endpoint>,
     metrics: Arc<NotifyMetrics>,
+    state_dir: Option<PathBuf>,
+    board: Option<Arc<Board>>,
 }
 
 /// One receiver before its worker starts.
@@ -91,7 +101,30 @@ impl Dispatcher {
             routes,
             receivers,
             metrics,
+            state_dir: None,
+            board: None,
         })
+    }
+
+    /// Keep the notifier's state in `data_dir` (`notifications.json`): per receiver, the
+    /// notifications not yet delivered and the alerts it was told about with when they were
+    /// last sent. On start the file is loaded: pending notifications are delivered, firing
+    /// alerts repeat `repeat_interval` after their last send (Alertmanager: each minute after),
+    /// and an alert the receiver already accepted as firing is not triggered again. A corrupt
+    /// file is set aside with a warning. Without it, everything is forgotten at exit.
+    pub fn with_state_dir(mut self, data_dir: &Path) -> Dispatcher {
+        self.state_dir = Some(data_dir.to_path_buf());
+        self
+    }
+
+    /// Check alerts that were firing before a restart against the engine's evaluations on
+    /// `board`: one the engine now evaluates as over (inactive, its condition false, with
+    /// evidence) is resolved, even when the engine started without its state (its snapshot was
+    /// older, set aside, or the SLO changed) and so never sends that resolve itself. Until the
+    /// engine has evaluated the alert's instance, nothing is resolved.
+    pub fn with_board(mut self, board: Arc<Board>) -> Dispatcher {
+        self.board = Some(board);
+        self
     }
 
     /// Start delivering what arrives on `notifications`. Runs until `shutdown` is cancelled or
@@ -111,22 +144,44 @@ impl Dispatcher {
         shutdown: CancellationToken,
     ) {
         let clock = Clock::start();
+        let (journal, mut restored) = match &self.state_dir {
+            Some(dir) => {
+                let names: Vec<String> = self.receivers.iter().map(|r| r.name.clone()).collect();
+                Journal::open(Store::new(dir), &names, clock)
+            }
+            None => (Journal::in_memory(clock), BTreeMap::new()),
+        };
+        let journal = Arc::new(journal);
+        // Written before any delivery, so the first write never carries news a kill could lose.
+        journal.save().await;
+        let stop_writer = CancellationToken::new();
+        let writer = tokio::spawn({
+            let journal = Arc::clone(&journal);
+            let stop = stop_writer.clone();
+            async move { journal.write_on_change(stop).await }
+        });
         let mut workers = JoinSet::new();
         let mut queues = Vec::with_capacity(self.receivers.len());
         for endpoint in self.receivers {
             let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-            let worker = Worker::new(
+            let mut worker = Worker::new(
                 endpoint.name.clone(),
                 endpoint.channel,
                 endpoint.transport,
                 endpoint.settings,
                 Arc::clone(&self.metrics),
                 clock,
+                Arc::clone(&journal),
             );
-            workers.spawn(worker.run(rx));
+            let state = restored.remove(&endpoint.name).unwrap_or_default();
+            let backlog = worker.resume(state, self.board.clone());
+            for _ in &backlog {
+                self.metrics.queued(&endpoint.name);
+            }
+            workers.spawn(worker.run(backlog, rx));
             queues.push((endpoint.name, tx));
         }
-        let route = |n: Notification| dispatch(&self.routes, &self.metrics, &queues, n);
+        let route = |n: Notification| dispatch(&self.routes, &self.metrics, &journal, &queues, n);
         loop {
             tokio::select! {
                 biased;
@@ -157,6 +212,11 @@ impl Dispatcher {
             );
             workers.shutdown().await;
         }
+        // What is still pending is written, and delivered by the next process.
+        stop_writer.cancel();
+        if let Err(err) = writer.await {
+            tracing::error!(error = %err, "the notification state writer failed");
+        }
     }
 }
 
@@ -164,6 +224,7 @@ impl Dispatcher {
 fn dispatch(
     routes: &RouteTable,
     metrics: &NotifyMetrics,
+    journal: &Journal,
     queues: &[(String, mpsc::Sender<Queued>)],
     n: Notification,
 ) {
@@ -178,11 +239,15 @@ fn dispatch(
         let (name, queue) = &queues[index];
         // Count before sending: the worker may take it (and decrement) at once.
         metrics.queued(name);
+        // In the journal before the worker can see it: the worker marks it done there.
+        let id = journal.enqueue(name, &n);
         let item = Queued {
+            id,
             notification: n.clone(),
             since,
         };
         if let Err(err) = queue.try_send(item) {
+            journal.discard(name, id);
             metrics.dequeued(name);
             metrics.count(name, Outcome::Dropped, 1);
             let why = match err {

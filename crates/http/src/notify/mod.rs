@@ -13,7 +13,14 @@
 //! retries, backoff), `channel` (receiver kind -> request), `pagerduty`, `slack`, `webhook`,
 //! `alertmanager` (the payloads), `labels` (Alertmanager-style labels and annotations),
 //! `message` (human text: durations, percentages, the headline), `clock` (wall time from tokio
-//! time, so tests run with paused time), `metrics`.
+//! time, so tests run with paused time), `metrics`, `journal` (what survives a restart, written
+//! on change) and `store` (its file, `<data-dir>/notifications.json`).
+//!
+//! Restarts: with [`Dispatcher::with_state_dir`] a restarted (even `kill -9`ed) daemon delivers
+//! what the previous one had not, repeats firing alerts on the previous schedule, and does not
+//! trigger again an alert the receiver already holds open, nor resolve one twice. Delivery is
+//! at least once: a kill in the milliseconds between a receiver accepting a request and the
+//! journal write recording it sends that request again after the restart.
 //!
 //! Secrets (PagerDuty routing keys, Slack and webhook URLs) are read when a request is built and
 //! never reach a log line, an error message or a metric label: logs name the receiver, HTTP
@@ -24,6 +31,7 @@ mod channel;
 mod clock;
 mod delivery;
 mod dispatcher;
+mod journal;
 mod labels;
 mod message;
 mod metrics;
@@ -31,8 +39,10 @@ mod pagerduty;
 mod queue;
 mod route;
 mod slack;
+mod store;
 #[cfg(test)]
 mod testing;
 mod webhook;
 
 pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};
+pub use store::{STATE_FILE, STATE_VERSION};

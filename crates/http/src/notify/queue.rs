@@ -1,21 +1,31 @@
 //! One receiver's worker: it takes notifications from the receiver's bounded queue in order,
 //! delivers them one at a time, and remembers what still fires to repeat it.
 //!
-//! - Firing: delivered at once, then re-sent every `repeat_interval` while it fires. A second
-//!   firing notification of the same episode (same `dedup_key` and `fired_at`) only refreshes
-//!   the figures the next repeat shows, unless the first delivery failed.
-//! - Resolved: delivered when `send_resolved`, and the alert is forgotten.
+//! - Firing: delivered at once, then re-sent every `repeat_interval` while it fires. A firing
+//!   notification for an alert the receiver already accepted as firing (same `dedup_key`) only
+//!   refreshes the figures the next repeat shows, unless that delivery failed: the receiver's
+//!   incident is open, and a second trigger or Slack message would be noise. Its `fired_at`
+//!   stays the one the receiver knows, even when the engine started the episode again (after
+//!   a restart from an older snapshot, or a reload that reset the SLO).
+//! - Resolved: delivered when `send_resolved`, and remembered for a day, so that the same
+//!   resolve coming again (the engine re-evaluating after a restart) is not sent twice.
 //! - Alertmanager: every firing alert is re-sent each minute (all of them in one request, with
 //!   a fresh `endsAt`), resolved ones for 15 minutes after resolution; `send_resolved` does not
 //!   apply (Alertmanager needs the `endsAt`).
 //!
-//! The worker ends when its queue is closed and empty (the dispatcher bounds how long it waits).
+//! Everything the worker knows is in wall-clock time and recorded in the [`Journal`] after each
+//! change, so a restarted worker resumes where this one stopped: repeats fall due
+//! `repeat_interval` after the last send, not after the restart. The worker first works off the
+//! notifications the previous process left pending, then its queue; it ends when its queue is
+//! closed and empty (the dispatcher bounds how long it waits).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::{AlertStatus, Notification};
+use burnwatch_engine::{
+    AlertKind, AlertState, AlertStatus, Board, DataState, Entry, Millis, Notification,
+};
 use burnwatch_spec::Receiver;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -23,11 +33,19 @@ use tokio::time::Instant;
 use super::channel::{ALERTMANAGER_RESEND, ALERTMANAGER_RESOLVED_FOR, Channel, SLACK_GAP};
 use super::clock::Clock;
 use super::delivery::{Context, Pacer, RetryPolicy, Transport, deliver};
+use super::journal::{Journal, ReceiverState, Sent};
 use super::metrics::{NotifyMetrics, Outcome};
 
-/// A notification waiting in a queue, with when it was handed over (for the latency metric).
+/// How often inherited firing alerts are compared with the engine's board.
+pub(crate) const RECONCILE_EVERY: Duration = Duration::from_secs(1);
+/// How long a resolved alert is remembered, so that a repeated resolve is not sent again.
+pub(crate) const RESOLVED_MEMORY: Duration = Duration::from_secs(24 * 3_600);
+
+/// A notification waiting in a queue: its place in the [`Journal`], and when it was handed
+/// over (for the latency metric).
 #[derive(Debug)]
 pub(crate) struct Queued {
+    pub id: u64,
     pub notification: Notification,
     pub since: Instant,
 }
@@ -71,15 +89,8 @@ impl Settings {
     }
 }
 
-/// An alert the worker keeps repeating.
-struct Tracked {
-    notification: Notification,
-    /// When to re-send; None: never.
-    next: Option<Instant>,
-    /// When to forget it (resolved alerts at Alertmanager).
-    until: Option<Instant>,
-    /// Whether any delivery of this episode succeeded.
-    delivered: bool,
+fn millis(d: Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
 /// The worker of one receiver.
@@ -92,8 +103,13 @@ pub(crate) struct Worker<T> {
     metrics: Arc<NotifyMetrics>,
     clock: Clock,
     pacer: Pacer,
-    firing: BTreeMap<String, Tracked>,
-    resolved: BTreeMap<String, Tracked>,
+    journal: Arc<Journal>,
+    firing: BTreeMap<String, Sent>,
+    resolved: BTreeMap<String, Sent>,
+    /// The engine's latest evaluations, to reconcile `inherited` with.
+    board: Option<Arc<Board>>,
+    /// Firing alerts loaded from the previous run that this run's engine has not spoken about.
+    inherited: BTreeSet<String>,
 }
 
 impl<T: Transport> Worker<T> {
@@ -104,6 +120,7 @@ impl<T: Transport> Worker<T> {
         settings: Settings,
         metrics: Arc<NotifyMetrics>,
         clock: Clock,
+        journal: Arc<Journal>,
     ) -> Worker<T> {
         Worker {
             name,
@@ -114,15 +131,57 @@ impl<T: Transport> Worker<T> {
             metrics,
             clock,
             pacer: Pacer::new(settings.gap),
+            journal,
             firing: BTreeMap::new(),
             resolved: BTreeMap::new(),
+            board: None,
+            inherited: BTreeSet::new(),
         }
     }
 
-    /// Deliver from `queue` and repeat until the queue is closed and empty.
-    pub(crate) async fn run(mut self, mut queue: mpsc::Receiver<Queued>) {
+    /// Resumes from what the previous process recorded: its alerts (and their repeat timers)
+    /// now; its pending notifications are returned, in queue order, for [`Worker::run`].
+    ///
+    /// With the engine's `board`, the firing alerts are checked against this run's evaluation
+    /// until the engine has spoken about each: one the board shows inactive with evidence (its
+    /// condition false) is resolved. The engine resolves alerts that ended while the daemon was
+    /// down by itself when it restores them from its snapshot; this covers an engine that
+    /// started without them (snapshot older than the alert, set aside, or the SLO changed).
+    pub(crate) fn resume(
+        &mut self,
+        state: ReceiverState,
+        board: Option<Arc<Board>>,
+    ) -> Vec<Queued> {
+        self.inherited = match board {
+            Some(_) => state.firing.keys().cloned().collect(),
+            None => BTreeSet::new(),
+        };
+        self.board = board;
+        self.firing = state.firing;
+        self.resolved = state.resolved;
+        let since = Instant::now();
+        state
+            .pending
+            .into_iter()
+            .map(|(id, notification)| Queued {
+                id,
+                notification,
+                since,
+            })
+            .collect()
+    }
+
+    /// Deliver `backlog`, then from `queue`, and repeat until the queue is closed and empty.
+    /// Every item counts as queued until the worker takes it.
+    pub(crate) async fn run(mut self, backlog: Vec<Queued>, mut queue: mpsc::Receiver<Queued>) {
+        for item in backlog {
+            self.metrics.dequeued(&self.name);
+            self.accept(item).await;
+        }
+        let mut reconcile_at = Instant::now() + RECONCILE_EVERY;
         loop {
-            let due = self.next_due();
+            let due = self.next_due().map(|at| self.clock.instant_at(at));
+            let reconcile = (!self.inherited.is_empty()).then_some(reconcile_at);
             tokio::select! {
                 // New notifications first: a resolve must not wait behind a batch of repeats.
                 biased;
@@ -134,111 +193,215 @@ impl<T: Transport> Worker<T> {
                     None => break,
                 },
                 () = sleep_until(due) => self.repeat_due().await,
+                () = sleep_until(reconcile) => {
+                    self.reconcile().await;
+                    reconcile_at = Instant::now() + RECONCILE_EVERY;
+                }
             }
         }
     }
 
     async fn accept(&mut self, item: Queued) {
-        let n = item.notification;
+        self.handle(item.notification, item.since).await;
+        self.persist(item.id);
+    }
+
+    /// Sends (or not) one notification and updates what the receiver was told.
+    async fn handle(&mut self, mut n: Notification, since: Instant) {
         let key = n.dedup_key();
+        self.forget_expired(self.clock.now());
+        // This run's engine has spoken about the alert: it is no longer only inherited.
+        self.inherited.remove(&key);
         match n.status {
             AlertStatus::Firing => {
                 self.resolved.remove(&key);
-                if let Some(tracked) = self.firing.get_mut(&key)
-                    && tracked.notification.fired_at == n.fired_at
-                    && tracked.delivered
+                if let Some(sent) = self.firing.get_mut(&key)
+                    && sent.delivered
                 {
-                    tracked.notification = n;
+                    if sent.notification.fired_at != n.fired_at {
+                        tracing::info!(
+                            receiver = %self.name,
+                            alert = %key,
+                            "the alert is already firing at the receiver; not sent again"
+                        );
+                        n.fired_at = sent.notification.fired_at;
+                    }
+                    sent.notification = n;
                     return;
                 }
-                let delivered = self.send(std::slice::from_ref(&n), item.since).await;
-                let next = self.settings.repeat.map(|r| Instant::now() + r);
+                let delivered = self.send(std::slice::from_ref(&n), since).await;
                 self.firing.insert(
                     key,
-                    Tracked {
+                    Sent {
                         notification: n,
-                        next,
-                        until: None,
+                        sent_at: self.clock.now(),
                         delivered,
+                        resend_until: None,
+                        forget_at: None,
                     },
                 );
             }
             AlertStatus::Resolved => {
-                self.firing.remove(&key);
+                match self.firing.remove(&key) {
+                    // The receiver knows the episode by the start it was told.
+                    Some(sent) => n.fired_at = sent.notification.fired_at,
+                    None if self.resolved.get(&key).is_some_and(|s| s.delivered) => {
+                        tracing::debug!(receiver = %self.name, alert = %key, "already resolved at the receiver; not sent again");
+                        return;
+                    }
+                    None => {}
+                }
                 if !self.settings.send_resolved {
                     tracing::debug!(receiver = %self.name, alert = %key, "resolved not sent (send_resolved = false)");
                     return;
                 }
-                let delivered = self.send(std::slice::from_ref(&n), item.since).await;
-                if !self.settings.resolved_for.is_zero() {
-                    let now = Instant::now();
-                    self.resolved.insert(
-                        key,
-                        Tracked {
-                            notification: n,
-                            next: self.settings.repeat.map(|r| now + r),
-                            until: Some(now + self.settings.resolved_for),
-                            delivered,
-                        },
-                    );
-                }
+                let delivered = self.send(std::slice::from_ref(&n), since).await;
+                let now = self.clock.now();
+                let resolved_for = millis(self.settings.resolved_for);
+                self.resolved.insert(
+                    key,
+                    Sent {
+                        notification: n,
+                        sent_at: now,
+                        delivered,
+                        resend_until: (resolved_for > 0).then_some(now + resolved_for),
+                        forget_at: Some(now + millis(RESOLVED_MEMORY).max(resolved_for)),
+                    },
+                );
             }
         }
     }
 
-    fn next_due(&self) -> Option<Instant> {
-        self.firing
+    /// Resolves inherited alerts this run's engine has evaluated as over (see
+    /// [`Worker::resume`]); forgets about those it sees firing.
+    async fn reconcile(&mut self) {
+        let Some(board) = self.board.clone() else {
+            self.inherited.clear();
+            return;
+        };
+        let entries: BTreeMap<String, Arc<Entry>> = board
+            .entries()
+            .into_iter()
+            .map(|entry| (entry.info.key(), entry))
+            .collect();
+        let keys: Vec<String> = self.inherited.iter().cloned().collect();
+        for key in keys {
+            let Some(sent) = self.firing.get(&key) else {
+                self.inherited.remove(&key);
+                continue;
+            };
+            let n = &sent.notification;
+            let Some(entry) = entries.get(&n.instance.key()) else {
+                continue;
+            };
+            let alert = entry.alerts.get(n.kind);
+            let evidence =
+                n.kind == AlertKind::NoData || entry.eval.data_state != DataState::NoData;
+            match alert.state {
+                AlertState::Firing => {
+                    self.inherited.remove(&key);
+                }
+                AlertState::Inactive if evidence && !alert.condition => {
+                    tracing::info!(
+                        receiver = %self.name,
+                        alert = %key,
+                        "an alert firing before the restart is over by this run's evaluation; resolving it"
+                    );
+                    let resolved = Notification {
+                        status: AlertStatus::Resolved,
+                        at: entry.eval.at,
+                        eval: entry.eval.clone(),
+                        ..n.clone()
+                    };
+                    self.handle(resolved, Instant::now()).await;
+                    self.persist(None);
+                }
+                // Pending, inhibited, or no evidence: wait for the engine to decide.
+                _ => {}
+            }
+        }
+    }
+
+    /// Records the alerts in the journal, `done` with the queued notification `id` if given.
+    fn persist(&self, done: impl Into<Option<u64>>) {
+        self.journal
+            .record(&self.name, done.into(), &self.firing, &self.resolved);
+    }
+
+    fn forget_expired(&mut self, now: Millis) {
+        self.resolved
+            .retain(|_, s| s.forget_at.is_none_or(|forget| forget > now));
+    }
+
+    /// When the next repeat falls due (wall time); None: nothing to repeat.
+    fn next_due(&self) -> Option<Millis> {
+        let repeat = millis(self.settings.repeat?);
+        let firing = self.firing.values().map(|s| s.sent_at + repeat);
+        let resolved = self
+            .resolved
             .values()
-            .chain(self.resolved.values())
-            .filter_map(|t| t.next)
-            .min()
+            .map(|s| (s.sent_at + repeat, s.resend_until))
+            .filter(|(due, until)| until.is_some_and(|until| until > *due))
+            .map(|(due, _)| due);
+        firing.chain(resolved).min()
     }
 
     async fn repeat_due(&mut self) {
-        let now = Instant::now();
-        self.resolved
-            .retain(|_, t| t.until.is_none_or(|until| until > now));
-        let is_due = |t: &Tracked| t.next.is_some_and(|next| next <= now);
+        let now = self.clock.now();
+        self.forget_expired(now);
+        for sent in self.resolved.values_mut() {
+            // Past its re-send time: remembered only.
+            if sent.resend_until.is_some_and(|until| until <= now) {
+                sent.resend_until = None;
+            }
+        }
+        let Some(repeat) = self.settings.repeat.map(millis) else {
+            return;
+        };
+        let is_due = |s: &Sent| s.sent_at + repeat <= now;
         if self.channel.batches() {
-            if !self
+            let resending = |s: &&Sent| s.resend_until.is_some();
+            let mut batch = self
                 .firing
                 .values()
-                .chain(self.resolved.values())
-                .any(is_due)
-            {
+                .chain(self.resolved.values().filter(resending));
+            if !batch.clone().any(is_due) {
                 return;
             }
-            let batch: Vec<Notification> = self
-                .firing
-                .values()
-                .chain(self.resolved.values())
-                .map(|t| t.notification.clone())
-                .collect();
-            let delivered = self.send(&batch, now).await;
-            let next = self.settings.repeat.map(|r| Instant::now() + r);
-            for tracked in self.firing.values_mut().chain(self.resolved.values_mut()) {
-                tracked.next = next;
-                tracked.delivered |= delivered;
+            let batch: Vec<Notification> = batch.by_ref().map(|s| s.notification.clone()).collect();
+            let delivered = self.send(&batch, Instant::now()).await;
+            let sent_at = self.clock.now();
+            let resent = self.firing.values_mut().chain(
+                self.resolved
+                    .values_mut()
+                    .filter(|s| s.resend_until.is_some()),
+            );
+            for sent in resent {
+                sent.sent_at = sent_at;
+                sent.delivered |= delivered;
             }
         } else {
             let due: Vec<String> = self
                 .firing
                 .iter()
-                .filter(|(_, t)| is_due(t))
+                .filter(|(_, s)| is_due(s))
                 .map(|(key, _)| key.clone())
                 .collect();
             for key in due {
-                let Some(n) = self.firing.get(&key).map(|t| t.notification.clone()) else {
+                let Some(n) = self.firing.get(&key).map(|s| s.notification.clone()) else {
                     continue;
                 };
                 tracing::debug!(receiver = %self.name, alert = %key, "repeating a still-firing alert");
                 let delivered = self.send(std::slice::from_ref(&n), Instant::now()).await;
-                if let Some(tracked) = self.firing.get_mut(&key) {
-                    tracked.next = self.settings.repeat.map(|r| Instant::now() + r);
-                    tracked.delivered |= delivered;
+                if let Some(sent) = self.firing.get_mut(&key) {
+                    sent.sent_at = self.clock.now();
+                    sent.delivered |= delivered;
                 }
+                // Each repeat on its own: a kill between two must not send the first again.
+                self.persist(None);
             }
         }
+        self.persist(None);
     }
 
     /// Build and deliver one request; count and log the outcome. True when accepted.
@@ -325,22 +488,25 @@ mod tests {
         let channel = Channel::new(&receiver);
         let settings = Settings::new(&receiver, &channel);
         let recorder = Arc::new(recorder);
+        let clock = Clock::start();
         let worker = Worker::new(
             "r".into(),
             channel,
             Arc::clone(&recorder),
             settings,
             Arc::new(NotifyMetrics::unregistered()),
-            Clock::start(),
+            clock,
+            Arc::new(Journal::in_memory(clock)),
         );
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(worker.run(rx));
+        tokio::spawn(worker.run(Vec::new(), rx));
         (tx, recorder)
     }
 
     async fn push(tx: &mpsc::Sender<Queued>, kind: AlertKind, status: AlertStatus) {
         let notification = notification(kind, status, Figures::fast_burn());
         tx.send(Queued {
+            id: 0,
             notification,
             since: Instant::now(),
         })
@@ -451,5 +617,258 @@ mod tests {
         push(&tx, AlertKind::Page, AlertStatus::Firing).await;
         tokio::time::sleep(MINUTE).await;
         assert_eq!(recorder.times().len(), 2);
+    }
+
+    /// One process's worker over the journal in `dir`, resumed from it; `clock` is shared by
+    /// every "process" of a test, so that wall time runs on with paused tokio time.
+    struct Run {
+        tx: mpsc::Sender<Queued>,
+        journal: Arc<Journal>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Run {
+        async fn start(
+            kind: ReceiverKind,
+            dir: &std::path::Path,
+            clock: Clock,
+            recorder: &Arc<Recorder>,
+        ) -> Run {
+            Run::with_board(kind, dir, clock, recorder, None).await
+        }
+
+        async fn with_board(
+            kind: ReceiverKind,
+            dir: &std::path::Path,
+            clock: Clock,
+            recorder: &Arc<Recorder>,
+            board: Option<Arc<Board>>,
+        ) -> Run {
+            let receiver = receiver(kind, true);
+            let channel = Channel::new(&receiver);
+            let settings = Settings::new(&receiver, &channel);
+            let store = crate::notify::store::Store::new(dir);
+            let (journal, mut state) = Journal::open(store, &["r".to_string()], clock);
+            let journal = Arc::new(journal);
+            let mut worker = Worker::new(
+                "r".into(),
+                channel,
+                Arc::clone(recorder),
+                settings,
+                Arc::new(NotifyMetrics::unregistered()),
+                clock,
+                Arc::clone(&journal),
+            );
+            let backlog = worker.resume(state.remove("r").unwrap_or_default(), board);
+            let (tx, rx) = mpsc::channel(16);
+            let task = tokio::spawn(worker.run(backlog, rx));
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            Run { tx, journal, task }
+        }
+
+        async fn push(&self, notification: Notification) {
+            let id = self.journal.enqueue("r", &notification);
+            self.tx
+                .send(Queued {
+                    id,
+                    notification,
+                    since: Instant::now(),
+                })
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+
+        /// kill -9: the worker stops wherever it is; the file holds what was recorded.
+        async fn kill(self) {
+            self.task.abort();
+            let _ = self.task.await;
+            self.journal.save().await;
+        }
+    }
+
+    fn n(kind: AlertKind, status: AlertStatus) -> Notification {
+        notification(kind, status, Figures::fast_burn())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_restart_repeats_keep_their_schedule_and_an_open_alert_is_not_sent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (clock, start) = (Clock::start(), Instant::now());
+        let recorder = Arc::new(Recorder::default());
+        let run = Run::start(slack(), dir.path(), clock, &recorder).await;
+        run.push(n(AlertKind::Page, AlertStatus::Firing)).await;
+        tokio::time::sleep(3 * HOUR).await;
+        run.kill().await;
+
+        let run = Run::start(slack(), dir.path(), clock, &recorder).await;
+        // The engine, restored from an older snapshot, starts the episode again.
+        let mut again = n(AlertKind::Page, AlertStatus::Firing);
+        again.fired_at += 3 * 3_600_000;
+        run.push(again).await;
+        tokio::time::sleep(59 * MINUTE).await;
+        assert_eq!(offsets(&recorder, start).len(), 1, "nothing before 4h");
+        tokio::time::sleep(2 * MINUTE).await;
+        let minutes: Vec<u64> = offsets(&recorder, start)
+            .iter()
+            .map(|d| d.as_secs() / 60)
+            .collect();
+        assert_eq!(minutes, [0, 240], "the repeat 4h after the first send");
+        let state = run.journal.snapshot();
+        let sent = state["r"].firing.values().next().unwrap();
+        assert_eq!(
+            sent.notification.fired_at,
+            n(AlertKind::Page, AlertStatus::Firing).fired_at,
+            "the episode the receiver knows"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_notification_in_retry_when_killed_is_delivered_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::start();
+        let failing = Arc::new(Recorder::replying(vec![Err("refused".into()); 20]));
+        let run = Run::start(slack(), dir.path(), clock, &failing).await;
+        run.push(n(AlertKind::Page, AlertStatus::Firing)).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let attempts = failing.times().len();
+        assert!(attempts >= 2, "{attempts} attempts");
+        run.kill().await;
+
+        let recorder = Arc::new(Recorder::default());
+        let run = Run::start(slack(), dir.path(), clock, &recorder).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(recorder.times().len(), 1, "delivered after the restart");
+        assert!(
+            recorder.bodies()[0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("FIRING")
+        );
+        let state = run.journal.snapshot();
+        assert!(state["r"].pending.is_empty());
+        assert!(state["r"].firing.values().all(|s| s.delivered));
+        // The same episode from the engine changes nothing now.
+        run.push(n(AlertKind::Page, AlertStatus::Firing)).await;
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(recorder.times().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn alertmanager_resends_resume_a_minute_after_the_last_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (clock, start) = (Clock::start(), Instant::now());
+        let recorder = Arc::new(Recorder::default());
+        let run = Run::start(alertmanager(), dir.path(), clock, &recorder).await;
+        run.push(n(AlertKind::Page, AlertStatus::Firing)).await;
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        run.kill().await;
+        let _run = Run::start(alertmanager(), dir.path(), clock, &recorder).await;
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        let secs: Vec<u64> = offsets(&recorder, start)
+            .iter()
+            .map(|d| d.as_secs())
+            .collect();
+        assert_eq!(
+            secs,
+            [0, 60, 120, 180],
+            "no extra resend at the restart (90 s)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resolve_is_sent_once_across_a_restart_and_a_new_episode_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::start();
+        let recorder = Arc::new(Recorder::default());
+        let run = Run::start(slack(), dir.path(), clock, &recorder).await;
+        run.push(n(AlertKind::Page, AlertStatus::Firing)).await;
+        run.push(n(AlertKind::Page, AlertStatus::Resolved)).await;
+        tokio::time::sleep(MINUTE).await;
+        run.kill().await;
+        assert_eq!(recorder.times().len(), 2);
+
+        let run = Run::start(slack(), dir.path(), clock, &recorder).await;
+        // The engine resolves the episode again after restoring an older snapshot.
+        run.push(n(AlertKind::Page, AlertStatus::Resolved)).await;
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(recorder.times().len(), 2, "the resolve is not sent twice");
+        let mut next = n(AlertKind::Page, AlertStatus::Firing);
+        next.fired_at += 3_600_000;
+        run.push(next).await;
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(recorder.times().len(), 3, "a new episode is sent");
+    }
+
+    /// What the engine of the new run publishes for the test instance.
+    fn entry(data_state: DataState, alerts: burnwatch_engine::Alerts) -> Entry {
+        let n = n(AlertKind::Page, AlertStatus::Firing);
+        let mut eval = n.eval.clone();
+        eval.data_state = data_state;
+        Entry {
+            info: n.instance,
+            eval,
+            alerts,
+        }
+    }
+
+    fn page_firing() -> burnwatch_engine::Alerts {
+        let n = n(AlertKind::Page, AlertStatus::Firing);
+        let mut alerts = burnwatch_engine::Alerts::new();
+        alerts.eval(&n.policy, &n.eval);
+        assert_eq!(alerts.get(AlertKind::Page).state, AlertState::Firing);
+        alerts
+    }
+
+    /// A run that inherited a delivered firing page from the previous one, with `board`.
+    async fn inherited(dir: &std::path::Path, recorder: &Arc<Recorder>, board: &Arc<Board>) -> Run {
+        let clock = Clock::start();
+        let run = Run::start(slack(), dir, clock, recorder).await;
+        run.push(n(AlertKind::Page, AlertStatus::Firing)).await;
+        run.kill().await;
+        Run::with_board(slack(), dir, clock, recorder, Some(Arc::clone(board))).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inherited_alert_this_run_evaluates_as_over_is_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let board = Arc::new(Board::new());
+        let _run = inherited(dir.path(), &recorder, &board).await;
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(
+            recorder.times().len(),
+            1,
+            "nothing until the engine has evaluated"
+        );
+        // The engine started without the alert's state: the instance is quiet and inactive.
+        board.publish(entry(DataState::Ok, burnwatch_engine::Alerts::new()));
+        tokio::time::sleep(2 * RECONCILE_EVERY).await;
+        let bodies = recorder.bodies();
+        assert_eq!(bodies.len(), 2);
+        assert!(bodies[1]["text"].as_str().unwrap().starts_with("RESOLVED"));
+        // The engine's own resolve of the same episode changes nothing.
+        _run.push(n(AlertKind::Page, AlertStatus::Resolved)).await;
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(recorder.times().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inherited_alert_is_not_resolved_without_evidence_nor_once_the_engine_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let board = Arc::new(Board::new());
+        let run = inherited(dir.path(), &recorder, &board).await;
+        // No series: a backend outage must not resolve a page.
+        board.publish(entry(DataState::NoData, burnwatch_engine::Alerts::new()));
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(recorder.times().len(), 1);
+        // The engine sees it firing: from now on its own transitions decide.
+        board.publish(entry(DataState::Ok, page_firing()));
+        tokio::time::sleep(2 * RECONCILE_EVERY).await;
+        board.publish(entry(DataState::Ok, burnwatch_engine::Alerts::new()));
+        tokio::time::sleep(MINUTE).await;
+        assert_eq!(recorder.times().len(), 1);
+        assert_eq!(run.journal.snapshot()["r"].firing.len(), 1);
     }
 }

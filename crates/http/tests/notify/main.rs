@@ -23,11 +23,15 @@
 //!   repeat while firing.
 //! - `secrets`: routing keys and webhook URLs never reach metrics or logs.
 //! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
+//! - `restart`: with a state directory, a trigger still undelivered at shutdown is delivered by
+//!   the next dispatcher, once; an open alert is not triggered again and a resolve is not sent
+//!   twice; a corrupt state file is set aside with a warning and delivery goes on.
 
 mod alertmanager;
 mod formats;
 mod lifecycle;
 mod pagerduty;
+mod restart;
 mod routing;
 mod secrets;
 mod slack;

@@ -2,7 +2,7 @@
 //! registry, log capture, and a wiremock responder that records when requests arrived.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -199,9 +199,22 @@ pub struct Harness {
 
 impl Harness {
     pub fn start(receivers: Vec<Receiver>, routes: Vec<Route>) -> Harness {
+        Harness::start_with(receivers, routes, None)
+    }
+
+    /// Like [`Harness::start`], keeping the notifier's state in `dir` (a restart is a new
+    /// harness on the same directory).
+    pub fn start_in(receivers: Vec<Receiver>, routes: Vec<Route>, dir: &Path) -> Harness {
+        Harness::start_with(receivers, routes, Some(dir))
+    }
+
+    fn start_with(receivers: Vec<Receiver>, routes: Vec<Route>, dir: Option<&Path>) -> Harness {
         let mut registry = Registry::default();
-        let dispatcher =
+        let mut dispatcher =
             Dispatcher::new(&config(receivers, routes), &mut registry).expect("dispatcher");
+        if let Some(dir) = dir {
+            dispatcher = dispatcher.with_state_dir(dir);
+        }
         let (tx, rx) = unbounded_channel();
         let shutdown = CancellationToken::new();
         let handle = dispatcher.spawn(rx, shutdown.clone());
@@ -251,6 +264,19 @@ impl Harness {
             assert!(
                 std::time::Instant::now() < deadline,
                 "{receiver} never counted {at_least} {outcome}:\n{}",
+                self.metrics()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Wait (real time, at most 20 s) until `receiver` retried at least `at_least` times.
+    pub async fn wait_for_retries(&self, receiver: &str, at_least: f64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.retries(receiver) < at_least {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{receiver} never retried {at_least} times:\n{}",
                 self.metrics()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
