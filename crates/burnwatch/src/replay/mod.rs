@@ -6,7 +6,7 @@ mod compare;
 mod output;
 mod track;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -227,44 +227,35 @@ async fn replay(
         .is_terminal()
         .then(|| tokio::spawn(show_progress(Arc::clone(&done), total)));
     let format = out.format;
-    let windows = &windows;
-    let mut results = futures_util::stream::iter(runners.into_iter().map(|mut runner| {
+    let windows = Arc::new(windows);
+    // Each SLO is its own task, so that engine work and line rendering use every core while
+    // other SLOs wait for their range queries; results are still printed in configuration order.
+    let mut results = futures_util::stream::iter(runners.into_iter().map(|runner| {
         let done = Arc::clone(&done);
+        let windows = Arc::clone(&windows);
+        let id = runner.id().to_string();
+        let task = tokio::spawn(replay_one(runner, window, format, windows, done));
         async move {
-            let id = runner.id().to_string();
-            let mut rows = String::new();
-            let mut tracks: BTreeMap<String, Track> = BTreeMap::new();
-            let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
-                tracks
-                    .entry(step.instance.key())
-                    .or_insert_with(|| Track::new(Arc::clone(step.instance)))
-                    .record(&step);
-                match format {
-                    Some(ReplayFormat::Json) => rows.push_str(&output::step_json(&step)),
-                    Some(ReplayFormat::Csv) => rows.push_str(&output::step_csv(&step, windows)),
-                    _ => return,
-                }
-                rows.push('\n');
-            };
-            runner
-                .replay(window.start, window.end, window.step, &mut on_step)
-                .await
-                .map_err(|err| Failure::Runtime(format!("replay of SLO {id} failed: {err}")))?;
-            done.fetch_add(1, Ordering::Relaxed);
-            Ok::<_, Failure>((rows, tracks))
+            task.await.map_err(|err| {
+                Failure::Runtime(format!("replay of SLO {id} stopped unexpectedly: {err}"))
+            })?
         }
     }))
     .buffered(CONCURRENCY);
     let mut all = Vec::new();
     while let Some(result) = results.next().await {
-        let (mut rows, tracks) = result?;
-        if format == Some(ReplayFormat::Json) {
-            for track in tracks.values() {
-                rows.push_str(&output::summary_json(track));
-                rows.push('\n');
-            }
+        let (rows, tracks) = result?;
+        for block in rows {
+            write_stdout(&block)?;
         }
-        write_stdout(&rows)?;
+        if format == Some(ReplayFormat::Json) {
+            let mut summaries = String::new();
+            for track in tracks.values() {
+                summaries.push_str(&output::summary_json(track));
+                summaries.push('\n');
+            }
+            write_stdout(&summaries)?;
+        }
         all.extend(tracks.into_values());
     }
     if let Some(progress) = progress {
@@ -273,6 +264,71 @@ async fn replay(
     }
     out.tracks.extend(all.iter().cloned());
     Ok(all)
+}
+
+/// Rows are collected in blocks of about this many bytes: one string growing to tens of
+/// megabytes would be copied at every doubling.
+const BLOCK: usize = 1 << 20;
+
+/// Replays one SLO: its rows in `format` (none for tables and comparisons), in blocks, and its
+/// tracks by instance key.
+async fn replay_one(
+    mut runner: SloRunner,
+    window: Window,
+    format: Option<ReplayFormat>,
+    windows: Arc<Vec<String>>,
+    done: Arc<AtomicUsize>,
+) -> Result<(Vec<String>, BTreeMap<String, Track>), Failure> {
+    /// One instance seen in the replay, found again by its `Arc`'s address (the `Arc` is held
+    /// here, so the address cannot be reused): a key string per step would cost an allocation.
+    struct Seen {
+        track: Track,
+        line: Option<output::StepLine>,
+    }
+    let mut blocks: Vec<String> = Vec::new();
+    let mut rows = String::new();
+    let mut seen: HashMap<usize, Seen> = HashMap::new();
+    let mut time: (Millis, String) = (Millis::MIN, String::new());
+    let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
+        let entry = seen
+            .entry(Arc::as_ptr(step.instance) as usize)
+            .or_insert_with(|| Seen {
+                track: Track::new(Arc::clone(step.instance)),
+                line: None,
+            });
+        entry.track.record(&step);
+        if format.is_none() || format == Some(ReplayFormat::Table) {
+            return;
+        }
+        // Every instance of the SLO is evaluated at the same step: render the time once.
+        if time.0 != step.at {
+            time = (step.at, output::rfc3339(step.at));
+        }
+        match format {
+            Some(ReplayFormat::Json) => entry
+                .line
+                .get_or_insert_with(|| output::StepLine::new(&step))
+                .push_json(&mut rows, &step, &time.1),
+            Some(ReplayFormat::Csv) => rows.push_str(&output::step_csv(&step, &windows)),
+            _ => return,
+        }
+        rows.push('\n');
+        if rows.len() >= BLOCK {
+            let full = std::mem::replace(&mut rows, String::with_capacity(BLOCK + BLOCK / 8));
+            blocks.push(full);
+        }
+    };
+    runner
+        .replay(window.start, window.end, window.step, &mut on_step)
+        .await
+        .map_err(|err| Failure::Runtime(format!("replay of SLO {} failed: {err}", runner.id())))?;
+    done.fetch_add(1, Ordering::Relaxed);
+    let tracks = seen
+        .into_values()
+        .map(|s| (s.track.info.key(), s.track))
+        .collect();
+    blocks.push(rows);
+    Ok((blocks, tracks))
 }
 
 /// A one-line progress display on a terminal's stderr.

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use burnwatch_engine::{AlertKind, Millis, Severity};
 use burnwatch_scheduler::ReplayStep;
 use burnwatch_spec::format_prometheus;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::track::{Episode, Track};
 
@@ -29,37 +29,129 @@ fn number(v: Option<f64>) -> Value {
     v.filter(|v| v.is_finite()).map_or(Value::Null, Value::from)
 }
 
-/// Every window of the step's instance (configured ones, then the period) with `pick` applied.
-fn per_window(
-    step: &ReplayStep<'_>,
-    pick: impl Fn(&burnwatch_engine::WindowFigures) -> Option<f64>,
-) -> Value {
-    let mut out = Map::new();
-    for figures in step.eval.windows.iter().chain([&step.eval.period.window]) {
-        out.insert(format_prometheus(figures.window), number(pick(figures)));
+/// Appends `v` as serde_json writes it (`null` when absent or not finite), without allocating.
+fn push_number(out: &mut String, v: Option<f64>) {
+    match v.and_then(serde_json::Number::from_f64) {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("null"),
     }
-    Value::Object(out)
 }
 
-fn alert_json(step: &ReplayStep<'_>, kind: AlertKind) -> Value {
-    let alert = step.alerts.get(kind);
-    json!({"condition": alert.condition, "state": alert.state.as_str()})
+/// What the step lines of one instance repeat, rendered once: a 30-day replay at 1-minute steps
+/// writes 43,200 lines per instance, and building each from `serde_json::Value`s cost more than
+/// everything else the replay does.
+pub struct StepLine {
+    /// `","slo":"id","labels":{..},"objective":`.
+    identity: String,
+    /// The quoted JSON key of each window, in evaluation order (the period last).
+    keys: Vec<(Duration, String)>,
 }
 
-/// One `{"type":"step",...}` line.
-pub fn step_json(step: &ReplayStep<'_>) -> String {
+impl StepLine {
+    /// The fixed parts of `step`'s instance.
+    pub fn new(step: &ReplayStep<'_>) -> StepLine {
+        let identity = format!(
+            "\",\"slo\":{},\"labels\":{},\"objective\":",
+            Value::from(step.instance.slo.id.as_str()),
+            labels_json(&step.instance.labels())
+        );
+        let keys = step
+            .eval
+            .windows
+            .iter()
+            .chain([&step.eval.period.window])
+            .map(|f| {
+                (
+                    f.window,
+                    Value::from(format_prometheus(f.window)).to_string(),
+                )
+            })
+            .collect();
+        StepLine { identity, keys }
+    }
+
+    /// Every window of `step` with `pick` applied, as a JSON object.
+    fn push_windows(
+        &self,
+        out: &mut String,
+        step: &ReplayStep<'_>,
+        pick: impl Fn(&burnwatch_engine::WindowFigures) -> Option<f64>,
+    ) {
+        out.push('{');
+        let figures = step.eval.windows.iter().chain([&step.eval.period.window]);
+        for (i, f) in figures.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match self.keys.get(i) {
+                Some((window, key)) if *window == f.window => out.push_str(key),
+                _ => out.push_str(&Value::from(format_prometheus(f.window)).to_string()),
+            }
+            out.push(':');
+            push_number(out, pick(f));
+        }
+        out.push('}');
+    }
+
+    /// Appends one `{"type":"step",...}` line (without the newline); `time` is `rfc3339(step.at)`.
+    pub fn push_json(&self, out: &mut String, step: &ReplayStep<'_>, time: &str) {
+        out.push_str("{\"type\":\"step\",\"time\":\"");
+        out.push_str(time);
+        out.push_str(&self.identity);
+        push_number(out, Some(step.eval.objective));
+        out.push_str(",\"error_ratio\":");
+        self.push_windows(out, step, |f| f.error_ratio);
+        out.push_str(",\"burn_rate\":");
+        self.push_windows(out, step, |f| f.burn_rate);
+        out.push_str(",\"budget_remaining\":");
+        push_number(out, step.eval.period.budget_remaining);
+        out.push_str(",\"alerts\":{");
+        for (i, (name, kind)) in [("page", AlertKind::Page), ("ticket", AlertKind::Ticket)]
+            .into_iter()
+            .enumerate()
+        {
+            let alert = step.alerts.get(kind);
+            let _ = write!(
+                out,
+                "{}\"{name}\":{{\"condition\":{},\"state\":\"{}\"}}",
+                if i > 0 { "," } else { "" },
+                alert.condition,
+                alert.state.as_str()
+            );
+        }
+        out.push_str("}}");
+    }
+}
+
+/// One `{"type":"step",...}` line, built from `serde_json::Value`s: the reference
+/// [`StepLine::push_json`] must match.
+#[cfg(test)]
+fn step_json(step: &ReplayStep<'_>) -> String {
+    let per_window = |pick: fn(&burnwatch_engine::WindowFigures) -> Option<f64>| {
+        let mut out = serde_json::Map::new();
+        for figures in step.eval.windows.iter().chain([&step.eval.period.window]) {
+            out.insert(format_prometheus(figures.window), number(pick(figures)));
+        }
+        Value::Object(out)
+    };
+    let alert = |kind| {
+        let alert = step.alerts.get(kind);
+        json!({"condition": alert.condition, "state": alert.state.as_str()})
+    };
     json!({
         "type": "step",
         "time": rfc3339(step.at),
         "slo": step.instance.slo.id,
         "labels": labels_json(&step.instance.labels()),
         "objective": step.eval.objective,
-        "error_ratio": per_window(step, |f| f.error_ratio),
-        "burn_rate": per_window(step, |f| f.burn_rate),
+        "error_ratio": per_window(|f| f.error_ratio),
+        "burn_rate": per_window(|f| f.burn_rate),
         "budget_remaining": number(step.eval.period.budget_remaining),
         "alerts": {
-            "page": alert_json(step, AlertKind::Page),
-            "ticket": alert_json(step, AlertKind::Ticket),
+            "page": alert(AlertKind::Page),
+            "ticket": alert(AlertKind::Ticket),
         },
     })
     .to_string()
@@ -235,6 +327,69 @@ mod tests {
             "time,slo,labels,objective,error_ratio_5m,error_ratio_30d,burn_rate_5m,burn_rate_30d,\
              budget_remaining,page_condition,page_state,ticket_condition,ticket_state"
         );
+    }
+
+    #[test]
+    fn step_lines_equal_the_serde_json_rendering() {
+        use std::sync::Arc;
+
+        use burnwatch_engine::{
+            AlertPolicy, Alerts, Counts, DEFAULT_WINDOWS, InstanceInfo, Observation, SloInfo,
+            SloState,
+        };
+
+        let period = Duration::from_secs(30 * 86_400);
+        let info = Arc::new(InstanceInfo {
+            slo: Arc::new(SloInfo {
+                id: "checkout-\"odd\"".into(),
+                service: "checkout".into(),
+                name: "\"odd\"".into(),
+                objective: 0.999,
+                objective_percent: 99.9,
+                period,
+                labels: vec![("team".into(), "pay\\ments".into())],
+                description: None,
+                alert_name: "SLOErrorBudgetBurn".into(),
+                annotations: Vec::new(),
+            }),
+            group: vec![("route".into(), "/pay".into())],
+        });
+        let mut state = SloState::counted(0.999, period, &DEFAULT_WINDOWS);
+        let mut alerts = Alerts::new();
+        let policy = AlertPolicy::sre_workbook(period);
+        let mut line: Option<StepLine> = None;
+        // No data yet (nulls), then steady 0.1% errors, then an outage that pages.
+        for (minute, errors) in [(0, None), (1, Some(1.0)), (2, Some(1.0)), (3, Some(300.0))] {
+            let at = 1_760_436_000_000 + minute * 60_000;
+            if let Some(errors) = errors {
+                let counts = Counts {
+                    errors,
+                    total: 1000.0,
+                };
+                state.observe(Observation::Events {
+                    start: at - 60_000,
+                    end: at,
+                    counts,
+                });
+            }
+            let eval = state.evaluate(at);
+            let transitions = alerts.eval(&policy, &eval);
+            let step = ReplayStep {
+                at,
+                instance: &info,
+                eval: &eval,
+                alerts: &alerts,
+                transitions: &transitions,
+            };
+            let line = line.get_or_insert_with(|| StepLine::new(&step));
+            let mut fast = String::new();
+            line.push_json(&mut fast, &step, &rfc3339(at));
+            assert_eq!(fast, step_json(&step));
+            let parsed: Value = serde_json::from_str(&fast).expect("valid JSON");
+            if minute == 3 {
+                assert_eq!(parsed["alerts"]["page"]["state"], "firing", "{fast}");
+            }
+        }
     }
 
     #[test]

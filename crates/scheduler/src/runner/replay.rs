@@ -30,11 +30,11 @@ pub struct ReplayStep<'a> {
 }
 
 impl SloRunner {
-    /// Replays `(start, end]` every `step`: warms the windows up with the history before `start`
-    /// (the same backfill the daemon runs at startup), then fetches the replayed range chunk by
-    /// chunk and, for every step, feeds its events, evaluates every instance and its alerts, and
-    /// calls `on_step`. `start` and `end` are rounded down to whole steps; `step` must be a whole
-    /// number of minutes (the engine's finest bucket).
+    /// Replays `[start, end]` every `step`: warms the windows up with the history up to `start`
+    /// (the same backfill the daemon runs at startup) and evaluates there, then fetches the rest
+    /// of the range chunk by chunk and, for every step, feeds its events, evaluates every
+    /// instance and its alerts, and calls `on_step`. `start` and `end` are rounded down to whole
+    /// steps; `step` must be a whole number of minutes (the engine's finest bucket).
     pub async fn replay(
         &mut self,
         start: Millis,
@@ -46,11 +46,19 @@ impl SloRunner {
         let end = backfill::align_down(end, step);
         let mut stats = self.backfill(start).await?;
         let step_ms = step.as_millis() as i64;
-        if end <= start {
+        // The first step is `start` itself (`--start` names the first step): counted SLIs have
+        // it from the warm-up, raw ratios are queried for it like for every other step.
+        let first = if matches!(self.plan, Plan::Ratios { .. }) {
+            start
+        } else {
+            self.replay_evaluate(start, on_step);
+            start + step_ms
+        };
+        if end < first {
             return Ok(stats);
         }
         let segment = Segment {
-            first: start + step_ms,
+            first,
             last: end,
             step,
         };
