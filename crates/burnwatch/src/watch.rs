@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use burnwatch_engine::fnv1a;
+
 /// The configuration file and a hash of its content when last seen.
 #[derive(Debug)]
 pub struct ConfigWatch {
@@ -10,26 +12,17 @@ pub struct ConfigWatch {
     seen: Option<u64>,
 }
 
-fn hash(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
-
 impl ConfigWatch {
     /// Watches `path`, taking its current content as seen.
     pub fn new(path: PathBuf) -> Self {
-        let seen = std::fs::read(&path).ok().map(|b| hash(&b));
+        let seen = std::fs::read(&path).ok().map(|b| fnv1a(&b));
         ConfigWatch { path, seen }
     }
 
     /// Takes the current content as seen (after a reload by signal or request).
     pub fn mark_seen(&mut self) {
         if let Ok(bytes) = std::fs::read(&self.path) {
-            self.seen = Some(hash(&bytes));
+            self.seen = Some(fnv1a(&bytes));
         }
     }
 
@@ -39,7 +32,7 @@ impl ConfigWatch {
         let Ok(bytes) = std::fs::read(&self.path) else {
             return false;
         };
-        let now = Some(hash(&bytes));
+        let now = Some(fnv1a(&bytes));
         if now == self.seen {
             return false;
         }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::{
-    AlertKind, AlertPolicy, AlertStatus, Evaluation, InstanceInfo, Millis, Severity, SloInfo,
+    AlertKind, AlertPolicy, AlertStatus, Evaluation, Fnv1a, InstanceInfo, Millis, Severity, SloInfo,
 };
 
 /// One alert transition of one SLO instance, ready to route and deliver.
@@ -58,14 +58,9 @@ pub fn alertname(slo: &SloInfo, kind: AlertKind) -> &str {
 /// `burnwatch-<sloth_id>-<kind>-<16 hex digits>`: stable (FNV-1a over id, group labels and kind,
 /// no process or time input), under PagerDuty's 255-character limit for any SLO id a person writes.
 pub fn alert_key(instance: &InstanceInfo, kind: AlertKind) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hasher = Fnv1a::new();
     let mut feed = |bytes: &[u8]| {
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        hash ^= 0x1f;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        hasher.write(bytes).write(&[0x1f]);
     };
     feed(instance.slo.id.as_bytes());
     for (name, value) in &instance.group {
@@ -73,6 +68,7 @@ pub fn alert_key(instance: &InstanceInfo, kind: AlertKind) -> String {
         feed(value.as_bytes());
     }
     feed(kind.as_str().as_bytes());
+    let hash = hasher.finish();
     let id: String = instance.slo.id.chars().take(160).collect();
     format!("burnwatch-{id}-{}-{hash:016x}", kind.as_str())
 }

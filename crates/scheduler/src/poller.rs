@@ -224,11 +224,7 @@ impl SloTask {
 
 /// A stable offset in `[0, interval)` for an SLO id (FNV-1a of the id).
 pub fn tick_offset(id: &str, interval: Duration) -> Millis {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in id.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = burnwatch_engine::fnv1a(id.as_bytes());
     (hash % interval.as_millis().max(1) as u64) as Millis
 }
 

@@ -690,19 +690,15 @@ fn group_key(group_by: &[String], labels: &Labels) -> GroupKey {
 
 /// A stable 64-bit id of a label set (FNV-1a), so tracker state can be persisted across versions.
 fn series_id(labels: &Labels) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hasher = burnwatch_engine::Fnv1a::new();
     for (name, value) in labels {
-        for byte in name
-            .bytes()
-            .chain([0xff])
-            .chain(value.bytes())
-            .chain([0xfe])
-        {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
+        hasher
+            .write(name.as_bytes())
+            .write(&[0xff])
+            .write(value.as_bytes())
+            .write(&[0xfe]);
     }
-    hash
+    hasher.finish()
 }
 
 #[cfg(test)]

@@ -60,12 +60,7 @@ pub fn fingerprint(slo: &Slo) -> String {
     // Debug output is deterministic for the model (ordered maps, no addresses) and renders
     // secrets redacted, so the fingerprint carries none.
     let text = format!("{unplaced:?}");
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    format!("{:016x}", burnwatch_engine::fnv1a(text.as_bytes()))
 }
 
 /// The newest snapshot of every SLO, shared by the SLO tasks (writers) and the file writer.

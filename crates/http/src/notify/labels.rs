@@ -44,16 +44,15 @@ pub(crate) fn alert_annotations(n: &Notification) -> BTreeMap<String, String> {
 /// 16 hex digits identifying a label set (FNV-1a), like Alertmanager's fingerprint: stable
 /// across processes, different for different label sets.
 pub(crate) fn fingerprint(labels: &BTreeMap<String, String>) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hasher = burnwatch_engine::Fnv1a::new();
     for (name, value) in labels {
-        for bytes in [name.as_bytes(), &[0xff], value.as_bytes(), &[0xff]] {
-            for &b in bytes {
-                hash ^= u64::from(b);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
+        hasher
+            .write(name.as_bytes())
+            .write(&[0xff])
+            .write(value.as_bytes())
+            .write(&[0xff]);
     }
-    format!("{hash:016x}")
+    format!("{:016x}", hasher.finish())
 }
 
 #[cfg(test)]
