@@ -7,7 +7,7 @@ use toml::Spanned;
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::model::{Auth, Backend, BackendKind, SecretSource};
-use crate::names::{SLO_NAME_RULE, is_header_name, is_header_value, is_slo_name};
+use crate::names::{check_table_name, is_header_name, is_header_value};
 use crate::raw::{RawBackend, RawBasicAuth, Str, StrMap, default_timeout};
 use crate::secret::Secret;
 use crate::suggest::closest;
@@ -26,17 +26,7 @@ pub(crate) fn backend(
     let header = format!("[backends.{}]", name.get_ref());
     let span = raw.span();
     let raw = raw.get_ref();
-    let name_ok = is_slo_name(name.get_ref());
-    if !name_ok {
-        ctx.error(
-            ErrorKind::InvalidValue,
-            &name.span(),
-            format!(
-                "backend name `{}` is not valid: use {SLO_NAME_RULE}",
-                name.get_ref()
-            ),
-        );
-    }
+    let name_ok = check_table_name(ctx, name, "backend");
     let kind = match &raw.kind {
         Some(kind) => kind_of(ctx, kind),
         None => {

@@ -20,6 +20,27 @@ pub(crate) fn is_slo_name(name: &str) -> bool {
 pub(crate) const SLO_NAME_RULE: &str =
     "letters, digits, `_`, `.` and `-`, starting and ending with a letter or digit";
 
+/// Checks the `<name>` of a `[backends.<name>]` or `[receivers.<name>]` table (`what` is
+/// `backend` or `receiver`), reporting a bad one at the name; true when it is valid.
+pub(crate) fn check_table_name(
+    ctx: &mut crate::context::Ctx<'_>,
+    name: &toml::Spanned<String>,
+    what: &str,
+) -> bool {
+    let ok = is_slo_name(name.get_ref());
+    if !ok {
+        ctx.error(
+            crate::error::ErrorKind::InvalidValue,
+            &name.span(),
+            format!(
+                "{what} name `{}` is not valid: use {SLO_NAME_RULE}",
+                name.get_ref()
+            ),
+        );
+    }
+    ok
+}
+
 /// The reserved prefix `name` starts with, if any.
 pub(crate) fn reserved_prefix(name: &str) -> Option<&'static str> {
     RESERVED_PREFIXES.into_iter().find(|p| name.starts_with(p))

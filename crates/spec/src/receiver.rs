@@ -13,7 +13,7 @@ use crate::context::Ctx;
 use crate::duration::format_prometheus;
 use crate::error::ErrorKind;
 use crate::model::{Receiver, ReceiverKind, SecretSource};
-use crate::names::{SLO_NAME_RULE, is_slo_name};
+use crate::names::check_table_name;
 use crate::raw::{
     RawReceiver, Str, alertmanager_repeat_interval, default_page_severity, default_pagerduty_url,
     default_receiver_timeout, default_repeat_interval, default_ticket_severity,
@@ -50,17 +50,7 @@ pub(crate) fn receiver(
     let header = format!("[receivers.{}]", name.get_ref());
     let span = raw.span();
     let raw = raw.get_ref();
-    let name_ok = is_slo_name(name.get_ref());
-    if !name_ok {
-        ctx.error(
-            ErrorKind::InvalidValue,
-            &name.span(),
-            format!(
-                "receiver name `{}` is not valid: use {SLO_NAME_RULE}",
-                name.get_ref()
-            ),
-        );
-    }
+    let name_ok = check_table_name(ctx, name, "receiver");
     let kind_name = match &raw.kind {
         Some(text) => kind_name(ctx, text),
         None => {
