@@ -85,6 +85,19 @@ impl Daemon {
         assert!(status.success());
     }
 
+    /// Whether the process has ended (a zombie waiting to be reaped counts as ended).
+    fn exited(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .map(|stat| {
+                // The state follows the parenthesised command name.
+                stat.rsplit(')')
+                    .next()
+                    .map(|rest| rest.trim_start().starts_with('Z'))
+                    == Some(true)
+            })
+            .unwrap_or(true)
+    }
+
     /// The daemon's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("burnwatch.log")).unwrap_or_default()
@@ -106,6 +119,9 @@ impl Daemon {
         while Instant::now() < deadline {
             if let Some((200, _)) = self.get("/readyz") {
                 return;
+            }
+            if self.exited() {
+                panic!("burnwatch exited before it was ready; log:\n{}", self.log());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
