@@ -111,6 +111,7 @@ fn config(alertmanager_url: &str) -> Config {
         server: Server {
             listen: "127.0.0.1:0".parse().unwrap(),
             alerts_series: true,
+            reload_token: None,
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),

@@ -33,6 +33,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         ))
     })?;
 
+    let reload_token = config.server.reload_token.clone();
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
@@ -103,7 +104,9 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
     let delivery = dispatcher.spawn(notification_rx, shutdown.clone());
     let server = tokio::spawn(burnwatch_http::serve(
         listener,
-        AppState::new(registry, ready).with_reload(reload_tx),
+        AppState::new(registry, ready)
+            .with_reload(reload_tx)
+            .with_reload_token(reload_token),
         shutdown.clone(),
     ));
 

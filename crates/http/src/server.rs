@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use burnwatch_spec::SecretSource;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +25,7 @@ pub struct AppState {
     registry: Arc<Registry>,
     ready: ReadyCheck,
     reload: Option<tokio::sync::mpsc::Sender<ReloadRequest>>,
+    reload_token: Option<SecretSource>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             registry,
             ready,
             reload: None,
+            reload_token: None,
         }
     }
 
@@ -40,6 +43,14 @@ impl AppState {
     #[must_use]
     pub fn with_reload(mut self, reload: tokio::sync::mpsc::Sender<ReloadRequest>) -> Self {
         self.reload = Some(reload);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on `POST /-/reload` (`[server]
+    /// reload_token_file`); the token is read on every request, so it can rotate.
+    #[must_use]
+    pub fn with_reload_token(mut self, token: Option<SecretSource>) -> Self {
+        self.reload_token = token;
         self
     }
 }
@@ -59,10 +70,15 @@ pub fn router(state: AppState) -> Router {
 
 /// `POST /-/reload`, as Prometheus has it: 200 with a summary, 400 with every problem of an
 /// invalid file (the previous configuration keeps running), 503 while shutting down.
-async fn reload(State(state): State<AppState>) -> Response {
+async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(reload) = state.reload else {
         return (StatusCode::NOT_FOUND, "reload is not enabled\n").into_response();
     };
+    if let Some(token) = &state.reload_token
+        && let Some(refusal) = refusal(token, &headers)
+    {
+        return refusal;
+    }
     let (answer, outcome) = tokio::sync::oneshot::channel();
     if reload.send(answer).await.is_err() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
@@ -72,6 +88,48 @@ async fn reload(State(state): State<AppState>) -> Response {
         Ok(Err(problems)) => (StatusCode::BAD_REQUEST, format!("{problems}\n")).into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
     }
+}
+
+/// Checks the bearer token: `None` when it is right, else the refusal, which says what is wrong
+/// but never echoes a token.
+fn refusal(token: &SecretSource, headers: &HeaderMap) -> Option<Response> {
+    let want = match token.reveal() {
+        Ok(want) if !want.is_empty() => want,
+        Ok(_) | Err(_) => {
+            // Fail closed: an unreadable or empty token file must not open the endpoint.
+            tracing::error!(
+                "POST /-/reload refused: the reload token file ([server] reload_token_file) \
+                 is unreadable or empty"
+            );
+            return Some(
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the reload token file is unreadable or empty; see the log\n",
+                )
+                    .into_response(),
+            );
+        }
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match given {
+        Some(given) if same(given.trim().as_bytes(), want.as_bytes()) => None,
+        _ => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "POST /-/reload needs Authorization: Bearer <the token in [server] reload_token_file>\n",
+            )
+                .into_response(),
+        ),
+    }
+}
+
+/// Equality in time independent of where the first difference is.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -164,5 +222,66 @@ mod tests {
             .unwrap()
             .unwrap()
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn reload_needs_the_bearer_token_from_the_file_read_on_every_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("reload-token");
+        std::fs::write(&file, "first-token\n").unwrap();
+        let (reload, mut requests) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
+        let answered = tokio::spawn(async move {
+            let mut count = 0;
+            while let Some(answer) = requests.recv().await {
+                count += 1;
+                let _ = answer.send(Ok(format!("reload {count}")));
+            }
+            count
+        });
+        let state = AppState::new(Arc::new(Registry::default()), Arc::new(|| Ok(())))
+            .with_reload(reload)
+            .with_reload_token(Some(SecretSource::File(file.clone())));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(serve(listener, state, shutdown.clone()));
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let post = |token: Option<&str>| {
+            let request = client.post(format!("http://{addr}/-/reload"));
+            match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            }
+            .send()
+        };
+
+        let refused = post(None).await.unwrap();
+        assert_eq!(refused.status(), 401);
+        assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+        assert_eq!(post(Some("wrong-token")).await.unwrap().status(), 401);
+        assert_eq!(post(Some("first-toke")).await.unwrap().status(), 401);
+        let accepted = post(Some("first-token")).await.unwrap();
+        assert_eq!(accepted.status(), 200);
+        assert_eq!(accepted.text().await.unwrap(), "reload 1\n");
+
+        // Rotated: the old token stops working at once.
+        std::fs::write(&file, "second-token").unwrap();
+        assert_eq!(post(Some("first-token")).await.unwrap().status(), 401);
+        assert_eq!(post(Some("second-token")).await.unwrap().status(), 200);
+
+        // Gone or empty: closed, never open.
+        std::fs::write(&file, "  \n").unwrap();
+        assert_eq!(post(Some("")).await.unwrap().status(), 503);
+        std::fs::remove_file(&file).unwrap();
+        let closed = post(Some("second-token")).await.unwrap();
+        assert_eq!(closed.status(), 503);
+        assert!(!closed.text().await.unwrap().contains("second-token"));
+
+        shutdown.cancel();
+        server.await.unwrap().unwrap();
+        drop(client);
+        // Only the two authorised requests reached the daemon.
+        assert_eq!(answered.await.unwrap(), 2);
     }
 }

@@ -155,14 +155,7 @@ impl PrometheusBackend {
 }
 
 fn read_secret(source: &SecretSource) -> Result<String, BackendError> {
-    match source {
-        SecretSource::Value(secret) => Ok(secret.expose().to_string()),
-        SecretSource::File(path) => std::fs::read_to_string(path)
-            .map(|text| text.trim().to_string())
-            .map_err(|err| {
-                BackendError::Credentials(format!("cannot read {}: {err}", path.display()))
-            }),
-    }
+    source.reveal().map_err(BackendError::Credentials)
 }
 
 /// Prometheus accepts RFC 3339 or unix seconds with a fraction.

@@ -38,6 +38,9 @@ pub struct Server {
     /// panels of Sloth's dashboards work. Off when Prometheus' own rules already write `ALERTS`
     /// for the same SLOs.
     pub alerts_series: bool,
+    /// When set, `POST /-/reload` needs `Authorization: Bearer <token>` with this file's
+    /// (trimmed) content, read on every request so the token can rotate.
+    pub reload_token: Option<SecretSource>,
 }
 
 /// `[backends.<name>]`.
@@ -85,6 +88,19 @@ pub enum SecretSource {
     Value(Secret),
     /// A file whose trimmed content is the value; re-read on use so rotated tokens are picked up.
     File(PathBuf),
+}
+
+impl SecretSource {
+    /// The value: inline, or the trimmed content of the file read now. The error names the
+    /// file, never the value.
+    pub fn reveal(&self) -> Result<String, String> {
+        match self {
+            SecretSource::Value(secret) => Ok(secret.expose().to_string()),
+            SecretSource::File(path) => std::fs::read_to_string(path)
+                .map(|text| text.trim().to_string())
+                .map_err(|err| format!("cannot read {}: {err}", path.display())),
+        }
+    }
 }
 
 /// One `[[slo]]`.

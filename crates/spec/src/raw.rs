@@ -38,6 +38,8 @@ pub(crate) struct RawServer {
     pub listen: Option<Str>,
     /// Export Prometheus-style `ALERTS` series for Sloth's dashboards. Default: true.
     pub alerts_series: Option<Spanned<bool>>,
+    /// File holding a bearer token that `POST /-/reload` must present. Default: no token.
+    pub reload_token_file: Option<Str>,
 }
 
 /// `[backends.<name>]`: a metrics backend to query.

@@ -7,18 +7,18 @@ use crate::context::Ctx;
 use crate::decode::RawDocument;
 use crate::error::ErrorKind;
 use crate::location::Location;
-use crate::model::{Config, Server};
+use crate::model::{Config, SecretSource, Server};
 use crate::raw::default_listen;
 
 /// Builds the [`Config`]; `None` when any problem was reported (including earlier ones).
 pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Option<Config> {
-    let server = server(ctx, doc);
+    let config_dir = file.parent().unwrap_or(Path::new(""));
+    let server = server(ctx, doc, config_dir);
     let names: Vec<&str> = doc
         .backends
         .iter()
         .map(|(name, _)| name.get_ref().as_str())
         .collect();
-    let config_dir = file.parent().unwrap_or(Path::new(""));
     let mut backends = BTreeMap::new();
     for (name, raw) in &doc.backends {
         if let Some(backend) = crate::backend::backend(ctx, name, raw, config_dir) {
@@ -88,15 +88,20 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
     })
 }
 
-fn server(ctx: &mut Ctx<'_>, doc: &RawDocument) -> Option<Server> {
+fn server(ctx: &mut Ctx<'_>, doc: &RawDocument, dir: &Path) -> Option<Server> {
     let raw = doc.server.as_ref().map(|s| s.get_ref());
     let alerts_series = raw
         .and_then(|s| s.alerts_series.as_ref())
         .is_none_or(|b| *b.get_ref());
+    let reload_token = match raw.and_then(|s| s.reload_token_file.as_ref()) {
+        Some(file) => Some(SecretSource::File(ctx.file_path(file, dir)?)),
+        None => None,
+    };
     let Some(listen) = raw.and_then(|s| s.listen.as_ref()) else {
         return Some(Server {
             listen: default_listen(),
             alerts_series,
+            reload_token,
         });
     };
     let value = ctx.expand(listen)?;
@@ -104,6 +109,7 @@ fn server(ctx: &mut Ctx<'_>, doc: &RawDocument) -> Option<Server> {
         Ok(listen) => Some(Server {
             listen,
             alerts_series,
+            reload_token,
         }),
         Err(_) => {
             ctx.error(

@@ -284,3 +284,23 @@ fn listen_must_be_an_address() {
     assert_eq!(positions(&errors), vec![(2, 10, InvalidValue)], "{errors}");
     assert!(errors[0].message().contains("[::]:9464"), "{errors}");
 }
+
+#[test]
+fn reload_token_file_is_relative_to_the_config_and_never_read_here() {
+    let text = "[server]\nreload_token_file = \"reload-token\"\n\n[backends.main]\ntype = \"prometheus\"\nurl = \"http://m\"\n";
+    let config =
+        burnwatch_spec::parse(text, Path::new("/etc/burnwatch/burnwatch.toml"), &|_| None).unwrap();
+    assert_eq!(
+        config.server.reload_token,
+        Some(SecretSource::File("/etc/burnwatch/reload-token".into()))
+    );
+    assert_eq!(
+        parse(&backend("type = \"prometheus\"\nurl = \"http://m\""))
+            .unwrap()
+            .server
+            .reload_token,
+        None
+    );
+    let errors = errors("[server]\nreload_token_file = \"\"\n");
+    assert_eq!(positions(&errors)[0].0, 2, "{errors}");
+}

@@ -91,10 +91,5 @@ fn single(batch: &[Notification]) -> Result<&Notification, String> {
 
 /// The secret's value: inline, or the trimmed content of its file read now.
 pub(crate) fn reveal(source: &SecretSource) -> Result<String, String> {
-    match source {
-        SecretSource::Value(secret) => Ok(secret.expose().to_string()),
-        SecretSource::File(path) => std::fs::read_to_string(path)
-            .map(|text| text.trim().to_string())
-            .map_err(|err| format!("cannot read secret file {}: {err}", path.display())),
-    }
+    source.reveal().map_err(|err| format!("secret file: {err}"))
 }

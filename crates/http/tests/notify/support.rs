@@ -74,6 +74,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
         server: Server {
             listen: "127.0.0.1:0".parse().unwrap(),
             alerts_series: true,
+            reload_token: None,
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),
