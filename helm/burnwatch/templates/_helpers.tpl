@@ -183,6 +183,9 @@ spec:
           readOnly: true
         - name: data
           mountPath: /var/lib/burnwatch
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -200,6 +203,9 @@ spec:
     - name: data
       emptyDir:
         sizeLimit: {{ .Values.dataSizeLimit }}
+    {{- end }}
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
