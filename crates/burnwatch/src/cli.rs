@@ -29,6 +29,14 @@ pub enum Command {
         /// Directory for state that outlives the process (created if missing).
         #[arg(long, default_value = "./data", env = "BURNWATCH_DATA_DIR")]
         data_dir: PathBuf,
+        /// Split the SLOs over this many replicas by a stable hash of their id; each evaluates
+        /// its own share (1: every SLO).
+        #[arg(long, default_value_t = 1, env = "BURNWATCH_SHARD_COUNT")]
+        shard_count: u64,
+        /// This replica's shard, 0 to shard-count - 1. Default: the ordinal at the end of
+        /// HOSTNAME (a StatefulSet's pod burnwatch-2 is shard 2).
+        #[arg(long, env = "BURNWATCH_SHARD_INDEX")]
+        shard_index: Option<u64>,
     },
     /// Check a configuration file and report every problem with file:line:col; exit 1 if any.
     Validate {

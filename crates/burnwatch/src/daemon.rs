@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
+use crate::shard::Shard;
 use crate::signal::{Signal, Signals};
 use crate::slos::{ReloadMetrics, Shared, SloSet};
 use crate::watch::ConfigWatch;
@@ -25,7 +26,9 @@ const CONFIG_POLL: Duration = Duration::from_secs(5);
 /// How long in-flight work may take after SIGTERM before the process exits anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
 
-pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
+pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Failure> {
+    let all = config.slos.len();
+    let config = shard.select(config);
     std::fs::create_dir_all(data_dir).map_err(|err| {
         Failure::Runtime(format!(
             "cannot create data directory {}: {err}; pass a writable --data-dir",
@@ -64,6 +67,13 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
         config = %config.source.display(),
         "burnwatch started; backfilling"
     );
+    if shard.is_split() {
+        tracing::info!(
+            shard = %shard.describe(),
+            "sharded: this replica evaluates {} of the {all} SLOs",
+            config.slos.len()
+        );
+    }
 
     let shutdown = CancellationToken::new();
     let readiness = Arc::new(Readiness::default());
@@ -98,6 +108,7 @@ pub async fn run(config: Config, data_dir: &Path) -> Result<(), Failure> {
             notifications,
             shutdown: shutdown.clone(),
             reload: reload_metrics,
+            shard,
         },
     )?;
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);

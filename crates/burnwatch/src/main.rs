@@ -5,6 +5,7 @@ mod backends;
 mod cli;
 mod daemon;
 mod replay;
+mod shard;
 mod signal;
 mod slos;
 mod watch;
@@ -81,7 +82,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 compare,
             })
         }
-        Command::Run { config, data_dir } => {
+        Command::Run {
+            config,
+            data_dir,
+            shard_count,
+            shard_index,
+        } => {
+            let hostname = std::env::var("HOSTNAME").ok();
+            let shard = shard::Shard::resolve(shard_index, shard_count, hostname.as_deref())?;
             init_tracing(cli.log_format);
             let loaded = burnwatch_spec::load(&config).map_err(|errors| {
                 Failure::Config(format!("{} is invalid:\n{errors}", config.display()))
@@ -92,7 +100,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|err| {
                     Failure::Runtime(format!("cannot start the async runtime: {err}"))
                 })?;
-            runtime.block_on(daemon::run(loaded, &data_dir))
+            runtime.block_on(daemon::run(loaded, &data_dir, shard))
         }
     }
 }

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::Failure;
+use crate::shard::Shard;
 
 /// `burnwatch_config_last_reload_successful` and its timestamp, as Prometheus names them.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +69,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Reload outcome gauges.
     pub reload: ReloadMetrics,
+    /// Which SLOs this replica evaluates.
+    pub shard: Shard,
 }
 
 /// The SLO tasks of the current configuration.
@@ -102,7 +105,7 @@ impl SloSet {
     pub async fn reload(&mut self) -> Result<String, String> {
         let path = self.config.source.clone();
         let new = match burnwatch_spec::load(&path) {
-            Ok(new) => new,
+            Ok(new) => self.shared.shard.select(new),
             Err(errors) => {
                 self.shared.reload.successful.set(0);
                 for error in errors.iter() {

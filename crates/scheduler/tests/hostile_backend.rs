@@ -93,7 +93,7 @@ async fn answer_one(mut socket: TcpStream, answer: Answer, written: Arc<AtomicUs
             let _ = socket
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"status\":")
                 .await;
-            let _ = socket.set_linger(Some(Duration::ZERO));
+            let _ = socket.set_zero_linger();
         }
     }
 }
