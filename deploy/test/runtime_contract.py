@@ -143,6 +143,15 @@ def main(binary):
         "env", "-i", "PATH=/usr/bin:/bin", "HOME=/nonexistent",
         os.path.abspath(binary), "run", "--config", config, "--data-dir", data,
     ]
+    try:
+        return run(cmd, cwd, port, config, data, trace, log, backend, problems)
+    finally:
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(cmd, cwd, port, config, data, trace, log, backend, problems):
+    """Starts the traced daemon, checks it, stops it; the caller removes the directory."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     pid = None
     try:
@@ -183,7 +192,7 @@ def main(binary):
             problems.append(f"took {elapsed:.2f} s to exit after SIGTERM")
     finally:
         # A killed tracer leaves its tracee running: end the daemon itself first.
-        for leftover in (pid, proc.pid):
+        for leftover in (pid or daemon_pid(config), proc.pid):
             if leftover and proc.poll() is None:
                 try:
                     os.kill(leftover, signal.SIGKILL)
@@ -221,14 +230,11 @@ def main(binary):
     for w in outside:
         problems.append(f"write outside the data dir: {w.strip()}")
 
-    log.seek(0)
-    output = log.read()
-    log.close()
     if problems:
-        print("  burnwatch's log:\n" + "\n".join("    " + line for line in output.splitlines()[-20:]))
+        log.seek(0)
+        print("  burnwatch's log:\n" + "\n".join("    " + line for line in log.read().splitlines()[-20:]))
         for p in problems:
             print(f"  PROBLEM runtime contract: {p}")
-    shutil.rmtree(root, ignore_errors=True)
     return 1 if problems else 0
 
 
