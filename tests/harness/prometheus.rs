@@ -84,7 +84,30 @@ impl Prometheus {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
+        // A paused process would never act on the SIGTERM.
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
+    }
+
+    /// Freezes the process (SIGSTOP): the kernel still accepts connections, nothing answers and
+    /// nothing is scraped: a hung backend, whose requests time out.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} failed");
     }
 
     /// Starts it again on the same port and data, and waits until ready.

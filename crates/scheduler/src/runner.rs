@@ -20,6 +20,7 @@ use crate::query::{self, Plan, Role};
 use crate::retry::RetryPolicy;
 use crate::snapshot::{self, InstanceSnapshot, RunnerSnapshot};
 
+mod gap;
 mod replay;
 
 pub use replay::ReplayStep;
@@ -404,13 +405,28 @@ impl SloRunner {
     }
 
     /// Backfill `(from, now]` after a long gap, then let the live path take the remainder.
+    ///
+    /// When the backend itself has a hole in the gap (it was down too and scraped nothing), the
+    /// bucket queries cannot see the counters' jump across the hole, which Prometheus' `rate()`
+    /// over any window spanning the hole counts. The raw counters (still tracked from before the
+    /// gap) do see it: what they hold beyond the buckets is spread over the hole.
     async fn fill_gap(&mut self, from: Millis, now: Millis) -> Result<(), BackendError> {
         let levels = self.new_state().levels();
         let end = backfill::align_down(now, levels[0].0);
         let segments = backfill::segments(&levels, end, Some(from));
-        let stats = self.fill(&segments).await?;
-        self.metrics.backfill_points(stats.points);
-        self.trackers.clear();
+        let (mut fetched, _) = self.fetch_segments(&segments).await?;
+        let raw_readable = matches!(self.plan, Plan::Counters { .. })
+            && !self.trackers.is_empty()
+            && Duration::from_millis((end - from).max(0) as u64) <= SERIES_MEMORY;
+        if raw_readable && end > from {
+            // Last, so that an error leaves the trackers as they were for the next attempt.
+            let raw = self.read_counters(from, end).await?;
+            gap::spread_hidden(&raw, &mut fetched);
+        } else {
+            self.trackers.clear();
+        }
+        let points = self.feed(fetched);
+        self.metrics.backfill_points(points);
         self.ingested_until = Some(end.max(from));
         Ok(())
     }
@@ -420,17 +436,41 @@ impl SloRunner {
         &mut self,
         segments: &[backfill::Segment],
     ) -> Result<BackfillStats, BackendError> {
-        let mut stats = BackfillStats::default();
+        let (fetched, queries) = self.fetch_segments(segments).await?;
+        let points = self.feed(fetched);
+        Ok(BackfillStats { queries, points })
+    }
+
+    /// Every chunk of `segments`, fetched, oldest first; and the number of queries sent.
+    async fn fetch_segments(
+        &self,
+        segments: &[backfill::Segment],
+    ) -> Result<(Vec<gap::Fetched>, u64), BackendError> {
+        let mut fetched = Vec::new();
+        let mut queries = 0;
         for segment in segments {
             for chunk in segment.chunks() {
-                let (points, queries) = self.fetch_chunk(segment.step, chunk).await?;
-                stats.queries += queries;
-                for (ts, tallies) in &points {
-                    stats.points += self.observe_point(*ts, segment.step, tallies);
-                }
+                let (points, sent) = self.fetch_chunk(segment.step, chunk).await?;
+                queries += sent;
+                fetched.push(gap::Fetched {
+                    step: segment.step,
+                    chunk,
+                    points,
+                });
             }
         }
-        Ok(stats)
+        Ok((fetched, queries))
+    }
+
+    /// Feeds fetched points in order; returns the (point, group) pairs ingested.
+    fn feed(&mut self, fetched: Vec<gap::Fetched>) -> u64 {
+        let mut ingested = 0;
+        for chunk in fetched {
+            for (ts, tallies) in &chunk.points {
+                ingested += self.observe_point(*ts, chunk.step, tallies);
+            }
+        }
+        ingested
     }
 
     /// The range queries that yield each role's events per `step`.
