@@ -209,7 +209,7 @@ fn auth(ctx: &mut Ctx<'_>, raw: &RawBackend, header: &str, dir: &Path) -> Option
         return None;
     }
     if let Some(token) = &raw.bearer_token {
-        let secret = ctx.expand_secret(token)?;
+        let secret = ctx.expand_credential(token, "bearer_token", "bearer_token_file")?;
         if secret.expose().trim().is_empty() {
             ctx.error(
                 ErrorKind::InvalidValue,
@@ -271,7 +271,9 @@ fn basic_auth(
             );
             None
         }
-        (Some(password), None) => ctx.expand_secret(password).map(SecretSource::Value),
+        (Some(password), None) => ctx
+            .expand_credential(password, "password", "password_file")
+            .map(SecretSource::Value),
         (None, Some(file)) => ctx.file_path(file, dir).map(SecretSource::File),
         (None, None) => {
             if !ctx.was_dropped(&span, "password") && !ctx.was_dropped(&span, "password_file") {

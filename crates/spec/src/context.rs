@@ -112,6 +112,31 @@ impl<'a> Ctx<'a> {
         self.expand(value).map(Secret::from)
     }
 
+    /// A credential written as `key`: it must come from the environment (`${NAME}`, at least in
+    /// part), so that the file itself, which travels (a ConfigMap, a repository), never holds
+    /// it; `file_key` is the other way to give it.
+    pub(crate) fn expand_credential(
+        &mut self,
+        value: &Spanned<String>,
+        key: &str,
+        file_key: &str,
+    ) -> Option<Secret> {
+        if !value.get_ref().contains("${") {
+            self.error(
+                ErrorKind::LiteralSecret,
+                &value.span(),
+                format!(
+                    "`{key}` is a secret written into the file (not shown); the file travels \
+                     (a ConfigMap, a repository), so take it from the environment, \
+                     `{key} = \"${{{}}}\"`, or from a file, `{file_key} = \"/run/secrets/...\"`",
+                    key.to_ascii_uppercase()
+                ),
+            );
+            return None;
+        }
+        self.expand_secret(value)
+    }
+
     /// The file offset of byte `offset` inside a string value, when the string is written
     /// literally (quotes and no escapes) so that the two line up; else the value's start.
     pub(crate) fn offset_in(&self, value: &Spanned<String>, offset: usize) -> usize {

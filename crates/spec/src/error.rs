@@ -26,6 +26,9 @@ pub enum ErrorKind {
     Duplicate,
     /// A `${NAME}` reference that cannot be expanded.
     Env,
+    /// A secret (token, password, routing key, Slack or webhook URL) written into the file
+    /// itself rather than taken from the environment or a `*_file`.
+    LiteralSecret,
 }
 
 /// One problem in a configuration file.

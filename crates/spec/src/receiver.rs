@@ -75,9 +75,9 @@ pub(crate) fn receiver(
     let foreign_ok = foreign_keys(ctx, raw, kind_name, &header);
     let kind = match kind_name {
         "pagerduty" => pagerduty(ctx, raw, &span, &header, config_dir),
-        "slack" => secret_url(ctx, raw, &span, &header, config_dir, SLACK_EXAMPLE)
+        "slack" => secret_url(ctx, raw, &span, &header, config_dir, SLACK_EXAMPLE, true)
             .map(|url| ReceiverKind::Slack { url }),
-        "webhook" => secret_url(ctx, raw, &span, &header, config_dir, WEBHOOK_EXAMPLE)
+        "webhook" => secret_url(ctx, raw, &span, &header, config_dir, WEBHOOK_EXAMPLE, false)
             .map(|url| ReceiverKind::Webhook { url }),
         _ => alertmanager(ctx, raw, &span, &header).map(|url| ReceiverKind::Alertmanager { url }),
     };
@@ -232,7 +232,7 @@ fn pagerduty(
         ctx,
         (raw.routing_key.as_ref(), raw.routing_key_file.as_ref()),
         ("routing_key", "routing_key_file"),
-        span,
+        (span, true),
         header,
         dir,
     )
@@ -313,7 +313,9 @@ fn pagerduty_severity(
 }
 
 /// Slack and webhook: the URL is a secret, inline or in a file; an inline one must look like a
-/// URL, and messages never show it.
+/// URL, and messages never show it. A Slack URL is a credential (the path is the token), so it
+/// must come from the environment or a file; a webhook URL may be written out (an internal
+/// endpoint often carries nothing secret) and is redacted all the same.
 fn secret_url(
     ctx: &mut Ctx<'_>,
     raw: &RawReceiver,
@@ -321,12 +323,13 @@ fn secret_url(
     header: &str,
     dir: &Path,
     example: &str,
+    credential: bool,
 ) -> Option<SecretSource> {
     let url = secret(
         ctx,
         (raw.url.as_ref(), raw.url_file.as_ref()),
         ("url", "url_file"),
-        span,
+        (span, credential),
         header,
         dir,
     )?;
@@ -350,12 +353,13 @@ fn secret_url(
     Some(url)
 }
 
-/// Exactly one of an inline secret (`key`) and a file (`file_key`).
+/// Exactly one of an inline secret (`key`) and a file (`file_key`); a `credential` given inline
+/// must come from the environment.
 fn secret(
     ctx: &mut Ctx<'_>,
     (value, file): (Option<&Str>, Option<&Str>),
     (key, file_key): (&str, &str),
-    span: &Range<usize>,
+    (span, credential): (&Range<usize>, bool),
     header: &str,
     dir: &Path,
 ) -> Option<SecretSource> {
@@ -369,6 +373,9 @@ fn secret(
             );
             None
         }
+        (Some(value), None) if credential => ctx
+            .expand_credential(value, key, file_key)
+            .map(SecretSource::Value),
         (Some(value), None) => ctx.expand_secret(value).map(SecretSource::Value),
         (None, Some(file)) => ctx.file_path(file, dir).map(SecretSource::File),
         (None, None) => {

@@ -450,3 +450,55 @@ fn problems_across_alerting_receivers_and_routes_come_in_one_run() {
     );
     assert_eq!(text.lines().count(), 3);
 }
+
+#[test]
+fn credentials_written_into_the_file_are_errors_that_never_show_them() {
+    let text = r#"[backends.main]
+type = "prometheus"
+url = "http://prometheus:9090"
+bearer_token = "tok-TOPSECRET-1"
+
+[backends.other]
+type = "prometheus"
+url = "http://thanos:9090"
+basic_auth = { username = "u", password = "pw-TOPSECRET-2" }
+
+[receivers.oncall]
+type = "pagerduty"
+routing_key = "pd-TOPSECRET-3"
+
+[receivers.chat]
+type = "slack"
+url = "https://hooks.slack.com/services/T0/B0/TOPSECRET-4"
+
+[receivers.bot]
+type = "webhook"
+url = "https://incident-bot.internal/hook"
+"#;
+    let errors = parse_secrets(text).unwrap_err();
+    let literal: Vec<(usize, usize)> = positions(&errors)
+        .into_iter()
+        .filter(|&(_, _, kind)| kind == LiteralSecret)
+        .map(|(line, col, _)| (line, col))
+        .collect();
+    // Each points at the value; the webhook URL (no credential by nature) is accepted.
+    assert_eq!(literal, [(4, 16), (9, 43), (13, 15), (17, 7)], "{errors}");
+    let shown = errors.to_string();
+    assert!(!shown.contains("TOPSECRET"), "{shown}");
+    assert!(
+        shown.contains("routing_key = \"${ROUTING_KEY}\""),
+        "{shown}"
+    );
+    assert!(shown.contains("`routing_key_file"), "{shown}");
+
+    // The same from the environment (wholly or in part) is fine.
+    let fixed = text
+        .replace("\"tok-TOPSECRET-1\"", "\"${PD_ROUTING_KEY}\"")
+        .replace("\"pw-TOPSECRET-2\"", "\"${PD_ROUTING_KEY}\"")
+        .replace("\"pd-TOPSECRET-3\"", "\"${PD_ROUTING_KEY}\"")
+        .replace(
+            "\"https://hooks.slack.com/services/T0/B0/TOPSECRET-4\"",
+            "\"${SLACK_WEBHOOK_URL}\"",
+        );
+    parse_secrets(&fixed).unwrap_or_else(|e| panic!("{e}"));
+}
