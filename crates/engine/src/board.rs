@@ -1,14 +1,15 @@
-//! The board: the latest published evaluation of every SLO instance.
+//! The board: the latest published evaluation of every SLO instance, and its [`Trail`].
 //!
 //! The scheduler writes one entry per instance after each tick; the HTTP side reads a consistent
-//! snapshot per scrape or request. It is plain in-memory data behind a `std` lock (no tokio), so
+//! snapshot per scrape or request. Publishing also records the evaluation in the instance's
+//! trail (a bounded history for charts and the history API), so every writer keeps one. It is plain in-memory data behind a `std` lock (no tokio), so
 //! live, replay and tests can all use it; readers clone `Arc`s under the lock and encode outside it.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crate::{Alerts, DataState, Evaluation};
+use crate::{Alerts, DataState, Evaluation, Trail};
 
 /// Identity of one SLO (before grouping).
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +101,7 @@ pub struct SloStatus {
 pub struct Board {
     entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     slos: RwLock<BTreeMap<String, Arc<SloStatus>>>,
+    trails: RwLock<BTreeMap<String, Arc<Mutex<Trail>>>>,
 }
 
 impl Board {
@@ -108,10 +110,25 @@ impl Board {
         Self::default()
     }
 
-    /// Publish (insert or replace) one instance's evaluation.
+    /// Publish (insert or replace) one instance's evaluation, and record it in its trail.
     pub fn publish(&self, entry: Entry) {
         let key = entry.info.key();
+        let trail = read(&self.trails).get(&key).cloned();
+        let trail = trail.unwrap_or_else(|| {
+            Arc::clone(
+                write(&self.trails)
+                    .entry(key.clone())
+                    .or_insert_with(|| Arc::new(Mutex::new(Trail::new(&entry.eval)))),
+            )
+        });
+        lock(&trail).record(&entry.eval, &entry.alerts);
         write(&self.entries).insert(key, Arc::new(entry));
+    }
+
+    /// A copy of one instance's trail, by [`InstanceInfo::key`].
+    pub fn trail(&self, key: &str) -> Option<Trail> {
+        let trail = read(&self.trails).get(key).cloned()?;
+        Some(lock(&trail).clone())
     }
 
     /// Publish the per-SLO status.
@@ -122,12 +139,15 @@ impl Board {
     /// Remove one instance (its group vanished or its SLO was removed).
     pub fn remove(&self, info: &InstanceInfo) {
         write(&self.entries).remove(&info.key());
+        write(&self.trails).remove(&info.key());
     }
 
     /// Remove an SLO and all its instances.
     pub fn remove_slo(&self, id: &str) {
         write(&self.slos).remove(id);
         write(&self.entries).retain(|_, entry| entry.info.slo.id != id);
+        // Keys are the id, then group labels after a separator no id contains.
+        write(&self.trails).retain(|key, _| key.split('\u{1f}').next() != Some(id));
     }
 
     /// Every published instance, ordered by key.
@@ -145,6 +165,12 @@ impl Board {
 // poisoned lock is still consistent: recover it rather than take the daemon down.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {

@@ -44,6 +44,12 @@ impl PeriodFigures {
     }
 }
 
+/// The budget remaining as minutes of full outage: `remaining * (1 - objective) * period`. A
+/// 99.9% objective over 30 days allows 43.2 minutes of total failure; half of it left is 21.6.
+pub(crate) fn budget_minutes(remaining: f64, objective: f64, period: Duration) -> f64 {
+    remaining * (1.0 - objective) * period.as_secs_f64() / 60.0
+}
+
 /// When the budget runs out if `burn` goes on: zero when it already has (whatever the current
 /// burn), `None` when nothing burns or the burn is unknown, or the projection is beyond what a
 /// `Duration` holds.
@@ -62,6 +68,13 @@ mod tests {
     use crate::Counts;
 
     const DAY: Duration = Duration::from_secs(86_400);
+
+    #[test]
+    fn budget_minutes_are_minutes_of_total_outage() {
+        let minutes = budget_minutes(0.5, 0.999, 30 * DAY);
+        assert!((minutes - 21.6).abs() < 1e-9, "{minutes}");
+        assert!(budget_minutes(-0.25, 0.99, DAY) < 0.0);
+    }
 
     #[test]
     fn half_the_budget_at_burn_two_lasts_a_quarter_period() {

@@ -49,7 +49,8 @@ impl Counts {
         }
     }
 
-    pub(crate) fn add(&mut self, other: Counts) {
+    /// Adds `other` to these counts (e.g. consecutive spans into a longer one).
+    pub fn add(&mut self, other: Counts) {
         self.errors += other.errors;
         self.total += other.total;
     }

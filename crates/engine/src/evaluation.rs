@@ -30,6 +30,28 @@ impl Evaluation {
             .find(|f| f.window == w)
             .or_else(|| (self.period.window.window == w).then_some(&self.period.window))
     }
+
+    /// The budget remaining as minutes of total outage (remaining x error budget x period);
+    /// negative when overspent, `None` without evidence.
+    pub fn budget_remaining_minutes(&self) -> Option<f64> {
+        let remaining = self.period.budget_remaining?;
+        Some(crate::budget::budget_minutes(
+            remaining,
+            self.objective,
+            self.period.window.window,
+        ))
+    }
+
+    /// When the budget runs out if the last hour's burn rate goes on: `at` plus
+    /// [`PeriodFigures::exhaustion_at_1h_burn`]; `at` itself when it is already spent, `None`
+    /// when nothing burns.
+    pub fn exhaustion_eta(&self) -> Option<Millis> {
+        let left = self.period.exhaustion_at_1h_burn?;
+        Some(
+            self.at
+                .saturating_add(i64::try_from(left.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -65,5 +87,33 @@ mod tests {
             3.0
         );
         assert!(eval.window(Duration::from_secs(600)).is_none());
+    }
+
+    #[test]
+    fn budget_minutes_and_eta_follow_the_period_figures() {
+        const DAY: u64 = 86_400;
+        let period = WindowFigures::from_counts(
+            Duration::from_secs(30 * DAY),
+            Counts {
+                errors: 5.0,
+                total: 10_000.0,
+            },
+            0.999,
+        );
+        // Burn 0.5 over the period, 2 over the last hour: half the budget (21.6 minutes of
+        // outage) left, gone in 0.5 * 30d / 2 = 7.5 days.
+        let eval = Evaluation {
+            at: 1_000,
+            objective: 0.999,
+            windows: vec![],
+            period: PeriodFigures::new(period, Some(2.0), None, Duration::ZERO),
+            data_state: DataState::Ok,
+        };
+        let minutes = eval.budget_remaining_minutes().unwrap();
+        assert!((minutes - 21.6).abs() < 1e-9, "{minutes}");
+        assert_eq!(
+            eval.exhaustion_eta(),
+            Some(1_000 + 15 * DAY as i64 * 1000 / 2)
+        );
     }
 }

@@ -20,8 +20,8 @@ pub struct WindowFigures {
 }
 
 impl WindowFigures {
-    /// Figures from counted events.
-    pub(crate) fn from_counts(window: Duration, counts: Counts, objective: f64) -> WindowFigures {
+    /// Figures from counted events over a span of length `window` (errors clamped to the total).
+    pub fn from_counts(window: Duration, counts: Counts, objective: f64) -> WindowFigures {
         let counts = counts.clamped();
         WindowFigures::with_ratio(window, counts, counts.error_ratio(), objective)
     }

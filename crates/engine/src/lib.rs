@@ -13,7 +13,9 @@
 //!   receivers must hear about.
 //! - [`CounterTracker`]: turns raw cumulative counter samples into reset-aware increases.
 //! - The board ([`Board`]): the latest evaluation of every instance, shared between writers and
-//!   readers.
+//!   readers, with a bounded [`Trail`] per instance (recent figures and alert episodes).
+//! - The error budget policy: [`Status`] of an instance and the release [`Decision`] for a
+//!   [`Risk`].
 //!
 //! # Neighbours
 //! `burnwatch-spec` validates the SLO definitions this crate is built from (objective, period,
@@ -49,6 +51,8 @@ mod ratios;
 mod rolling;
 mod running_sum;
 mod state;
+mod status;
+mod trail;
 mod window;
 
 pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Transition};
@@ -65,4 +69,6 @@ pub use notification::{Notification, alert_key, alertname};
 pub use observation::Observation;
 pub use policy::{AlertPolicy, BurnPair, Severity};
 pub use state::SloState;
+pub use status::{ATTENTION_WINDOW, Decision, Risk, Status};
+pub use trail::{Episode, MAX_EPISODES, RING_POINTS, Trail, TrailPoint};
 pub use window::DEFAULT_WINDOWS;
