@@ -101,7 +101,7 @@ pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Fa
     let mut slos = SloSet::start(
         config,
         Shared {
-            board,
+            board: Arc::clone(&board),
             metrics,
             readiness,
             snapshots: Arc::clone(&snapshots),
@@ -117,7 +117,8 @@ pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Fa
         listener,
         AppState::new(registry, ready)
             .with_reload(reload_tx)
-            .with_reload_token(reload_token),
+            .with_reload_token(reload_token)
+            .with_board(board),
         shutdown.clone(),
     ));
 

@@ -1,19 +1,24 @@
 //! burnwatch's HTTP side: the server Prometheus scrapes and people look at.
 //!
 //! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`), the [`SloCollector`] that
-//! renders the board as Sloth-compatible series, and the outbound notifiers ([`notify`]): the
-//! [`Dispatcher`] routes the engine's alert transitions to PagerDuty, Slack, webhooks and
-//! Alertmanager through a bounded queue per receiver. Later: the JSON API and status page.
+//! renders the board as Sloth-compatible series, the read-only JSON API under `/api/v1` (with
+//! the release gate), the server-rendered status page at `/` with inline SVG [`chart`]s, and the
+//! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
+//! PagerDuty, Slack, webhooks and Alertmanager through a bounded queue per receiver.
 //!
 //! Neighbours: it reads the [`burnwatch_engine::Board`] the scheduler publishes to and formats
 //! durations with `burnwatch-spec`; the binary wires it. It never queries a backend and never
 //! computes SLO figures: every number it shows comes from an engine evaluation.
 #![deny(missing_docs)]
 
+mod api;
+pub mod chart;
 mod collector;
 pub mod notify;
+mod page;
 mod server;
 
 pub use collector::SloCollector;
 pub use notify::Dispatcher;
+pub use page::STATUS_COLOURS;
 pub use server::{AppState, OPENMETRICS, ReadyCheck, ReloadRequest, router, serve};

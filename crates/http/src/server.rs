@@ -1,4 +1,5 @@
-//! The axum server: `/metrics`, `/healthz`, `/readyz`.
+//! The axum server: `/metrics`, `/healthz`, `/readyz`, `/-/reload`, and with a board the JSON
+//! API (`/api/v1`, see [`crate::api`]) and the status page (`/`, see [`crate::page`]).
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ pub struct AppState {
     ready: ReadyCheck,
     reload: Option<tokio::sync::mpsc::Sender<ReloadRequest>>,
     reload_token: Option<SecretSource>,
+    pub(crate) board: Option<Arc<burnwatch_engine::Board>>,
 }
 
 impl AppState {
@@ -36,7 +38,15 @@ impl AppState {
             ready,
             reload: None,
             reload_token: None,
+            board: None,
         }
+    }
+
+    /// Serves the JSON API and the status page from `board`.
+    #[must_use]
+    pub fn with_board(mut self, board: Arc<burnwatch_engine::Board>) -> Self {
+        self.board = Some(board);
+        self
     }
 
     /// Serves `POST /-/reload` by sending requests to `reload`.
@@ -65,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/-/reload", axum::routing::post(reload))
+        .merge(crate::api::routes())
+        .merge(crate::page::routes())
         .with_state(state)
 }
 

@@ -45,4 +45,5 @@ mod testing;
 mod webhook;
 
 pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};
+pub(crate) use message::rfc3339;
 pub use store::{STATE_FILE, STATE_VERSION};

@@ -1,0 +1,50 @@
+//! Errors of the JSON API: a status code and `{"error": "..."}` saying what was wrong.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// A request the API cannot answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// 400, 404 or 503.
+    pub status: StatusCode,
+    /// What was wrong and what would be right.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 404: no such SLO or instance.
+    pub fn not_found(message: String) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message,
+        }
+    }
+
+    /// 400: a parameter is missing or invalid.
+    pub fn bad_request(message: String) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message,
+        }
+    }
+
+    /// 503: the daemon serves no board (not wired).
+    pub fn unavailable() -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "no SLO state is served by this process".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
+    }
+}

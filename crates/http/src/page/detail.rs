@@ -1,0 +1,213 @@
+//! `/slos/{id}`: one instance with its figures, charts and alert episodes.
+
+use std::fmt::Write;
+
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use burnwatch_engine::{Entry, Trail};
+
+use super::layout::{badge, burn, page, percent};
+use super::{encode_segment, format_objective, not_served};
+use crate::AppState;
+use crate::api::lookup::{Subject, resolve_one};
+use crate::api::view::{EpisodeView, InstanceView, window};
+use crate::chart::{Chart, Line, escape};
+use crate::notify::rfc3339;
+
+/// Line colours for the burn-rate chart, shortest window first.
+const PALETTE: [&str; 9] = [
+    "#c62828", "#ef6c00", "#f9a825", "#2e7d32", "#00838f", "#1565c0", "#5e35b1", "#6d4c41",
+    "#263238",
+];
+
+pub(super) async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(board) = state.board.as_ref() else {
+        return not_served();
+    };
+    let subject = match resolve_one(board, &id) {
+        Ok(subject) => subject,
+        Err(err) => {
+            let body = format!(
+                r#"<h1>Not found</h1><p>{}</p><p><a href="/">All SLOs</a></p>"#,
+                escape(&err.message)
+            );
+            return (err.status, Html(page("burnwatch: not found", &body))).into_response();
+        }
+    };
+    let (view, entry) = match &subject {
+        Subject::Instances(entries) => (InstanceView::of(&entries[0]), Some(&entries[0])),
+        Subject::Empty(slo) => (InstanceView::empty(slo), None),
+    };
+    let trail = entry.and_then(|e| board.trail(&e.info.key()));
+    let body = render(&view, entry.map(|e| e.as_ref()), trail.as_ref());
+    Html(page(&format!("burnwatch: {}", view.id), &body)).into_response()
+}
+
+fn render(view: &InstanceView, entry: Option<&Entry>, trail: Option<&Trail>) -> String {
+    let mut html = format!(
+        r#"<h1>{badge} <span class="id">{id}</span></h1><div class="card"><dl>"#,
+        badge = badge(view.status),
+        id = escape(&view.id)
+    );
+    let labels: Vec<String> = view
+        .labels
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let mut facts = vec![
+        ("Service", view.service.clone()),
+        ("SLO", view.name.clone()),
+        (
+            "Objective",
+            format!("{} over {}", format_objective(view.objective), view.period),
+        ),
+        (
+            "Budget left",
+            match view.budget_remaining_minutes {
+                Some(m) => format!(
+                    "{} ({m:.1} minutes of full outage)",
+                    percent(view.budget_remaining)
+                ),
+                None => percent(view.budget_remaining),
+            },
+        ),
+        (
+            "Budget gone at",
+            view.exhaustion_eta
+                .clone()
+                .unwrap_or_else(|| "not burning".to_string()),
+        ),
+        ("Data", view.data_state.to_string()),
+        (
+            "Evaluated",
+            view.evaluated_at
+                .clone()
+                .unwrap_or_else(|| "not yet".into()),
+        ),
+    ];
+    if !labels.is_empty() {
+        facts.insert(2, ("Labels", labels.join(", ")));
+    }
+    if let Some(description) = entry.and_then(|e| e.info.slo.description.clone()) {
+        facts.insert(0, ("About", description));
+    }
+    for (k, v) in facts {
+        let _ = write!(html, "<dt>{k}</dt><dd>{}</dd>", escape(&v));
+    }
+    html.push_str("</dl></div>");
+
+    html.push_str(r#"<h2>Windows</h2><table><thead><tr><th>Window</th><th>Error ratio</th><th>Burn rate</th></tr></thead><tbody>"#);
+    for ((w, ratio), (_, rate)) in view.error_ratio.0.iter().zip(&view.burn_rate.0) {
+        let _ = write!(
+            html,
+            r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
+            escape(w),
+            ratio.map_or("–".to_string(), |r| format!("{:.4}%", r * 100.0)),
+            burn(*rate)
+        );
+    }
+    html.push_str("</tbody></table>");
+
+    if let Some(trail) = trail {
+        charts(&mut html, view, trail);
+    } else {
+        html.push_str(r#"<p class="muted">No history yet.</p>"#);
+    }
+
+    html.push_str(r#"<h2>Alerts</h2><table><thead><tr><th>Alert</th><th>State</th><th>Since</th></tr></thead><tbody>"#);
+    for (kind, alert) in &view.alerts.0 {
+        let _ = write!(
+            html,
+            r#"<tr data-alert="{kind}" data-state="{state}"><td>{kind}</td><td>{state}</td><td class="num">{since}</td></tr>"#,
+            kind = escape(kind),
+            state = alert.state,
+            since = escape(alert.since.as_deref().unwrap_or("–"))
+        );
+    }
+    html.push_str("</tbody></table>");
+
+    html.push_str(r#"<h2>Alert episodes</h2>"#);
+    let episodes: Vec<EpisodeView> = trail
+        .map(|t| t.episodes().map(EpisodeView::of).collect())
+        .unwrap_or_default();
+    if episodes.is_empty() {
+        html.push_str(r#"<p class="muted">None since the daemon started.</p>"#);
+    } else {
+        html.push_str(r#"<table class="episodes"><thead><tr><th>Alert</th><th>Fired</th><th>Resolved</th></tr></thead><tbody>"#);
+        for e in episodes.iter().rev() {
+            let _ = write!(
+                html,
+                r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
+                e.alert,
+                escape(&e.fired_at),
+                escape(e.resolved_at.as_deref().unwrap_or("still firing"))
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    let _ = write!(
+        html,
+        r#"<p class="muted">JSON: <a href="/api/v1/slos/{id}">instance</a>, <a href="/api/v1/slos/{id}/history">history</a>, <a href="/api/v1/slos/{id}/decision?risk=medium">release decision (medium risk)</a></p>"#,
+        id = encode_segment(&view.id)
+    );
+    html
+}
+
+/// Budget remaining over the period and burn rate per window, from the trail.
+fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
+    let points = trail.points(i64::MIN);
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        html.push_str(r#"<p class="muted">No history yet.</p>"#);
+        return;
+    };
+    let x_labels = (rfc3339(first.at), rfc3339(last.at));
+    let budget = Chart {
+        title: format!("Budget remaining over {}", view.period),
+        y_format: |v| format!("{:.0}%", v * 100.0),
+        lines: vec![Line {
+            name: "budget remaining".into(),
+            colour: "#1565c0".into(),
+            points: points
+                .iter()
+                .map(|p| (p.at as f64, p.budget_remaining()))
+                .collect(),
+        }],
+        rules: vec![(0.0, "spent".into())],
+        y_include: vec![0.0, 1.0],
+        x_labels: x_labels.clone(),
+    };
+    let windows = trail.windows();
+    let burn_chart = Chart {
+        title: "Burn rate per window".into(),
+        y_format: |v| format!("{v:.1}x"),
+        lines: windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Line {
+                name: window(*w),
+                colour: PALETTE[i % PALETTE.len()].into(),
+                points: points
+                    .iter()
+                    .map(|p| (p.at as f64, p.burn_rates[i]))
+                    .collect(),
+            })
+            .collect(),
+        rules: vec![(1.0, "1x".into())],
+        y_include: vec![0.0],
+        x_labels,
+    };
+    for (id, chart) in [("budget", &budget), ("burn", &burn_chart)] {
+        let _ = write!(
+            html,
+            r#"<h2>{}</h2><div class="card" id="chart-{id}">{}{}</div>"#,
+            escape(&chart.title),
+            chart.to_svg(),
+            if chart.lines.len() > 1 {
+                chart.legend_html()
+            } else {
+                String::new()
+            }
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! The JSON API and status page over a board the test publishes to, served on a loopback port.
+//!
+//! - `api_lists_instances_with_status_and_figures`: every instance and the SLO without series are
+//!   listed; status, budget minutes and window order come from the engine's evaluation.
+//! - `grouped_instances_are_addressable_and_errors_are_json`: `checkout-latency{route="/pay"}`
+//!   (percent-encoded) finds one instance, the bare grouped id is a 404 listing both, unknown ids
+//!   404 and bad or missing `risk`/`window` 400, each with `{"error": ...}`.
+//! - `the_gate_follows_the_matrix_and_the_worst_instance`: the decision for a grouped SLO is the
+//!   worst instance's; every risk of a healthy SLO.
+//! - `history_holds_the_published_points`: `?window=2h` returns the points of the last two hours
+//!   with the budget each said, and the page episode.
+//! - `pages_render_rows_charts_and_404s`: `/` has a row per instance with its status, the detail
+//!   page two SVG charts with many points, an unknown id a 404 page.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::{
+    AlertPolicy, Alerts, Board, Counts, DEFAULT_WINDOWS, DataState, Entry, InstanceInfo, Millis,
+    Observation, SloInfo, SloState, SloStatus,
+};
+use burnwatch_http::{AppState, serve};
+use prometheus_client::registry::Registry;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+const PERIOD: Duration = Duration::from_secs(30 * 86_400);
+const M: Millis = 60_000;
+const T0: Millis = 1_790_812_800_000; // 2026-10-01T00:00:00Z
+
+fn slo(id: &str, objective: f64) -> Arc<SloInfo> {
+    let (service, name) = id.split_once('-').unwrap();
+    Arc::new(SloInfo {
+        id: id.into(),
+        service: service.into(),
+        name: name.into(),
+        objective,
+        objective_percent: objective * 100.0,
+        period: PERIOD,
+        labels: vec![("team".into(), "payments".into())],
+        description: None,
+        alert_name: "SLOErrorBudgetBurn".into(),
+        annotations: vec![],
+    })
+}
+
+/// Publishes a day at `base` errors per 1000 requests, then an hour at `last_hour`, a minute at
+/// a time, as the scheduler would.
+fn publish(board: &Board, info: Arc<InstanceInfo>, base: f64, last_hour: f64) -> Entry {
+    let mut state = SloState::counted(info.slo.objective, PERIOD, &DEFAULT_WINDOWS);
+    let policy = AlertPolicy::sre_workbook(PERIOD);
+    let mut alerts = Alerts::new();
+    let mut entry = None;
+    for minute in 1..=25 * 60 {
+        let end = T0 + minute * M;
+        let errors = if minute > 24 * 60 { last_hour } else { base };
+        state.observe(Observation::Events {
+            start: end - M,
+            end,
+            counts: Counts {
+                errors,
+                total: 1000.0,
+            },
+        });
+        let eval = state.evaluate(end);
+        alerts.eval(&policy, &eval);
+        let e = Entry {
+            info: Arc::clone(&info),
+            eval,
+            alerts: alerts.clone(),
+        };
+        board.publish(e.clone());
+        entry = Some(e);
+    }
+    entry.unwrap()
+}
+
+struct Served {
+    url: String,
+    shutdown: CancellationToken,
+    entries: Vec<Entry>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// availability (healthy), latency grouped by route (/pay critical, /cart healthy), and
+/// search-availability without any series.
+async fn served() -> Served {
+    let board = Arc::new(Board::new());
+    let availability = slo("checkout-availability", 0.999);
+    let latency = slo("checkout-latency", 0.999);
+    let instance = |slo: &Arc<SloInfo>, group: Vec<(String, String)>| {
+        Arc::new(InstanceInfo {
+            slo: Arc::clone(slo),
+            group,
+        })
+    };
+    let route = |r: &str| vec![("route".to_string(), r.to_string())];
+    let entries = vec![
+        publish(&board, instance(&availability, vec![]), 0.5, 0.5),
+        publish(&board, instance(&latency, route("/pay")), 0.1, 20.0),
+        publish(&board, instance(&latency, route("/cart")), 0.5, 0.5),
+    ];
+    for (info, instances) in [(&availability, 1), (&latency, 2)] {
+        board.publish_slo(SloStatus {
+            info: Arc::clone(info),
+            data_state: DataState::Ok,
+            instances,
+            group_limit_reached: false,
+        });
+    }
+    board.publish_slo(SloStatus {
+        info: slo("search-availability", 0.99),
+        data_state: DataState::NoData,
+        instances: 0,
+        group_limit_reached: false,
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    let state = AppState::new(Arc::new(Registry::default()), Arc::new(|| Ok(()))).with_board(board);
+    tokio::spawn(serve(listener, state, shutdown.clone()));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Served {
+        url,
+        shutdown,
+        entries,
+    }
+}
+
+async fn get(served: &Served, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("{}{path}", served.url)).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn json(served: &Served, path: &str) -> (u16, Value) {
+    let (status, body) = get(served, path).await;
+    let value = serde_json::from_str(&body).unwrap_or_else(|err| panic!("{path}: {err}: {body}"));
+    (status, value)
+}
+
+const PAY: &str = "checkout-latency%7Broute%3D%22%2Fpay%22%7D";
+
+#[tokio::test]
+async fn api_lists_instances_with_status_and_figures() {
+    let served = served().await;
+    let (status, body) = json(&served, "/api/v1/slos").await;
+    assert_eq!(status, 200);
+    let slos = body["slos"].as_array().unwrap();
+    let ids: Vec<&str> = slos.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "checkout-availability",
+            r#"checkout-latency{route="/cart"}"#,
+            r#"checkout-latency{route="/pay"}"#,
+            "search-availability"
+        ]
+    );
+    let statuses: Vec<&str> = slos.iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["healthy", "healthy", "critical", "healthy"]);
+    let availability = &slos[0];
+    let eval = &served.entries[0].eval;
+    assert_eq!(availability["objective"], 0.999);
+    assert_eq!(availability["period"], "30d");
+    assert_eq!(availability["labels"]["team"], "payments");
+    assert_eq!(availability["data_state"], "ok");
+    assert_eq!(
+        availability["budget_remaining"].as_f64(),
+        eval.period.budget_remaining
+    );
+    // Half the budget of 43.2 minutes.
+    let minutes = availability["budget_remaining_minutes"].as_f64().unwrap();
+    assert!((minutes - 21.6).abs() < 0.01, "{minutes}");
+    assert_eq!(minutes, eval.budget_remaining_minutes().unwrap());
+    let windows: Vec<&String> = availability["burn_rate"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(windows, ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]);
+    assert!(
+        (availability["burn_rate"]["1h"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "{availability}"
+    );
+    // Burning at 0.5x: half the budget lasts 0.5 * 30d / 0.5 = 30 days.
+    assert_eq!(availability["exhaustion_eta"], "2026-11-01T01:00:00.000Z");
+    assert_eq!(availability["evaluated_at"], "2026-10-02T01:00:00.000Z");
+    let pay = &slos[2];
+    assert_eq!(pay["labels"]["route"], "/pay");
+    assert_eq!(pay["alerts"]["page"]["state"], "firing");
+    assert!(
+        pay["alerts"]["page"]["since"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-10-02T00:")
+    );
+    // No ticket pair holds: the 1d and 3d windows stay below 3x and 1x.
+    assert_eq!(pay["alerts"]["ticket"]["state"], "inactive");
+    let search = &slos[3];
+    assert_eq!(search["data_state"], "no_data");
+    assert!(search["budget_remaining"].is_null() && search["evaluated_at"].is_null());
+}
+
+#[tokio::test]
+async fn grouped_instances_are_addressable_and_errors_are_json() {
+    let served = served().await;
+    let (status, pay) = json(&served, &format!("/api/v1/slos/{PAY}")).await;
+    assert_eq!(status, 200, "{pay}");
+    assert_eq!(pay["id"], r#"checkout-latency{route="/pay"}"#);
+    assert_eq!(pay["status"], "critical");
+
+    let (status, grouped) = json(&served, "/api/v1/slos/checkout-latency").await;
+    assert_eq!(status, 404);
+    let message = grouped["error"].as_str().unwrap();
+    assert!(
+        message.contains(r#"checkout-latency{route="/cart"}"#) && message.contains("2 instances"),
+        "{message}"
+    );
+    for path in [
+        "/api/v1/slos/nope",
+        "/api/v1/slos/nope/decision?risk=low",
+        "/api/v1/slos/nope/history",
+    ] {
+        let (status, body) = json(&served, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("checkout-availability"),
+            "{path}: {body}"
+        );
+    }
+    for (path, needle) in [
+        (
+            "/api/v1/slos/checkout-availability/decision?risk=extreme",
+            "extreme",
+        ),
+        (
+            "/api/v1/slos/checkout-availability/decision",
+            "risk is required",
+        ),
+        (
+            "/api/v1/slos/checkout-availability/history?window=soon",
+            "soon",
+        ),
+    ] {
+        let (status, body) = json(&served, path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(
+            body["error"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_gate_follows_the_matrix_and_the_worst_instance() {
+    let served = served().await;
+    let decision = |id: &'static str, risk: &'static str| {
+        let served = &served;
+        async move {
+            let (status, body) =
+                json(served, &format!("/api/v1/slos/{id}/decision?risk={risk}")).await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    let grouped = decision("checkout-latency", "low").await;
+    // /pay pages: critical, and at low risk critical defers.
+    assert_eq!(grouped["status"], "critical");
+    assert_eq!(grouped["decision"], "defer");
+    assert_eq!(grouped["instances"].as_array().unwrap().len(), 2);
+    let rationale = grouped["rationale"].as_str().unwrap();
+    assert!(
+        rationale.contains(r#"checkout-latency{route="/pay"} is critical"#)
+            && rationale.contains("firing: page")
+            && rationale.contains("critical at low risk is defer"),
+        "{rationale}"
+    );
+    let cart = decision("checkout-latency%7Broute%3D%22%2Fcart%22%7D", "high").await;
+    assert_eq!(
+        (cart["status"].as_str(), cart["decision"].as_str()),
+        (Some("healthy"), Some("review"))
+    );
+    for (risk, want) in [
+        ("low", "approve"),
+        ("medium", "approve"),
+        ("high", "review"),
+    ] {
+        let body = decision("checkout-availability", risk).await;
+        assert_eq!(body["decision"], want, "{risk}: {body}");
+        assert!(
+            body["rationale"]
+                .as_str()
+                .unwrap()
+                .contains("50.0% of the 30d error budget left"),
+            "{body}"
+        );
+    }
+    let empty = decision("search-availability", "medium").await;
+    assert_eq!(empty["decision"], "approve");
+    assert!(
+        empty["rationale"].as_str().unwrap().contains("no series"),
+        "{empty}"
+    );
+}
+
+#[tokio::test]
+async fn history_holds_the_published_points() {
+    let served = served().await;
+    let (status, body) = json(&served, &format!("/api/v1/slos/{PAY}/history?window=2h")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["window"], "2h");
+    assert_eq!(body["windows"].as_array().unwrap().len(), 8);
+    let points = body["points"].as_array().unwrap();
+    // Minutes published a minute apart; the young trail keeps all: 2h back from 01:00 inclusive.
+    assert_eq!(points.len(), 121, "{}", points.len());
+    assert_eq!(points.first().unwrap()["time"], "2026-10-01T23:00:00.000Z");
+    assert_eq!(points.last().unwrap()["time"], "2026-10-02T01:00:00.000Z");
+    let last = points.last().unwrap();
+    assert_eq!(
+        last["budget_remaining"].as_f64().map(|b| (b * 1e4).round()),
+        served.entries[1]
+            .eval
+            .period
+            .budget_remaining
+            .map(|b| (b * 1e4).round()),
+        "f32 storage keeps four digits"
+    );
+    // The 1h burn climbs during the last hour's 20x.
+    let burn_1h = |p: &Value| p["burn_rate"]["1h"].as_f64().unwrap();
+    assert!(burn_1h(&points[50]) < 1.0 && burn_1h(last) > 14.4, "{last}");
+    let episodes = body["episodes"].as_array().unwrap();
+    assert!(
+        episodes
+            .iter()
+            .any(|e| e["alert"] == "page" && e["resolved_at"].is_null()),
+        "{episodes:?}"
+    );
+}
+
+#[tokio::test]
+async fn pages_render_rows_charts_and_404s() {
+    let served = served().await;
+    let (status, html) = get(&served, "/").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<tr data-id=").count(), 4, "{html}");
+    assert!(
+        html.contains(
+            r#"data-id="checkout-latency{route=&quot;/pay&quot;}" data-status="critical""#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"href="/slos/{PAY}""#)));
+    assert!(!html.contains("<script"), "no script");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing fetched from elsewhere"
+    );
+
+    let (status, detail) = get(&served, &format!("/slos/{PAY}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail.matches("<svg").count(), 2, "{detail}");
+    let budget = detail.split(r#"id="chart-budget""#).nth(1).unwrap();
+    let d = budget
+        .split(r#" d=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(d.matches('L').count() > 100, "{d}");
+    assert!(detail.contains(r#"data-alert="page" data-state="firing""#));
+
+    let (status, missing) = get(&served, "/slos/nope").await;
+    assert_eq!(status, 404);
+    assert!(missing.contains("unknown SLO"));
+}
