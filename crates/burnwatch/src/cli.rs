@@ -71,6 +71,69 @@ pub enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Ask a running daemon whether a change may ship: prints the decision and its rationale.
+    /// Exit 0 approve, 3 review, 4 defer, 5 block; 1 when no decision could be had (daemon
+    /// unreachable, unknown SLO, unexpected answer); 2 on a usage error.
+    Gate {
+        /// Base URL of the daemon, e.g. http://burnwatch:9464.
+        #[arg(long, env = "BURNWATCH_URL")]
+        url: String,
+        /// SLO id, or one instance of a grouped SLO: checkout-latency{route="/pay"}. A grouped
+        /// SLO's id is decided by its worst instance.
+        #[arg(long)]
+        slo: String,
+        /// How risky the change is.
+        #[arg(long, value_enum)]
+        risk: GateRisk,
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// An SLO report over a month or a span: achieved SLI against the objective, budget
+    /// consumed, incidents with durations, time to resolve and pages, with a trend chart.
+    /// Computed from the backend's history through replay.
+    Report {
+        /// Configuration file (TOML); its backends are queried with query_range.
+        #[arg(long, short = 'c')]
+        config: PathBuf,
+        /// A calendar month in UTC, e.g. 2026-10. Not together with --start/--end.
+        #[arg(long, conflicts_with_all = ["start", "end"], required_unless_present_all = ["start", "end"])]
+        month: Option<String>,
+        /// Start of the span: RFC 3339 or unix seconds.
+        #[arg(long, requires = "end")]
+        start: Option<String>,
+        /// End of the span: RFC 3339 or unix seconds.
+        #[arg(long, requires = "start")]
+        end: Option<String>,
+        /// Only this SLO id (repeatable); all SLOs when absent.
+        #[arg(long = "slo")]
+        slos: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+        format: ReportFormat,
+    },
+}
+
+/// How risky a change is, for `gate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GateRisk {
+    /// E.g. a flag flip or a config tweak.
+    Low,
+    /// An ordinary release.
+    Medium,
+    /// A migration, a new dependency, a big-bang change.
+    High,
+}
+
+/// How `report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file with inline charts.
+    Html,
+    /// Markdown tables (for a wiki or a ticket).
+    Markdown,
+    /// One JSON document.
+    Json,
 }
 
 /// How `replay` prints.

@@ -4,7 +4,9 @@
 mod backends;
 mod cli;
 mod daemon;
+mod gate;
 mod replay;
+mod report;
 mod shard;
 mod signal;
 mod slos;
@@ -24,6 +26,8 @@ pub enum Failure {
     Runtime(String),
     /// The command line asks for something impossible (exit 2, as clap's own usage errors).
     Usage(String),
+    /// `gate` decided against approving (exit 3 review, 4 defer, 5 block); already printed.
+    Gate(u8),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
             eprintln!("burnwatch: {message}");
             ExitCode::from(2)
         }
+        Err(Failure::Gate(code)) => ExitCode::from(code),
     }
 }
 
@@ -80,6 +85,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 slos,
                 format,
                 compare,
+            })
+        }
+        Command::Gate {
+            url,
+            slo,
+            risk,
+            timeout,
+        } => gate::run(&url, &slo, risk, timeout),
+        Command::Report {
+            config,
+            month,
+            start,
+            end,
+            slos,
+            format,
+        } => {
+            init_tracing(cli.log_format);
+            report::run(report::Request {
+                config,
+                month,
+                start,
+                end,
+                slos,
+                format,
             })
         }
         Command::Run {

@@ -154,6 +154,7 @@ impl SloSet {
                 // Backends could not be built: go on with the old configuration.
                 let message = match err {
                     Failure::Config(m) | Failure::Runtime(m) | Failure::Usage(m) => m,
+                    Failure::Gate(code) => format!("unexpected gate exit {code}"),
                 };
                 self.shared.reload.successful.set(0);
                 tracing::error!(error = %message, "configuration reload failed; restarting the previous configuration");

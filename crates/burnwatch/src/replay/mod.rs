@@ -3,8 +3,8 @@
 //! No notifier exists here: replay cannot send anything.
 
 mod compare;
-mod output;
-mod track;
+pub mod output;
+pub mod track;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 
 use crate::Failure;
 use crate::cli::ReplayFormat;
-pub use track::Track;
+pub use track::{Episode, Track};
 
 /// SLOs replayed at once: each sends a few range queries at a time.
 const CONCURRENCY: usize = 4;
@@ -165,7 +165,7 @@ impl Output {
     }
 }
 
-fn write_stdout(text: &str) -> Result<(), Failure> {
+pub fn write_stdout(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

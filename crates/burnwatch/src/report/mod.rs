@@ -1,0 +1,216 @@
+//! `burnwatch report`: per SLO instance over a month or a span, the achieved SLI against the
+//! objective, the budget consumed, incidents (page and ticket episodes) with durations, mean
+//! time to resolve, page count and a budget trend; as HTML (one self-contained file), Markdown or
+//! JSON. Computed through replay: the daemon's runner, engine and alert state machine stepped
+//! over the backend's history (see `SloRunner::replay`), every 5 minutes.
+
+mod model;
+mod render;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::Millis;
+use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
+use burnwatch_spec::Config;
+
+use crate::Failure;
+use crate::cli::ReportFormat;
+use crate::replay::parse_time;
+pub use model::InstanceReport;
+
+/// Steps of the replay: the shortest window every instance keeps, so the windows of consecutive
+/// steps tile the span and their counts add up to the span's.
+pub const STEP: Duration = Duration::from_secs(300);
+
+/// What `burnwatch report` was asked.
+#[derive(Debug)]
+pub struct Request {
+    /// The configuration.
+    pub config: PathBuf,
+    /// `2026-10`.
+    pub month: Option<String>,
+    /// Start (RFC 3339 or unix seconds).
+    pub start: Option<String>,
+    /// End (RFC 3339 or unix seconds).
+    pub end: Option<String>,
+    /// Only these SLO ids (all when empty).
+    pub slos: Vec<String>,
+    /// Output format.
+    pub format: ReportFormat,
+}
+
+/// The span `(start, end]` of the report, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Exclusive start.
+    pub start: Millis,
+    /// Inclusive end.
+    pub end: Millis,
+}
+
+/// `2026-10` as the span from its first midnight to the next month's, UTC.
+pub fn month_span(text: &str) -> Result<Span, Failure> {
+    let bad = || {
+        Failure::Usage(format!(
+            "--month {text:?} is not a month: write YYYY-MM, e.g. 2026-10"
+        ))
+    };
+    let (year, month) = text.trim().split_once('-').ok_or_else(bad)?;
+    let year: i64 = year.parse().map_err(|_| bad())?;
+    let month: i64 = month.parse().map_err(|_| bad())?;
+    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) {
+        return Err(bad());
+    }
+    let next = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    Ok(Span {
+        start: days_from_civil(year, month) * 86_400_000,
+        end: days_from_civil(next.0, next.1) * 86_400_000,
+    })
+}
+
+/// Days from 1970-01-01 to the first of `month` (Howard Hinnant's civil-from-days inverse).
+fn days_from_civil(year: i64, month: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn span(request: &Request) -> Result<Span, Failure> {
+    let span = match (&request.month, &request.start, &request.end) {
+        (Some(month), None, None) => month_span(month)?,
+        (None, Some(start), Some(end)) => Span {
+            start: parse_time(start, "start")?,
+            end: parse_time(end, "end")?,
+        },
+        _ => {
+            return Err(Failure::Usage(
+                "give either --month YYYY-MM or both --start and --end".into(),
+            ));
+        }
+    };
+    let step = STEP.as_millis() as Millis;
+    if span.start % step != 0 || span.end % step != 0 {
+        return Err(Failure::Usage(
+            "--start and --end must fall on whole 5 minutes (the report's step)".into(),
+        ));
+    }
+    if span.end <= span.start {
+        return Err(Failure::Usage("the end must be after the start".into()));
+    }
+    Ok(span)
+}
+
+/// Runs the request, printing the report to stdout.
+pub fn run(request: Request) -> Result<(), Failure> {
+    let span = span(&request)?;
+    let config = burnwatch_spec::load(&request.config).map_err(|errors| {
+        Failure::Config(format!(
+            "{} is invalid:\n{errors}",
+            request.config.display()
+        ))
+    })?;
+    for id in &request.slos {
+        if !config.slos.iter().any(|s| &s.id == id) {
+            let known: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
+            return Err(Failure::Usage(format!(
+                "--slo {id:?} is not in {}; its SLO ids are: {}",
+                config.source.display(),
+                known.join(", ")
+            )));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
+    let reports = runtime.block_on(collect(&config, &request.slos, span))?;
+    let text = match request.format {
+        ReportFormat::Html => render::html(span, &reports),
+        ReportFormat::Markdown => render::markdown(span, &reports),
+        ReportFormat::Json => render::json(span, &reports),
+    };
+    crate::replay::write_stdout(&text)
+}
+
+/// Replays every selected SLO over the span, one after another (each runs a few range queries
+/// at a time), and returns one report per instance in configuration order.
+async fn collect(
+    config: &Config,
+    only: &[String],
+    span: Span,
+) -> Result<Vec<InstanceReport>, Failure> {
+    let metrics = Arc::new(SchedulerMetrics::unregistered());
+    let backends = crate::backends::connect(config, &metrics)?;
+    let board = Arc::new(burnwatch_engine::Board::new());
+    let mut reports = Vec::new();
+    for slo in config
+        .slos
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(&s.id))
+    {
+        let mut runner = SloRunner::new(
+            slo.clone(),
+            Arc::clone(&backends[&slo.backend]),
+            Arc::clone(&board),
+            Arc::clone(&metrics),
+        );
+        let mut instances: Vec<InstanceReport> = Vec::new();
+        let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
+            let report = match instances
+                .iter_mut()
+                .position(|r| Arc::ptr_eq(&r.track.info, step.instance))
+            {
+                Some(i) => &mut instances[i],
+                None => {
+                    instances.push(InstanceReport::new(Arc::clone(step.instance), span));
+                    instances.last_mut().expect("just pushed")
+                }
+            };
+            report.record(&step);
+        };
+        runner
+            .replay(span.start, span.end, STEP, &mut on_step)
+            .await
+            .map_err(|err| Failure::Runtime(format!("report of SLO {} failed: {err}", slo.id)))?;
+        instances.sort_by_key(|r| r.track.info.key());
+        reports.extend(instances);
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_utc_calendar_months() {
+        // 2026-10-01T00:00:00Z and 2026-11-01T00:00:00Z.
+        assert_eq!(
+            month_span("2026-10").unwrap(),
+            Span {
+                start: 1_790_812_800_000,
+                end: 1_793_491_200_000
+            }
+        );
+        let december = month_span("2025-12").unwrap();
+        assert_eq!(december.end - december.start, 31 * 86_400_000);
+        let february = month_span("2024-02").unwrap();
+        assert_eq!(february.end - february.start, 29 * 86_400_000);
+        for bad in ["2026-13", "2026", "26-1x", "1969-12"] {
+            let Err(Failure::Usage(message)) = month_span(bad) else {
+                panic!("accepted {bad}");
+            };
+            assert!(message.contains("YYYY-MM"), "{message}");
+        }
+    }
+}
