@@ -178,6 +178,21 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// A usage error naming the known ids when an `--slo` is not in `config`.
+pub fn check_ids(config: &Config, only: &[String]) -> Result<(), Failure> {
+    for id in only {
+        if !config.slos.iter().any(|s| &s.id == id) {
+            let known: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
+            return Err(Failure::Usage(format!(
+                "--slo {id:?} is not in {}; its SLO ids are: {}",
+                config.source.display(),
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Replays every selected SLO of `config`, `CONCURRENCY` at a time, printing each SLO's rows in
 /// configuration order as it completes. Returns one track per instance.
 async fn replay(
@@ -189,16 +204,7 @@ async fn replay(
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let backends = crate::backends::connect(config, &metrics)?;
     let board = Arc::new(burnwatch_engine::Board::new());
-    for id in only {
-        if !config.slos.iter().any(|s| &s.id == id) {
-            let known: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
-            return Err(Failure::Usage(format!(
-                "--slo {id:?} is not in {}; its SLO ids are: {}",
-                config.source.display(),
-                known.join(", ")
-            )));
-        }
-    }
+    check_ids(config, only)?;
     let runners: Vec<SloRunner> = config
         .slos
         .iter()

@@ -119,16 +119,7 @@ pub fn run(request: Request) -> Result<(), Failure> {
             request.config.display()
         ))
     })?;
-    for id in &request.slos {
-        if !config.slos.iter().any(|s| &s.id == id) {
-            let known: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
-            return Err(Failure::Usage(format!(
-                "--slo {id:?} is not in {}; its SLO ids are: {}",
-                config.source.display(),
-                known.join(", ")
-            )));
-        }
-    }
+    crate::replay::check_ids(&config, &request.slos)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
