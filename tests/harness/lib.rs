@@ -2,15 +2,20 @@
 //! history written by the simulator and loaded with `promtool tsdb create-blocks-from openmetrics`,
 //! and a live exporter for the simulator. Everything is cleaned up on drop.
 //!
-//! A missing `prometheus` or `promtool` binary fails the test with instructions; it never skips.
+//! A headless Chromium driven over the DevTools protocol checks pages as a browser renders them.
+//!
+//! A missing `prometheus`, `promtool` or `chromium` binary fails the test with instructions; it
+//! never skips.
 
 mod alertmanager;
+mod browser;
 mod daemon;
 mod exporter;
 mod process;
 mod prometheus;
 
 pub use alertmanager::Alertmanager;
+pub use browser::{Browser, Tab};
 pub use daemon::Daemon;
 pub use exporter::Exporter;
 pub use process::{free_port, http_client, require_binary};

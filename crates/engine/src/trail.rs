@@ -81,8 +81,9 @@ impl Ring {
 
     fn record(&mut self, at: Millis, values: &[f32]) {
         let stride = values.len();
+        // Ticks jitter by a few milliseconds: one that comes a little early still counts.
         if let Some(&last) = self.times.back()
-            && at.saturating_sub(last) < self.resolution
+            && at.saturating_sub(last) < self.resolution - self.resolution / 8
         {
             return;
         }

@@ -60,7 +60,7 @@ impl Chart {
         let mut svg = String::new();
         let _ = write!(
             svg,
-            r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="none">"#,
+            r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
             escape(&self.title)
         );
         let _ = write!(
@@ -72,7 +72,7 @@ impl Chart {
         for v in [y0, y1] {
             let _ = write!(
                 svg,
-                r##"<text x="{}" y="{:.1}" font-size="11" text-anchor="end" fill="#555">{}</text>"##,
+                r##"<text x="{}" y="{:.1}" font-size="13" text-anchor="end" fill="#555">{}</text>"##,
                 LEFT - 4.0,
                 y(v) + 4.0,
                 escape(&(self.y_format)(v))
@@ -81,7 +81,7 @@ impl Chart {
         for (v, label) in &self.rules {
             let _ = write!(
                 svg,
-                r##"<line class="rule" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end" fill="#777">{}</text>"##,
+                r##"<line class="rule" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/><text x="{}" y="{:.1}" font-size="12" text-anchor="end" fill="#777">{}</text>"##,
                 WIDTH - RIGHT,
                 y(*v),
                 y(*v),
@@ -92,7 +92,7 @@ impl Chart {
         }
         let _ = write!(
             svg,
-            r##"<text x="{LEFT}" y="{}" font-size="11" fill="#555">{}</text><text x="{}" y="{}" font-size="11" text-anchor="end" fill="#555">{}</text>"##,
+            r##"<text x="{LEFT}" y="{}" font-size="13" fill="#555">{}</text><text x="{}" y="{}" font-size="13" text-anchor="end" fill="#555">{}</text>"##,
             HEIGHT - 6.0,
             escape(&self.x_labels.0),
             WIDTH - RIGHT,

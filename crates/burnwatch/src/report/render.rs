@@ -122,7 +122,7 @@ pub fn markdown(span: Span, reports: &[InstanceReport]) -> String {
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;color:#1d1d1f;max-width:960px;margin:0 auto;padding:16px}\
 table{border-collapse:collapse;width:100%;margin:8px 0 16px}th,td{border-bottom:1px solid #e3e6ea;padding:6px 8px;text-align:left}\
 th{font-size:12px;text-transform:uppercase;color:#5f6b7a}td.num{font-variant-numeric:tabular-nums;white-space:nowrap}\
-.miss{color:#c62828;font-weight:600}.met{color:#2e7d32;font-weight:600}.chart{width:100%;height:200px}section{margin-top:28px}\
+.miss{color:#c62828;font-weight:600}.met{color:#2e7d32;font-weight:600}.chart{width:100%;height:auto}section{margin-top:28px}\
 h2{font-size:17px;overflow-wrap:anywhere}.muted{color:#6b7785}";
 
 /// HTML: one file with a summary table and a section per instance with its trend chart.

@@ -34,7 +34,7 @@ a{color:#1458a8}
 .bar i{display:block;height:6px;border-radius:3px;background:#1565c0}
 .muted{color:#6b7785}
 .card{background:#fff;border:1px solid #dde1e6;padding:12px;margin-bottom:12px}
-.chart{display:block;width:100%;height:220px}
+.chart{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin:4px 12px 0 0;font-size:12px;white-space:nowrap}
 .legend i{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-right:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
@@ -46,7 +46,7 @@ dt{color:#5f6b7a}dd{margin:0;overflow-wrap:anywhere}
   table.list tr{border-bottom:1px solid #dde1e6;padding:6px 0}
   table.list td{border:0;padding:2px 10px}
   table.list td[data-label]::before{content:attr(data-label) ": ";color:#5f6b7a;font-size:12px}
-  .chart{height:160px}
+  td.num{white-space:normal;overflow-wrap:anywhere}
 }
 "#;
 

@@ -95,7 +95,13 @@ async fn overview(State(state): State<AppState>) -> Response {
                 burn(Some(b)),
                 escape(w)
             )),
-            alerts = if firing.is_empty() {
+            alerts = if v.data_state != "ok" {
+                format!(
+                    r#"<span class="muted">{}</span> {}"#,
+                    v.data_state.replace('_', " "),
+                    escape(&firing.join(", "))
+                )
+            } else if firing.is_empty() {
                 r#"<span class="muted">none</span>"#.to_string()
             } else {
                 escape(&firing.join(", "))
