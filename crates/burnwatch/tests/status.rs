@@ -62,7 +62,7 @@ listen = "127.0.0.1:{port}"
 [backends.main]
 type = "prometheus"
 url = "{prometheus}"
-basic_auth = {{ username = "burnwatch", password = "{PASSWORD}" }}
+basic_auth = {{ username = "burnwatch", password = "${{PROM_PASSWORD}}" }}
 
 [defaults]
 interval = "1s"
@@ -86,7 +86,7 @@ total = 'http_requests_total{{service="search"}}'
 
 [receivers.pager]
 type = "pagerduty"
-routing_key = "{ROUTING_KEY}"
+routing_key = "${{PD_ROUTING_KEY}}"
 url = "http://127.0.0.1:{pagerduty_port}/v2/enqueue"
 
 [[route]]
@@ -187,7 +187,7 @@ fn api_gate_and_page_agree_and_render() {
     let daemon = Daemon::start(
         Path::new(env!("CARGO_BIN_EXE_burnwatch")),
         &config(port, prometheus.url(), free_port()),
-        &[],
+        &[("PROM_PASSWORD", PASSWORD), ("PD_ROUTING_KEY", ROUTING_KEY)],
     );
     daemon.wait_ready(Duration::from_secs(60));
     let url = format!("http://127.0.0.1:{port}");
