@@ -86,10 +86,14 @@ fn runs_unprivileged_on_a_read_only_root_and_stops_within_five_seconds() {
     let binary = release_binary();
     let prometheus = Prometheus::start(PrometheusOptions::default());
 
-    // /etc/burnwatch (root's, read-only) and /var/lib/burnwatch (the user's), as in the image.
-    // Not under /tmp, which the decoy hides inside the namespace.
+    // The image's layout under a root the namespace mounts at /mnt: /usr/local/bin/burnwatch,
+    // /etc/burnwatch (root's, read-only) and /var/lib/burnwatch (the user's). /mnt, because
+    // the root may lie under /tmp (a clone in /tmp), which the decoy hides in the namespace.
     let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = root.path().join("usr/local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(&binary, bin.join("burnwatch")).unwrap();
     let etc = root.path().join("etc/burnwatch");
     let data = root.path().join("var/lib/burnwatch");
     std::fs::create_dir_all(&etc).unwrap();
@@ -118,17 +122,22 @@ fn runs_unprivileged_on_a_read_only_root_and_stops_within_five_seconds() {
     let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
 
     // unshare, sh, setpriv and burnwatch exec one another: the child's pid is burnwatch's.
-    let script = r#"mount --bind "$DATA" "$DATA" &&
-        mount --bind "$DECOYS/tmp" /tmp && mount --bind "$DECOYS/var-tmp" /var/tmp &&
-        mount --bind "$DECOYS/dev-shm" /dev/shm && mount -o remount,bind,ro / &&
+    // Everything read-only but the data dir and the decoys.
+    let script = r#"mount --bind "$ROOT" /mnt &&
+        mount --bind /mnt/decoys/tmp /tmp && mount --bind /mnt/decoys/var-tmp /var/tmp &&
+        mount --bind /mnt/decoys/dev-shm /dev/shm &&
+        mount --bind /mnt/var/lib/burnwatch /mnt/var/lib/burnwatch &&
+        mount -o remount,bind,ro /mnt && mount -o remount,bind,ro / &&
         exec setpriv --reuid=65532 --regid=65532 --clear-groups --inh-caps=-all \
-            "$BIN" run --config "$CONFIG" --data-dir "$DATA""#;
+            /mnt/usr/local/bin/burnwatch run --config /mnt/etc/burnwatch/burnwatch.toml \
+            --data-dir /mnt/var/lib/burnwatch"#;
+    assert!(
+        Path::new("/mnt").is_dir(),
+        "the test mounts its root at /mnt, which is missing"
+    );
     let mut child = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c", script])
-        .env("DATA", &data)
-        .env("DECOYS", &decoys)
-        .env("CONFIG", &config)
-        .env("BIN", &binary)
+        .env("ROOT", root.path())
         .env("RUST_LOG", "info")
         .env_remove("HOME")
         .current_dir("/")
