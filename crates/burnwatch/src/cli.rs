@@ -37,6 +37,10 @@ pub enum Command {
         /// HOSTNAME (a StatefulSet's pod burnwatch-2 is shard 2).
         #[arg(long, env = "BURNWATCH_SHARD_INDEX")]
         shard_index: Option<u64>,
+        /// How often the state snapshot in the data dir is written (also at shutdown); after a
+        /// kill -9 at most this much is read again from the backend. 1s to 1h.
+        #[arg(long, default_value = "1m", value_parser = snapshot_interval, env = "BURNWATCH_SNAPSHOT_INTERVAL")]
+        snapshot_interval: std::time::Duration,
     },
     /// Check a configuration file and report every problem with file:line:col; exit 1 if any.
     Validate {
@@ -154,4 +158,15 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line (for log pipelines).
     Json,
+}
+
+/// `--snapshot-interval`: a duration from 1s to 1h.
+fn snapshot_interval(text: &str) -> Result<std::time::Duration, String> {
+    let interval = humantime::parse_duration(text).map_err(|err| format!("{err}; e.g. \"1m\""))?;
+    if interval < std::time::Duration::from_secs(1)
+        || interval > std::time::Duration::from_secs(3600)
+    {
+        return Err(format!("{text} is outside 1s to 1h; e.g. \"1m\""));
+    }
+    Ok(interval)
 }

@@ -1,13 +1,13 @@
 //! `burnwatch run`: wire config, scheduler and HTTP server, then wait for signals.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::Board;
 use burnwatch_http::{AppState, Dispatcher, ReadyCheck, ReloadRequest, SloCollector};
 use burnwatch_scheduler::{
-    Readiness, SNAPSHOT_INTERVAL_MS, SchedulerMetrics, Snapshots, Store, now_millis,
+    PollerOptions, Readiness, SchedulerMetrics, Snapshots, Store, now_millis,
 };
 use burnwatch_spec::Config;
 use prometheus_client::registry::Registry;
@@ -26,7 +26,23 @@ const CONFIG_POLL: Duration = Duration::from_secs(5);
 /// How long in-flight work may take after SIGTERM before the process exits anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
 
-pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Failure> {
+/// How `burnwatch run` was asked to run, beyond the configuration file.
+pub struct Options {
+    /// `--data-dir`.
+    pub data_dir: PathBuf,
+    /// `--shard-count`/`--shard-index`.
+    pub shard: Shard,
+    /// `--snapshot-interval`.
+    pub snapshot_interval: Duration,
+}
+
+pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
+    let Options {
+        data_dir,
+        shard,
+        snapshot_interval,
+    } = options;
+    let data_dir = data_dir.as_path();
     let all = config.slos.len();
     let config = shard.select(config);
     std::fs::create_dir_all(data_dir).map_err(|err| {
@@ -96,6 +112,7 @@ pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Fa
     let writer = tokio::spawn(write_snapshots(
         Arc::clone(&snapshots),
         store.clone(),
+        snapshot_interval,
         shutdown.clone(),
     ));
     let mut slos = SloSet::start(
@@ -109,6 +126,10 @@ pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Fa
             shutdown: shutdown.clone(),
             reload: reload_metrics,
             shard,
+            poller: PollerOptions {
+                snapshot_interval,
+                ..PollerOptions::default()
+            },
         },
     )?;
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
@@ -177,8 +198,12 @@ pub async fn run(config: Config, data_dir: &Path, shard: Shard) -> Result<(), Fa
 }
 
 /// Writes the snapshot file every snapshot interval until shutdown.
-async fn write_snapshots(snapshots: Arc<Snapshots>, store: Store, shutdown: CancellationToken) {
-    let interval = Duration::from_millis(SNAPSHOT_INTERVAL_MS as u64);
+async fn write_snapshots(
+    snapshots: Arc<Snapshots>,
+    store: Store,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -116,6 +116,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             data_dir,
             shard_count,
             shard_index,
+            snapshot_interval,
         } => {
             let hostname = std::env::var("HOSTNAME").ok();
             let shard = shard::Shard::resolve(shard_index, shard_count, hostname.as_deref())?;
@@ -129,7 +130,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|err| {
                     Failure::Runtime(format!("cannot start the async runtime: {err}"))
                 })?;
-            runtime.block_on(daemon::run(loaded, &data_dir, shard))
+            runtime.block_on(daemon::run(
+                loaded,
+                daemon::Options {
+                    data_dir,
+                    shard,
+                    snapshot_interval,
+                },
+            ))
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Shared {
     pub reload: ReloadMetrics,
     /// Which SLOs this replica evaluates.
     pub shard: Shard,
+    /// Polling settings.
+    pub poller: PollerOptions,
 }
 
 /// The SLO tasks of the current configuration.
@@ -210,7 +212,7 @@ fn spawn(
         .collect();
     Ok(tokio::spawn(burnwatch_scheduler::run(
         runners,
-        PollerOptions::default(),
+        shared.poller,
         Arc::clone(&shared.metrics),
         Arc::clone(&shared.readiness),
         Arc::clone(&shared.snapshots),

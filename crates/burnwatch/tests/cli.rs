@@ -278,3 +278,28 @@ total = 'no_such_metric_total'
     };
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
+
+#[test]
+fn run_refuses_a_snapshot_interval_outside_its_range_before_starting() {
+    for (value, why) in [
+        ("0s", "outside 1s to 1h"),
+        ("2h", "outside 1s to 1h"),
+        ("soon", "e.g. \"1m\""),
+    ] {
+        let output = burnwatch()
+            .args([
+                "run",
+                "--config",
+                "config/example.toml",
+                "--snapshot-interval",
+                value,
+            ])
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{value}: {stderr}");
+        assert!(stderr.contains("--snapshot-interval"), "{value}: {stderr}");
+        assert!(stderr.contains(why), "{value}: {stderr}");
+    }
+}

@@ -39,8 +39,21 @@ fn log_with(daemon: &Daemon, needle: &str) -> String {
     panic!("{needle:?} not in the log:\n{}", daemon.log());
 }
 
+/// `backend_requests_since_start` of the "every SLO is ready" line.
+fn logged_requests(log: &str) -> u64 {
+    log.lines()
+        .find(|l| l.contains("every SLO is ready"))
+        .and_then(|l| l.split("backend_requests_since_start=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in the log:\n{log}"))
+}
+
 fn started(config: &str, data: &Path) -> Daemon {
-    let daemon = Daemon::start_in(bin(), config, &[], data);
+    started_with(config, data, &[])
+}
+
+fn started_with(config: &str, data: &Path, env: &[(&str, &str)]) -> Daemon {
+    let daemon = Daemon::start_in(bin(), config, env, data);
     daemon.wait_ready(Duration::from_secs(60));
     daemon
 }
@@ -106,6 +119,11 @@ total = 'http_requests_total{{service="checkout"}}'
         "cold start: burnwatch {cold_ratio}, Prometheus {want}"
     );
     log_with(&cold, "backfill done");
+    let cold_log = log_with(&cold, "every SLO is ready");
+    assert!(
+        cold_log.contains("restored=0 backfilled=1"),
+        "cold start log:\n{cold_log}"
+    );
     cold.stop(Duration::from_secs(5));
     assert!(
         data.join("state.json").exists(),
@@ -121,6 +139,18 @@ total = 'http_requests_total{{service="checkout"}}'
         "restarted with a backfill:\n{log}"
     );
     eprintln!("backend requests until ready: cold start {cold_requests}, restart {warm_requests}");
+    let ready = log_with(&warm, "every SLO is ready");
+    assert!(
+        ready.contains("restored=1 backfilled=0"),
+        "restart log:\n{ready}"
+    );
+    // The log's counts are the requests until the moment every SLO was ready.
+    let (logged_cold, logged_warm) = (logged_requests(&cold_log), logged_requests(&ready));
+    eprintln!("logged at readiness: cold start {logged_cold}, restart {logged_warm}");
+    assert!(
+        logged_warm * 2 < logged_cold && logged_warm as f64 <= warm_requests,
+        "logged: restart {logged_warm}, cold start {logged_cold}"
+    );
     assert!(
         warm_requests * 2.0 < cold_requests,
         "restart sent {warm_requests} requests, a cold start {cold_requests}"
@@ -133,9 +163,25 @@ total = 'http_requests_total{{service="checkout"}}'
         "restored 1d ratio {warm_ratio}, before the restart {cold_ratio}"
     );
 
-    // kill -9: the last snapshot still loads.
+    // kill -9: the last snapshot still loads. With --snapshot-interval 1s the file is
+    // rewritten while the daemon runs, not only at shutdown.
     warm.kill9();
-    let mut again = started(&config, &data);
+    let mut again = started_with(&config, &data, &[("BURNWATCH_SNAPSHOT_INTERVAL", "1s")]);
+    let modified = || {
+        std::fs::metadata(data.join("state.json"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let first = modified();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while modified() == first {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "state.json not rewritten within 10 s at --snapshot-interval 1s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     log_with(&again, "restored from the state snapshot");
     again.kill9();
 

@@ -31,7 +31,7 @@ pub use backfill::{BackfillStats, Segment, align_down, segments};
 pub use metrics::SchedulerMetrics;
 pub use policy::{alert_policy, windows};
 pub use poller::{
-    PollerOptions, Readiness, SNAPSHOT_INTERVAL_MS, next_tick, now_millis, run, tick_offset,
+    DEFAULT_SNAPSHOT_INTERVAL, PollerOptions, Readiness, next_tick, now_millis, run, tick_offset,
 };
 pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
 pub use query::{Plan, Role, promql_duration};

@@ -44,6 +44,8 @@ pub struct SchedulerMetrics {
     missed_ticks: Family<SloLabels, Counter>,
     backfill_pending: Gauge<i64, AtomicI64>,
     backfill_points: Counter<u64, AtomicU64>,
+    /// Every request to any backend, for the start-up log.
+    sent: AtomicU64,
 }
 
 fn duration_histogram() -> Histogram {
@@ -103,10 +105,12 @@ impl SchedulerMetrics {
             missed_ticks: Family::default(),
             backfill_pending: Gauge::default(),
             backfill_points: Counter::default(),
+            sent: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn record_request(&self, backend: &str, outcome: &str, took: Duration) {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.requests
             .get_or_create(&RequestLabels {
                 backend: backend.into(),
@@ -148,6 +152,11 @@ impl SchedulerMetrics {
 
     pub(crate) fn backfill_points(&self, points: u64) {
         self.backfill_points.inc_by(points);
+    }
+
+    /// Requests made so far to every backend, whatever their outcome.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Requests made so far to `backend` with `outcome` (tests and progress logs).
