@@ -273,6 +273,10 @@ fn api_gate_and_page_agree_and_render() {
         "/pay burns at 0.45x: {history}"
     );
     for (id, status) in &want {
+        if *id == "search-availability" {
+            // No series: no evidence, and the gate fails closed (below).
+            continue;
+        }
         let path_id = if *id == PAY {
             PAY_PATH.to_string()
         } else {
@@ -300,6 +304,15 @@ fn api_gate_and_page_agree_and_render() {
             );
         }
     }
+    let (code, body) = json_of(
+        &daemon,
+        "/api/v1/slos/search-availability/decision?risk=low",
+    );
+    assert_eq!(code, 503, "no series must not approve: {body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("no series"),
+        "{body}"
+    );
     let (code, body) = json_of(&daemon, "/api/v1/slos/nope/decision?risk=low");
     assert_eq!((code, body["error"].is_string()), (404, true), "{body}");
     let (code, body) = json_of(&daemon, "/api/v1/slos/checkout-paging/decision?risk=yolo");
@@ -329,6 +342,12 @@ fn api_gate_and_page_agree_and_render() {
             "{stdout}"
         );
     }
+    let (got, _, stderr) = gate(&url, "search-availability", "low");
+    assert_eq!(
+        got, 1,
+        "no evidence is an error for a CI job, not an approval: {stderr}"
+    );
+    assert!(stderr.contains("no series"), "{stderr}");
     let (got, _, stderr) = gate(&url, "nope", "low");
     assert_eq!(got, 1);
     assert!(stderr.contains("unknown SLO \"nope\""), "{stderr}");

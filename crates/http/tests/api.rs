@@ -304,12 +304,21 @@ async fn the_gate_follows_the_matrix_and_the_worst_instance() {
             "{body}"
         );
     }
-    let empty = decision("search-availability", "medium").await;
-    assert_eq!(empty["decision"], "approve");
-    assert!(
-        empty["rationale"].as_str().unwrap().contains("no series"),
-        "{empty}"
-    );
+    // No series: no evidence either way, and the gate fails closed instead of approving.
+    for risk in ["low", "medium", "high"] {
+        let (status, body) = json(
+            &served,
+            &format!("/api/v1/slos/search-availability/decision?risk={risk}"),
+        )
+        .await;
+        assert_eq!(status, 503, "{risk}: {body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.contains("no series") && error.contains("search-availability"),
+            "{body}"
+        );
+        assert!(body.get("decision").is_none(), "{body}");
+    }
 }
 
 #[tokio::test]

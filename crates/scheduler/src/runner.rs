@@ -417,13 +417,24 @@ impl SloRunner {
         let (mut fetched, _) = self.fetch_segments(&segments).await?;
         let raw_readable = matches!(self.plan, Plan::Counters { .. })
             && !self.trackers.is_empty()
-            && Duration::from_millis((end - from).max(0) as u64) <= SERIES_MEMORY;
-        if raw_readable && end > from {
-            // Last, so that an error leaves the trackers as they were for the next attempt.
-            let raw = self.read_counters(from, end).await?;
-            gap::spread_hidden(&raw, &mut fetched);
+            && end > from
+            && Duration::from_millis((end - from) as u64) <= gap::MAX_RAW_GAP;
+        // Best effort: the raw samples of a long gap can be large; without them the buckets
+        // still hold everything the backend scraped.
+        let raw = if raw_readable {
+            match self.read_counters(from, end).await {
+                Ok(raw) => Some(raw),
+                Err(err) => {
+                    tracing::warn!(slo = %self.spec.id, error = %err, "cannot read the raw counters over the gap; events the backend did not scrape in it are left out");
+                    None
+                }
+            }
         } else {
-            self.trackers.clear();
+            None
+        };
+        match raw {
+            Some(raw) => gap::spread_hidden(&raw, &mut fetched),
+            None => self.trackers.clear(),
         }
         let points = self.feed(fetched);
         self.metrics.backfill_points(points);

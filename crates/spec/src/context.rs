@@ -121,7 +121,8 @@ impl<'a> Ctx<'a> {
         key: &str,
         file_key: &str,
     ) -> Option<Secret> {
-        if !value.get_ref().contains("${") {
+        // `$$` is a literal `$`: "$${X}" names no variable.
+        if !value.get_ref().replace("$$", "").contains("${") {
             self.error(
                 ErrorKind::LiteralSecret,
                 &value.span(),

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use burnwatch_engine::{ATTENTION_WINDOW, AlertKind, AlertState, Decision, Entry, Risk, Status};
+use burnwatch_engine::{
+    ATTENTION_WINDOW, AlertKind, AlertState, DataState, Decision, Entry, Risk, Status,
+};
 use serde::Serialize;
 
 use super::lookup::{Subject, instance_id};
@@ -27,6 +29,31 @@ pub struct DecisionView {
 pub struct InstanceStatus {
     pub id: String,
     pub status: &'static str,
+}
+
+/// Why no decision can be made, when `subject` has no data at all (no series yet, a broken
+/// selector, a renamed metric): a gate that approved then would wave through releases of a
+/// service nobody can see.
+pub fn no_evidence(subject: &Subject) -> Option<String> {
+    match subject {
+        Subject::Empty(slo) => Some(format!(
+            "no decision for {}: it has no series (data state {}), so there is no evidence either way; fix its selectors or wait for data",
+            slo.info.id,
+            slo.data_state.as_str()
+        )),
+        Subject::Instances(entries)
+            if entries
+                .iter()
+                .all(|e| e.eval.data_state == DataState::NoData) =>
+        {
+            Some(format!(
+                "no decision for {}: none of its {} instance(s) has series now (data state no_data); fix its selectors or wait for data",
+                instance_id(&entries[0].info),
+                entries.len()
+            ))
+        }
+        Subject::Instances(_) => None,
+    }
 }
 
 /// The decision for `subject` at `risk`; `id` is what was asked for.

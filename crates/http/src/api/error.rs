@@ -30,6 +30,15 @@ impl ApiError {
         }
     }
 
+    /// 503: the SLO has no data to decide from; the gate fails closed rather than approve
+    /// what it cannot see.
+    pub fn no_evidence(message: String) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message,
+        }
+    }
+
     /// 503: the daemon serves no board (not wired).
     pub fn unavailable() -> ApiError {
         ApiError {

@@ -167,5 +167,8 @@ async fn decision(
             ApiError::bad_request(format!("risk {text:?} is not one of low, medium, high"))
         })?,
     };
+    if let Some(why) = decision::no_evidence(&subject) {
+        return Err(ApiError::no_evidence(why));
+    }
     Ok(Json(decision::decide(&id, &subject, risk)))
 }

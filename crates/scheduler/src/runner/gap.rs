@@ -9,10 +9,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use burnwatch_engine::Millis;
+use burnwatch_engine::{Counts, Millis};
 
 use super::{GroupKey, Points, Tally};
 use crate::backfill::Chunk;
+
+/// Gaps up to this long have their raw samples read to find what a hole hides; longer ones are
+/// filled from the buckets alone (the raw answer would grow with the gap).
+pub(crate) const MAX_RAW_GAP: Duration = Duration::from_secs(3600);
+
+/// Hidden events smaller than this share of the raw increase are `increase()`'s extrapolation,
+/// not a hole's events, and are left alone.
+const TOLERANCE: f64 = 0.01;
 
 /// One fetched chunk of a gap fill.
 pub(crate) struct Fetched {
@@ -33,25 +41,33 @@ impl Tally {
         self.has_good |= other.has_good;
     }
 
-    /// What `self` holds beyond `other`, per role, never negative.
-    fn beyond(&self, other: &Tally) -> Tally {
+    /// Events (errors and total) in the form `counts` gives them.
+    fn events(counts: Counts) -> Tally {
         Tally {
-            errors: (self.errors - other.errors).max(0.0),
-            good: (self.good - other.good).max(0.0),
-            total: (self.total - other.total).max(0.0),
-            has_total: self.has_total,
-            has_good: self.has_good,
+            errors: counts.errors,
+            good: 0.0,
+            total: counts.total,
+            has_total: true,
+            has_good: false,
         }
     }
+}
 
-    fn scaled(&self, factor: f64) -> Tally {
-        Tally {
-            errors: self.errors * factor,
-            good: self.good * factor,
-            total: self.total * factor,
-            ..*self
-        }
+/// What `raw` holds beyond `filled`, as errors and total (for good/total SLIs the errors are
+/// total - good on each side, so rounding in one role cannot turn good events into errors);
+/// `None` when it is within the tolerance or inconsistent.
+fn hidden(raw: &Tally, filled: &Tally) -> Option<Tally> {
+    let raw = raw.counts()?;
+    let filled = filled.counts().unwrap_or(Counts {
+        errors: 0.0,
+        total: 0.0,
+    });
+    let total = raw.total - filled.total;
+    if total <= TOLERANCE * raw.total || total <= 0.0 {
+        return None;
     }
+    let errors = (raw.errors - filled.errors).clamp(0.0, total);
+    Some(Tally::events(Counts { errors, total }))
 }
 
 /// Adds to the steps where `fetched` has nothing for a group the events `raw` (the raw counters'
@@ -73,12 +89,16 @@ pub(crate) fn spread_hidden(raw: &BTreeMap<GroupKey, Tally>, fetched: &mut [Fetc
             }
         }
         let hole_ms: i64 = holes.iter().map(|&(_, _, step)| step).sum();
-        let hidden = raw.beyond(&filled);
-        if hole_ms == 0 || hidden.counts().is_none_or(|c| c.total <= 0.0) {
+        let Some(hidden) = hidden(raw, &filled).filter(|_| hole_ms > 0) else {
             continue;
-        }
+        };
         for (i, ts, step) in holes {
-            let share = hidden.scaled(step as f64 / hole_ms as f64);
+            let share = step as f64 / hole_ms as f64;
+            let share = Tally {
+                errors: hidden.errors * share,
+                total: hidden.total * share,
+                ..hidden
+            };
             fetched[i]
                 .points
                 .entry(ts)
@@ -163,5 +183,47 @@ mod tests {
         let raw = BTreeMap::from([(Vec::new(), tally(1.0, 100.0))]);
         spread_hidden(&raw, &mut f);
         assert_eq!(counts_at(&f[0], 2 * M), None);
+    }
+
+    fn good_total(good: f64, total: f64) -> Tally {
+        let mut t = Tally::default();
+        t.add(Role::Good, good);
+        t.add(Role::Total, total);
+        t
+    }
+
+    #[test]
+    fn good_and_total_are_compared_as_errors_so_rounding_invents_none() {
+        // Extrapolation put slightly more good than total in the buckets; the raw counters saw
+        // 10 errors in 3000. The hole hides 40 events, of which at most 10 can be errors.
+        let key: GroupKey = Vec::new();
+        let mut points = Points::new();
+        points
+            .entry(M)
+            .or_default()
+            .insert(key.clone(), good_total(2995.0, 2960.0));
+        let mut f = vec![Fetched {
+            step: Duration::from_secs(60),
+            chunk: Chunk {
+                first: M,
+                last: 2 * M,
+            },
+            points,
+        }];
+        let raw = BTreeMap::from([(key, good_total(2990.0, 3000.0))]);
+        spread_hidden(&raw, &mut f);
+        let (errors, total) = counts_at(&f[0], 2 * M).expect("the hole is filled");
+        assert!((total - 40.0).abs() < 1e-9, "{total}");
+        assert!((errors - 10.0).abs() < 1e-9, "{errors} errors invented");
+    }
+
+    #[test]
+    fn extrapolation_noise_within_the_tolerance_is_not_spread() {
+        // 0.5% more in the raw counters than in the buckets, and a step without data (a series
+        // that appeared late): not a hole's events.
+        let mut f = vec![fetched(&[(M, 1.0, 1000.0), (2 * M, 1.0, 1000.0)], M, 3 * M)];
+        let raw = BTreeMap::from([(Vec::new(), tally(2.0, 2010.0))]);
+        spread_hidden(&raw, &mut f);
+        assert_eq!(counts_at(&f[0], 3 * M), None);
     }
 }
