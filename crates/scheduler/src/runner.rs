@@ -210,16 +210,7 @@ impl SloRunner {
         self.instances.clear();
         self.trackers.clear();
         for instance in snapshot.instances.into_iter().take(self.spec.group_limit) {
-            let info = Arc::new(InstanceInfo {
-                slo: Arc::clone(&self.info),
-                group: self
-                    .spec
-                    .group_by
-                    .iter()
-                    .cloned()
-                    .zip(instance.group.iter().cloned())
-                    .collect(),
-            });
+            let info = self.instance_info(&instance.group);
             self.instances.insert(
                 instance.group,
                 Instance {
@@ -594,6 +585,20 @@ impl SloRunner {
         }
     }
 
+    /// The identity of the instance of group `key` (label values in `group_by` order).
+    fn instance_info(&self, key: &[String]) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo {
+            slo: Arc::clone(&self.info),
+            group: self
+                .spec
+                .group_by
+                .iter()
+                .cloned()
+                .zip(key.iter().cloned())
+                .collect(),
+        })
+    }
+
     fn new_state(&self) -> SloState {
         let objective = self.spec.objective;
         match self.plan {
@@ -617,16 +622,7 @@ impl SloRunner {
                 self.group_limit_reached = true;
                 return None;
             }
-            let info = Arc::new(InstanceInfo {
-                slo: Arc::clone(&self.info),
-                group: self
-                    .spec
-                    .group_by
-                    .iter()
-                    .cloned()
-                    .zip(key.iter().cloned())
-                    .collect(),
-            });
+            let info = self.instance_info(key);
             let state = self.new_state();
             self.instances.insert(
                 key.clone(),
