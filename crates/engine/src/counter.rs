@@ -36,6 +36,20 @@ impl CounterTracker {
     ///   a known series as seen.
     pub fn ingest(&mut self, series: u64, samples: &[(Millis, f64)]) -> f64 {
         let mut increase = 0.0;
+        self.ingest_each(series, samples, |_, _, inc| increase += inc);
+        increase
+    }
+
+    /// [`CounterTracker::ingest`], handing over every counted increase with the span it
+    /// happened in: `(timestamp of the previous accepted sample, timestamp of the sample that
+    /// shows the increase, increase)`. Zero increases are handed over too (the span had samples
+    /// and no events), so a caller can tell a quiet series from an absent one.
+    pub fn ingest_each(
+        &mut self,
+        series: u64,
+        samples: &[(Millis, f64)],
+        mut on_increase: impl FnMut(Millis, Millis, f64),
+    ) {
         for &(ts, value) in samples {
             let valid = value.is_finite() && value >= 0.0;
             match self.series.get_mut(&series) {
@@ -53,11 +67,12 @@ impl CounterTracker {
                 Some(last) if ts > last.ts => {
                     last.seen = last.seen.max(ts);
                     if valid {
-                        increase += if value >= last.value {
+                        let increase = if value >= last.value {
                             value - last.value
                         } else {
                             value
                         };
+                        on_increase(last.ts, ts, increase);
                         last.ts = ts;
                         last.value = value;
                     }
@@ -65,7 +80,16 @@ impl CounterTracker {
                 Some(_) => {}
             }
         }
-        increase
+    }
+
+    /// The last accepted sample of `series`: the baseline its next increase is counted from.
+    pub fn last(&self, series: u64) -> Option<(Millis, f64)> {
+        self.series.get(&series).map(|s| (s.ts, s.value))
+    }
+
+    /// Forget `series` (its group is beyond the group limit, or it is to be counted anew).
+    pub fn forget(&mut self, series: u64) {
+        self.series.remove(&series);
     }
 
     /// Whether `series` has a baseline (the scheduler seeds unknown series from older samples

@@ -16,6 +16,7 @@
 
 mod backend;
 mod backfill;
+mod counting;
 mod metrics;
 mod policy;
 mod poller;

@@ -27,6 +27,12 @@ struct SloLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InexactLabels {
+    sloth_id: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EvaluationLabels {
     sloth_id: String,
     outcome: String,
@@ -42,6 +48,7 @@ pub struct SchedulerMetrics {
     backend_up: Family<BackendLabels, Gauge>,
     evaluations: Family<EvaluationLabels, Counter>,
     missed_ticks: Family<SloLabels, Counter>,
+    inexact_reads: Family<InexactLabels, Counter>,
     backfill_pending: Gauge<i64, AtomicI64>,
     backfill_points: Counter<u64, AtomicU64>,
     /// Every request to any backend, for the start-up log.
@@ -83,6 +90,11 @@ impl SchedulerMetrics {
             metrics.missed_ticks.clone(),
         );
         registry.register(
+            "burnwatch_slo_inexact_reads",
+            "Reads of history (backfill, gap fill, replay) that could not count counters series by series and used increase() per group instead, by reason (series_limit, detail_limit, too_large, ambiguous_series).",
+            metrics.inexact_reads.clone(),
+        );
+        registry.register(
             "burnwatch_backfill_pending_slos",
             "SLOs whose startup backfill has not finished; /readyz is 503 while this is above 0.",
             metrics.backfill_pending.clone(),
@@ -103,6 +115,7 @@ impl SchedulerMetrics {
             backend_up: Family::default(),
             evaluations: Family::default(),
             missed_ticks: Family::default(),
+            inexact_reads: Family::default(),
             backfill_pending: Gauge::default(),
             backfill_points: Counter::default(),
             sent: AtomicU64::new(0),
@@ -144,6 +157,25 @@ impl SchedulerMetrics {
                 sloth_id: sloth_id.into(),
             })
             .inc_by(missed);
+    }
+
+    pub(crate) fn record_inexact_read(&self, sloth_id: &str, reason: &str) {
+        self.inexact_reads
+            .get_or_create(&InexactLabels {
+                sloth_id: sloth_id.into(),
+                reason: reason.into(),
+            })
+            .inc();
+    }
+
+    /// Inexact reads of history so far for `sloth_id` (tests).
+    pub fn inexact_reads(&self, sloth_id: &str, reason: &str) -> u64 {
+        self.inexact_reads
+            .get_or_create(&InexactLabels {
+                sloth_id: sloth_id.into(),
+                reason: reason.into(),
+            })
+            .get()
     }
 
     pub(crate) fn backfill_pending(&self, delta: i64) {

@@ -106,7 +106,28 @@ pub fn raw_samples(selector: &Selector, range: Duration) -> String {
     format!("{}[{}]", selector.render(), promql_duration(range))
 }
 
-/// `sum by (g) (increase(sel[step]))`: events per step, aggregated in the backend.
+/// The label that marks the reset flags in a [`boundaries`] answer.
+pub const RESETS_LABEL: &str = "burnwatch_resets";
+
+/// The counters of a selector at every bucket boundary of a range query at `step`, per series,
+/// and beside them, marked with [`RESETS_LABEL`], each series' resets within every bucket it has
+/// samples in: `sel or label_replace(resets(sel[step]), ...)`. An instant selector evaluated at a
+/// boundary gives the last sample at or before it (within the backend's lookback), so
+/// consecutive boundaries difference to exactly the increments in between. The resets say which
+/// buckets must be read sample by sample: a reset can hide inside a bucket (the counter climbs
+/// back past its old value), and a series with samples in a bucket but no value at its end
+/// ended there. One request, as the old `increase()` read, touching as many samples.
+pub fn boundaries(selector: &Selector, step: Duration) -> String {
+    let sel = selector.render();
+    format!(
+        "{sel} or label_replace(resets({sel}[{}]), \"{RESETS_LABEL}\", \"1\", \"\", \"\")",
+        promql_duration(step)
+    )
+}
+
+/// `sum by (g) (increase(sel[step]))`: events per step, aggregated in the backend. Inexact
+/// (`increase()` sees only the samples inside each step and extrapolates): the fallback when a
+/// selector has too many series to read one by one.
 pub fn increase(selector: &Selector, step: Duration, group_by: &[String]) -> String {
     format!(
         "{} (increase({}[{}]))",
@@ -185,6 +206,15 @@ mod tests {
         assert_eq!(q, r#"sum by (route) (increase(x_total{a="b"}[10m]))"#);
         let q = increase(&sel("x_total"), Duration::from_secs(3600), &[]);
         assert_eq!(q, "sum (increase(x_total[1h]))");
+    }
+
+    #[test]
+    fn boundary_query_reads_values_and_flags_resets() {
+        let q = boundaries(&sel(r#"x_total{a="b"}"#), Duration::from_secs(3600));
+        assert_eq!(
+            q,
+            r#"x_total{a="b"} or label_replace(resets(x_total{a="b"}[1h]), "burnwatch_resets", "1", "", "")"#
+        );
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //!
 //! A runner is owned by one task; nothing here is shared except the board it publishes to.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{
-    AlertPolicy, Alerts, Board, CounterTracker, Counts, Entry, InstanceInfo, Millis, Notification,
+    AlertPolicy, Alerts, Board, CounterTracker, Entry, InstanceInfo, Millis, Notification,
     Observation, SloInfo, SloState, SloStatus,
 };
 use burnwatch_spec::{Slo, format_prometheus};
@@ -15,30 +15,22 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::backend::{Backend, BackendError, Labels, QueryResult};
 use crate::backfill::{self, BackfillStats};
+use crate::counting::{Grid, GroupKey, Placer, Points, SERIES_MEMORY, Span, Tally};
 use crate::metrics::SchedulerMetrics;
 use crate::query::{self, Plan, Role};
 use crate::retry::RetryPolicy;
 use crate::snapshot::{self, InstanceSnapshot, RunnerSnapshot};
 
-mod gap;
+mod exact;
 mod replay;
 
+use exact::ExactRead;
 pub use replay::ReplayStep;
 
-/// Gaps longer than this since the last ingested moment (a restart, a backend outage) are filled
-/// by range queries at the buckets' own resolution instead of one raw-sample increase: a single
-/// increase would spread the gap's events evenly over it, so an incident that ended during the
-/// gap would smear into the short windows (and could re-fire a resolved page).
+/// Gaps longer than this since the last ingested moment (a restart, a backend outage) are read
+/// at the buckets' boundaries (as backfill is) instead of as raw samples, whose number grows
+/// with the gap.
 pub const MAX_LIVE_GAP: Duration = Duration::from_secs(120);
-
-/// How long a series that stopped reporting keeps its last sample as a baseline.
-const SERIES_MEMORY: Duration = Duration::from_secs(6 * 3600);
-
-/// Group label values, in `group_by` order.
-type GroupKey = Vec<String>;
-
-/// Per point in time, per group: the tallies of every role.
-type Points = BTreeMap<Millis, BTreeMap<GroupKey, Tally>>;
 
 struct Instance {
     info: Arc<InstanceInfo>,
@@ -59,6 +51,8 @@ pub struct SloRunner {
     /// Events up to this moment have been ingested (None before backfill).
     ingested_until: Option<Millis>,
     group_limit_reached: bool,
+    /// Why the last read of history could not be exact, when it could not (logged once).
+    inexact: Option<exact::Inexact>,
     policy: Arc<AlertPolicy>,
     /// Windows every instance keeps (defaults plus the policy's), without the period.
     windows: Vec<Duration>,
@@ -79,48 +73,6 @@ impl From<Role> for RoleKey {
             Role::Good => RoleKey::Good,
             Role::Total => RoleKey::Total,
         }
-    }
-}
-
-/// Per-group accumulation of one tick or one backfill step.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Tally {
-    errors: f64,
-    good: f64,
-    total: f64,
-    has_total: bool,
-    has_good: bool,
-}
-
-impl Tally {
-    pub(crate) fn add(&mut self, role: Role, value: f64) {
-        match role {
-            Role::Errors => self.errors += value,
-            Role::Good => {
-                self.good += value;
-                self.has_good = true;
-            }
-            Role::Total => {
-                self.total += value;
-                self.has_total = true;
-            }
-        }
-    }
-
-    /// Counts, or None when the total counter had no series for this group.
-    pub(crate) fn counts(&self) -> Option<Counts> {
-        if !self.has_total {
-            return None;
-        }
-        let errors = if self.has_good {
-            (self.total - self.good).max(0.0)
-        } else {
-            self.errors
-        };
-        Some(Counts {
-            errors,
-            total: self.total,
-        })
     }
 }
 
@@ -166,6 +118,7 @@ impl SloRunner {
             trackers: HashMap::new(),
             ingested_until: None,
             group_limit_reached: false,
+            inexact: None,
             policy: Arc::new(policy),
             windows,
             notifier: None,
@@ -262,13 +215,13 @@ impl SloRunner {
             self.ingested_until = Some(now);
             return Ok(BackfillStats::default());
         }
-        let template = self.new_state();
-        let end = backfill::align_down(now, template.levels()[0].0);
-        let segments = backfill::segments(&template.levels(), end, None);
-        let stats = self.fill(&segments).await?;
+        let end = backfill::align_down(now, self.fine_step());
+        let segments = backfill::segments(&self.new_state().levels(), end, None);
+        let (points, queries) = self.read_history(&segments, None).await?;
+        let points = self.feed(points);
         self.ingested_until = Some(end);
-        self.metrics.backfill_points(stats.points);
-        Ok(stats)
+        self.metrics.backfill_points(points);
+        Ok(BackfillStats { queries, points })
     }
 
     /// Advance to `now`: read what happened since the last ingested moment, feed the engine,
@@ -284,9 +237,12 @@ impl SloRunner {
     }
 
     async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
-        let Some(from) = self.ingested_until else {
-            self.backfill(now).await?;
-            return Box::pin(self.tick_inner(now)).await;
+        let from = match self.ingested_until {
+            Some(from) => from,
+            None => {
+                self.backfill(now).await?;
+                self.ingested_until.unwrap_or(now)
+            }
         };
         if now <= from {
             return Ok(());
@@ -302,7 +258,7 @@ impl SloRunner {
         if now <= from {
             return Ok(());
         }
-        let tallies = match &self.plan {
+        let points = match &self.plan {
             Plan::Counters { .. } => self.read_counters(from, now).await?,
             Plan::Rates { errors, total } => {
                 let span = Duration::from_millis((now - from) as u64);
@@ -314,21 +270,24 @@ impl SloRunner {
                 let mut tallies = BTreeMap::new();
                 self.tally_latest(&mut tallies, Role::Errors, &e?);
                 self.tally_latest(&mut tallies, Role::Total, &t?);
-                tallies
+                Points::from([(
+                    Span {
+                        start: from,
+                        end: now,
+                    },
+                    tallies,
+                )])
             }
             Plan::Ratios { .. } => unreachable!("handled above"),
         };
-        self.observe_tallies(&tallies, from, now);
+        self.observe_live(points, now);
         self.ingested_until = Some(now);
         Ok(())
     }
 
-    /// Raw samples of every counter since `from`, turned into reset-aware increments per group.
-    async fn read_counters(
-        &mut self,
-        from: Millis,
-        now: Millis,
-    ) -> Result<BTreeMap<GroupKey, Tally>, BackendError> {
+    /// Raw samples of every counter since `from`, turned into reset-aware increases, each in the
+    /// minute of the sample that shows it.
+    async fn read_counters(&mut self, from: Millis, now: Millis) -> Result<Points, BackendError> {
         // The margin reaches back past `from` so that series new to the trackers (after backfill
         // or a restart) find their baseline sample at or before `from`.
         let margin = self.spec.interval.max(Duration::from_secs(60)) * 2;
@@ -340,24 +299,33 @@ impl SloRunner {
             .map(|(role, sel)| (role, query::raw_samples(sel, range)))
             .collect();
         let results = futures_join_all(self, &selectors, now).await?;
-        let mut tallies: BTreeMap<GroupKey, Tally> = BTreeMap::new();
+        let grid = Grid::uniform(from, now, self.fine_step().as_millis() as i64);
+        let mut placer = Placer::new(grid.clone());
+        let mut admitted = BTreeSet::new();
         for ((role, _), result) in selectors.iter().zip(results) {
-            let tracker = self.trackers.entry((*role).into()).or_default();
+            let role = *role;
+            let tracker = self.trackers.entry(role.into()).or_default();
             for series in &result.series {
+                let key = group_key(&self.spec.group_by, &series.labels);
+                if !admit(&self.instances, self.spec.group_limit, &mut admitted, &key) {
+                    continue;
+                }
                 let id = series_id(&series.labels);
                 let split = series.samples.partition_point(|(ts, _)| *ts <= from);
                 if !tracker.knows(id) {
                     tracker.ingest(id, &series.samples[..split]);
                 }
-                let increase = tracker.ingest(id, &series.samples[split..]);
-                let key = group_key(&self.spec.group_by, &series.labels);
-                tallies.entry(key).or_default().add(*role, increase);
+                tracker.ingest_each(id, &series.samples[split..], |prev, t, increase| {
+                    let hole = grid.is_hole(prev, t).then(|| grid.hole_start(prev));
+                    placer.increase(&key, role, prev, t, increase, hole);
+                });
+                placer.present(&key, role);
             }
             // Keep absent series for hours: one that returns after a scrape gap must count the
             // events of the gap (as rate() over a window spanning the gap does), not restart.
-            tracker.expire(now - (range + SERIES_MEMORY).as_millis() as i64);
+            tracker.expire(now - range.as_millis() as i64 - SERIES_MEMORY);
         }
-        Ok(tallies)
+        Ok(placer.finish())
     }
 
     async fn tick_ratios(
@@ -395,87 +363,102 @@ impl SloRunner {
         Ok(())
     }
 
-    /// Backfill `(from, now]` after a long gap, then let the live path take the remainder.
-    ///
-    /// When the backend itself has a hole in the gap (it was down too and scraped nothing), the
-    /// bucket queries cannot see the counters' jump across the hole, which Prometheus' `rate()`
-    /// over any window spanning the hole counts. The raw counters (still tracked from before the
-    /// gap) do see it: what they hold beyond the buckets is spread over the hole.
+    /// Read `(from, now]` after a long gap at the buckets' boundaries, then let the live path
+    /// take the remainder. The trackers' baselines (from before the gap) start the count, so
+    /// nothing between the last tick and the gap's first boundary is lost, and a hole in the
+    /// backend's own data is spread over the hole.
     async fn fill_gap(&mut self, from: Millis, now: Millis) -> Result<(), BackendError> {
-        let levels = self.new_state().levels();
-        let end = backfill::align_down(now, levels[0].0);
-        let segments = backfill::segments(&levels, end, Some(from));
-        let (mut fetched, _) = self.fetch_segments(&segments).await?;
-        let raw_readable = matches!(self.plan, Plan::Counters { .. })
-            && !self.trackers.is_empty()
-            && end > from
-            && Duration::from_millis((end - from) as u64) <= gap::MAX_RAW_GAP;
-        // Best effort: the raw samples of a long gap can be large; without them the buckets
-        // still hold everything the backend scraped.
-        let raw = if raw_readable {
-            match self.read_counters(from, end).await {
-                Ok(raw) => Some(raw),
-                Err(err) => {
-                    tracing::warn!(slo = %self.spec.id, error = %err, "cannot read the raw counters over the gap; events the backend did not scrape in it are left out");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        match raw {
-            Some(raw) => gap::spread_hidden(&raw, &mut fetched),
-            None => self.trackers.clear(),
+        let end = backfill::align_down(now, self.fine_step());
+        let segments = backfill::segments(&self.new_state().levels(), end, Some(from));
+        if segments.is_empty() {
+            return Ok(());
         }
-        let points = self.feed(fetched);
+        let (points, _) = self.read_history(&segments, Some(from)).await?;
+        let points = self.feed(points);
         self.metrics.backfill_points(points);
         self.ingested_until = Some(end.max(from));
         Ok(())
     }
 
-    /// Run range queries for `segments` and feed every point, oldest first, to the instances.
-    async fn fill(
+    /// The events of `segments` (with `since`, also of the partial bucket after it), and the
+    /// requests sent: counters read exactly, unless they cannot be (then, like rate templates,
+    /// `increase()` per group and step).
+    async fn read_history(
         &mut self,
         segments: &[backfill::Segment],
-    ) -> Result<BackfillStats, BackendError> {
-        let (fetched, queries) = self.fetch_segments(segments).await?;
-        let points = self.feed(fetched);
-        Ok(BackfillStats { queries, points })
+        since: Option<Millis>,
+    ) -> Result<(Points, u64), BackendError> {
+        if matches!(self.plan, Plan::Counters { .. }) {
+            match self.read_exact(segments, since).await? {
+                ExactRead::Points(points, queries) => {
+                    self.inexact = None;
+                    if let Some(end) = segments.last().map(|s| s.last) {
+                        for tracker in self.trackers.values_mut() {
+                            tracker.expire(end - SERIES_MEMORY);
+                        }
+                    }
+                    return Ok((points, queries));
+                }
+                ExactRead::Inexact(why) => {
+                    if self.inexact != Some(why) {
+                        tracing::warn!(
+                            slo = %self.spec.id,
+                            reason = why.reason(),
+                            series_limit = self.spec.series_limit,
+                            "history cannot be read series by series; reading increase() per group, which is right only on average (raise series_limit or narrow the selector)"
+                        );
+                    }
+                    self.inexact = Some(why);
+                    self.metrics
+                        .record_inexact_read(&self.spec.id, why.reason());
+                    // The live path seeds them anew from the raw samples.
+                    self.trackers.clear();
+                }
+            }
+        }
+        self.fetch_segments(segments).await
     }
 
-    /// Every chunk of `segments`, fetched, oldest first; and the number of queries sent.
+    /// Every chunk of `segments` read with `increase()` (or a rate template) per group and step,
+    /// and the number of queries sent.
     async fn fetch_segments(
         &self,
         segments: &[backfill::Segment],
-    ) -> Result<(Vec<gap::Fetched>, u64), BackendError> {
-        let mut fetched = Vec::new();
+    ) -> Result<(Points, u64), BackendError> {
+        let mut points = Points::new();
         let mut queries = 0;
         for segment in segments {
             for chunk in segment.chunks() {
-                let (points, sent) = self.fetch_chunk(segment.step, chunk).await?;
+                let (fetched, sent) = self.fetch_chunk(segment.step, chunk).await?;
                 queries += sent;
-                fetched.push(gap::Fetched {
-                    step: segment.step,
-                    chunk,
-                    points,
-                });
+                points.extend(fetched);
             }
         }
-        Ok((fetched, queries))
+        Ok((points, queries))
     }
 
-    /// Feeds fetched points in order; returns the (point, group) pairs ingested.
-    fn feed(&mut self, fetched: Vec<gap::Fetched>) -> u64 {
+    /// Feeds every span's events, oldest first; returns the (span, group) pairs ingested.
+    fn feed(&mut self, points: Points) -> u64 {
         let mut ingested = 0;
-        for chunk in fetched {
-            for (ts, tallies) in &chunk.points {
-                ingested += self.observe_point(*ts, chunk.step, tallies);
+        for (span, groups) in points {
+            for (key, tally) in groups {
+                let Some(counts) = tally.counts() else {
+                    continue;
+                };
+                if let Some(instance) = self.ensure_instance(&key) {
+                    instance.state.observe(Observation::Events {
+                        start: span.start,
+                        end: span.end,
+                        counts,
+                    });
+                    ingested += 1;
+                }
             }
         }
         ingested
     }
 
-    /// The range queries that yield each role's events per `step`.
+    /// The range queries that yield each role's events per `step` (the inexact read).
     fn range_queries(&self, step: Duration) -> Vec<(Role, String)> {
         match &self.plan {
             Plan::Counters { .. } => self
@@ -492,8 +475,8 @@ impl SloRunner {
         }
     }
 
-    /// Every role's events per `step` over one chunk, queried concurrently: per point in time,
-    /// per group, the tallies. Also returns the number of queries sent.
+    /// Every role's events per `step` over one chunk, queried concurrently: per span, per group,
+    /// the tallies. Also returns the number of queries sent.
     async fn fetch_chunk(
         &self,
         step: Duration,
@@ -506,6 +489,7 @@ impl SloRunner {
                 .map(|(_, promql)| self.range(promql.clone(), chunk.first, chunk.last, step)),
         )
         .await?;
+        let step_ms = step.as_millis() as i64;
         let mut points = Points::new();
         for ((role, _), result) in queries.iter().zip(&results) {
             for series in &result.series {
@@ -514,7 +498,10 @@ impl SloRunner {
                     // increase() can be NaN on odd data; negative only on broken data.
                     if value.is_finite() && value >= 0.0 {
                         points
-                            .entry(ts)
+                            .entry(Span {
+                                start: ts - step_ms,
+                                end: ts,
+                            })
                             .or_default()
                             .entry(key.clone())
                             .or_default()
@@ -524,29 +511,6 @@ impl SloRunner {
             }
         }
         Ok((points, queries.len() as u64))
-    }
-
-    /// Feed the events of `(ts - step, ts]` to their instances; returns how many groups had some.
-    fn observe_point(
-        &mut self,
-        ts: Millis,
-        step: Duration,
-        tallies: &BTreeMap<GroupKey, Tally>,
-    ) -> u64 {
-        let step_ms = step.as_millis() as i64;
-        for (key, tally) in tallies {
-            let Some(counts) = tally.counts() else {
-                continue;
-            };
-            if let Some(instance) = self.ensure_instance(key) {
-                instance.state.observe(Observation::Events {
-                    start: ts - step_ms,
-                    end: ts,
-                    counts,
-                });
-            }
-        }
-        tallies.len() as u64
     }
 
     fn tally_latest(
@@ -566,23 +530,28 @@ impl SloRunner {
         }
     }
 
-    fn observe_tallies(&mut self, tallies: &BTreeMap<GroupKey, Tally>, from: Millis, now: Millis) {
-        for (key, tally) in tallies {
-            if tally.counts().is_some() {
-                self.ensure_instance(key);
+    /// Feeds a tick's events; instances without any say "no series".
+    fn observe_live(&mut self, points: Points, now: Millis) {
+        let with_counts: BTreeSet<GroupKey> = points
+            .values()
+            .flat_map(|groups| groups.iter())
+            .filter(|(_, tally)| tally.counts().is_some())
+            .map(|(key, _)| key.clone())
+            .collect();
+        self.feed(points);
+        for (key, instance) in &mut self.instances {
+            if !with_counts.contains(key) {
+                instance.state.observe(Observation::NoSeries { at: now });
             }
         }
-        for (key, instance) in &mut self.instances {
-            let observation = match tallies.get(key).and_then(Tally::counts) {
-                Some(counts) => Observation::Events {
-                    start: from,
-                    end: now,
-                    counts,
-                },
-                None => Observation::NoSeries { at: now },
-            };
-            instance.state.observe(observation);
-        }
+    }
+
+    /// The finest bucket resolution: where live increases land and backfill ends.
+    fn fine_step(&self) -> Duration {
+        self.new_state()
+            .levels()
+            .first()
+            .map_or(Duration::from_secs(60), |l| l.0)
     }
 
     /// The identity of the instance of group `key` (label values in `group_by` order).
@@ -728,6 +697,24 @@ fn better(
     }
 }
 
+/// Whether a series of group `key` may be counted: its group has an instance, or one can be made
+/// within the group limit (counting `admitted`, the groups this read has already let in).
+fn admit(
+    instances: &BTreeMap<GroupKey, Instance>,
+    limit: usize,
+    admitted: &mut BTreeSet<GroupKey>,
+    key: &GroupKey,
+) -> bool {
+    if instances.contains_key(key) || admitted.contains(key) {
+        return true;
+    }
+    if instances.len() + admitted.len() >= limit {
+        return false;
+    }
+    admitted.insert(key.clone());
+    true
+}
+
 fn group_key(group_by: &[String], labels: &Labels) -> GroupKey {
     group_by
         .iter()
@@ -751,37 +738,6 @@ fn series_id(labels: &Labels) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn good_and_total_give_errors_never_negative() {
-        let mut tally = Tally::default();
-        tally.add(Role::Total, 100.0);
-        tally.add(Role::Good, 97.0);
-        assert_eq!(
-            tally.counts(),
-            Some(Counts {
-                errors: 3.0,
-                total: 100.0
-            })
-        );
-        let mut tally = Tally::default();
-        tally.add(Role::Total, 10.0);
-        tally.add(Role::Good, 10.5); // extrapolation noise in backfill
-        assert_eq!(
-            tally.counts(),
-            Some(Counts {
-                errors: 0.0,
-                total: 10.0
-            })
-        );
-        let mut tally = Tally::default();
-        tally.add(Role::Errors, 1.0);
-        assert_eq!(
-            tally.counts(),
-            None,
-            "errors without a total series is not evidence"
-        );
-    }
 
     #[test]
     fn series_ids_differ_by_any_label() {

@@ -313,6 +313,7 @@ fn describe(message: &str, table: &str, key: Option<&str>) -> String {
         "interval" => " (write a duration string, e.g. interval = \"30s\")",
         "timeout" => " (write a duration string, e.g. timeout = \"10s\")",
         "group_limit" => " (write a whole number, e.g. group_limit = 1000)",
+        "series_limit" => " (write a whole number, e.g. series_limit = 2000)",
         "group_by" => " (write a list of label names, e.g. group_by = [\"route\"])",
         "labels" => " (write a table of strings, e.g. labels = { team = \"payments\" })",
         "headers" => {

@@ -8,7 +8,9 @@ use crate::alerting::{self, Layer};
 use crate::context::Ctx;
 use crate::duration::format_prometheus;
 use crate::error::ErrorKind;
-use crate::raw::{RawDefaults, Str, default_group_limit, default_interval, default_period};
+use crate::raw::{
+    RawDefaults, Str, default_group_limit, default_interval, default_period, default_series_limit,
+};
 use crate::window::Period;
 
 /// The longest default alert window (ticket: 6h short, 3d long): a period must cover it.
@@ -27,6 +29,8 @@ pub(crate) struct Defaults {
     pub interval: Option<Duration>,
     /// Instances per grouped SLO.
     pub group_limit: Option<usize>,
+    /// Series per selector read one by one from history.
+    pub series_limit: Option<usize>,
     /// `[defaults.alerting]`.
     pub alerting: Option<Layer>,
 }
@@ -43,6 +47,7 @@ pub(crate) fn defaults(
             period: Some(default_period()),
             interval: Some(default_interval()),
             group_limit: Some(default_group_limit()),
+            series_limit: Some(default_series_limit()),
             alerting: Some(Layer::default()),
         };
     };
@@ -76,6 +81,10 @@ pub(crate) fn defaults(
             .group_limit
             .as_ref()
             .map_or(Some(default_group_limit()), |n| group_limit(ctx, n)),
+        series_limit: raw
+            .series_limit
+            .as_ref()
+            .map_or(Some(default_series_limit()), |n| series_limit(ctx, n)),
         alerting,
     }
 }
@@ -163,13 +172,22 @@ pub(crate) fn interval(ctx: &mut Ctx<'_>, text: &Str) -> Option<Duration> {
 
 /// At least one instance.
 pub(crate) fn group_limit(ctx: &mut Ctx<'_>, n: &Spanned<i64>) -> Option<usize> {
+    limit(ctx, "group_limit", n, 1000)
+}
+
+/// At least one series.
+pub(crate) fn series_limit(ctx: &mut Ctx<'_>, n: &Spanned<i64>) -> Option<usize> {
+    limit(ctx, "series_limit", n, 2000)
+}
+
+fn limit(ctx: &mut Ctx<'_>, key: &str, n: &Spanned<i64>, example: usize) -> Option<usize> {
     match usize::try_from(*n.get_ref()) {
         Ok(limit) if limit >= 1 => Some(limit),
         _ => {
             ctx.error(
                 ErrorKind::InvalidValue,
                 &n.span(),
-                format!("group_limit {} must be at least 1, e.g. 1000", n.get_ref()),
+                format!("{key} {} must be at least 1, e.g. {example}", n.get_ref()),
             );
             None
         }

@@ -124,6 +124,9 @@ pub struct Slo {
     pub group_by: Vec<String>,
     /// Maximum number of group instances kept; further label sets are dropped and counted.
     pub group_limit: usize,
+    /// Maximum number of series per selector counted one by one when history is read; past it,
+    /// history is read per group with `increase()` (right only on average).
+    pub series_limit: usize,
     /// Name of the backend to query.
     pub backend: String,
     /// Rolling SLO period (e.g. 30 days).

@@ -87,6 +87,9 @@ pub(crate) struct RawDefaults {
     pub interval: Option<Str>,
     /// Maximum SLO instances per `group_by` SLO. Default: [`default_group_limit`].
     pub group_limit: Option<Spanned<i64>>,
+    /// Maximum series per selector read one by one from history. Default:
+    /// [`default_series_limit`].
+    pub series_limit: Option<Spanned<i64>>,
     /// `[defaults.alerting]`: the alert policy of every SLO, key by key.
     pub alerting: Option<Spanned<RawAlerting>>,
 }
@@ -109,6 +112,8 @@ pub(crate) struct RawSlo {
     pub group_by: Option<Spanned<Vec<Str>>>,
     /// Overrides `[defaults] group_limit`.
     pub group_limit: Option<Spanned<i64>>,
+    /// Overrides `[defaults] series_limit`.
+    pub series_limit: Option<Spanned<i64>>,
     /// Overrides `[defaults] backend`.
     pub backend: Option<Str>,
     /// Overrides `[defaults] period`.
@@ -286,6 +291,12 @@ pub(crate) fn default_interval() -> Duration {
 /// `defaults.group_limit`: 1000 instances per SLO.
 pub(crate) fn default_group_limit() -> usize {
     1000
+}
+
+/// `defaults.series_limit`: 2000 series per selector are read one by one from history (the
+/// exact read); past it, history is read per group with `increase()`.
+pub(crate) fn default_series_limit() -> usize {
+    2000
 }
 
 /// `receivers.*.timeout`: 10 s; a notification that takes longer is retried.

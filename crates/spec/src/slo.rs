@@ -38,6 +38,10 @@ pub(crate) fn slo(
         Some(n) => defaults::group_limit(ctx, n),
         None => defaults.group_limit,
     };
+    let series_limit = match &raw.series_limit {
+        Some(n) => defaults::series_limit(ctx, n),
+        None => defaults.series_limit,
+    };
     let backend = backend(ctx, raw.backend.as_ref(), &span, defaults, backends);
     let period = match &raw.period {
         Some(text) => defaults::period(ctx, text),
@@ -71,6 +75,7 @@ pub(crate) fn slo(
         labels: labels?,
         group_by: group_by?,
         group_limit: group_limit?,
+        series_limit: series_limit?,
         backend: backend?,
         period: period?,
         interval: interval?,

@@ -2,16 +2,17 @@
 //! alert state machine the daemon runs. Nothing is published and nothing is notified; every step
 //! is handed to the caller instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{Alerts, Evaluation, InstanceInfo, Millis, Observation, Transition};
 use burnwatch_spec::format_prometheus;
 
-use super::{GroupKey, SloRunner, Tally, group_key};
+use super::{SloRunner, group_key};
 use crate::backend::BackendError;
 use crate::backfill::{self, BackfillStats, Segment};
+use crate::counting::{GroupKey, Span};
 use crate::query::Plan;
 
 /// One SLO instance at one replay step.
@@ -69,13 +70,18 @@ impl SloRunner {
                 stats.queries += queries;
                 Points::Ratios(ratios)
             } else {
-                let (points, queries) = self.fetch_chunk(step, chunk).await?;
+                let chunk_segment = Segment {
+                    first: chunk.first,
+                    last: chunk.last,
+                    step,
+                };
+                let (points, queries) = self.read_history(&[chunk_segment], None).await?;
                 stats.queries += queries;
                 Points::Events(points)
             };
             let mut ts = chunk.first;
             while ts <= chunk.last {
-                stats.points += self.replay_observe(ts, step, &mut points);
+                stats.points += self.replay_observe(ts, &mut points);
                 self.replay_evaluate(ts, on_step);
                 ts += step_ms;
             }
@@ -84,14 +90,25 @@ impl SloRunner {
         Ok(stats)
     }
 
-    /// Feed one step's data; instances the step has nothing for see "no series".
-    fn replay_observe(&mut self, ts: Millis, step: Duration, points: &mut Points) -> u64 {
+    /// Feed one step's data (every span ending by `ts`); instances the step has nothing for
+    /// see "no series".
+    fn replay_observe(&mut self, ts: Millis, points: &mut Points) -> u64 {
         match points {
             Points::Events(points) => {
-                let tallies = points.remove(&ts).unwrap_or_default();
-                let seen = self.observe_point(ts, step, &tallies);
+                let later = points.split_off(&Span {
+                    end: ts + 1,
+                    start: Millis::MIN,
+                });
+                let due = std::mem::replace(points, later);
+                let with_counts: BTreeSet<GroupKey> = due
+                    .values()
+                    .flat_map(|groups| groups.iter())
+                    .filter(|(_, tally)| tally.counts().is_some())
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                let seen = self.feed(due);
                 for (key, instance) in &mut self.instances {
-                    if tallies.get(key).and_then(Tally::counts).is_none() {
+                    if !with_counts.contains(key) {
                         instance.state.observe(Observation::NoSeries { at: ts });
                     }
                 }
@@ -167,6 +184,6 @@ type RatioPoints = BTreeMap<Millis, BTreeMap<GroupKey, Vec<Option<f64>>>>;
 
 /// One chunk's data, consumed step by step.
 enum Points {
-    Events(super::Points),
+    Events(crate::counting::Points),
     Ratios(RatioPoints),
 }

@@ -1,0 +1,343 @@
+//! The exact read of counters over history: backfill, gap fills and replay.
+//!
+//! Each counter is read **per series at the bucket boundaries**: a range query of the plain
+//! selector at the bucket step gives, per series, the last sample at or before every boundary
+//! (what a live tick's raw samples give), so consecutive boundaries difference to exactly the
+//! increments in between. The same request flags the buckets in which a series reset. Where
+//! the boundaries cannot tell the whole story (a reset, a series appearing, ending, or coming
+//! back after a hole) that one bucket is read sample by sample. The values then go through the
+//! runner's counter trackers and [`Placer`] like a live tick's samples, so every increment is
+//! counted once, in the bucket of the sample that shows it.
+//!
+//! Per-series reads grow with series, not groups: past the SLO's `series_limit`, or past
+//! [`MAX_DETAIL_READS`] bucket reads, the read gives up and the caller falls back to
+//! `sum by (group) (increase())`, which is right only on average (logged and counted).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use burnwatch_engine::Millis;
+
+use super::{RoleKey, SloRunner, admit, group_key, series_id};
+use crate::backend::{BackendError, Labels, QueryResult};
+use crate::backfill::Segment;
+use crate::counting::{Grid, Placer, Points};
+use crate::query::{self, Role};
+
+/// Bucket-by-bucket reads one exact read may add (resets, series appearing or ending).
+pub(crate) const MAX_DETAIL_READS: usize = 128;
+
+/// Why an exact read gave way to the `increase()` fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inexact {
+    /// More series than the SLO's `series_limit`.
+    SeriesLimit,
+    /// More buckets to read sample by sample than [`MAX_DETAIL_READS`].
+    DetailLimit,
+    /// An answer over the response size limit.
+    TooLarge,
+    /// Two series the same but for their metric name (a `__name__` regex): resets cannot be
+    /// told apart.
+    Ambiguous,
+}
+
+impl Inexact {
+    /// The `reason` label of `burnwatch_slo_inexact_reads_total`.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Inexact::SeriesLimit => "series_limit",
+            Inexact::DetailLimit => "detail_limit",
+            Inexact::TooLarge => "too_large",
+            Inexact::Ambiguous => "ambiguous_series",
+        }
+    }
+}
+
+/// What an exact read gave.
+pub(crate) enum ExactRead {
+    /// Events per span and group, and the requests sent.
+    Points(Points, u64),
+    /// The read cannot be exact; nothing was changed.
+    Inexact(Inexact),
+}
+
+/// One series of one selector over the read.
+#[derive(Default)]
+struct SeriesData {
+    labels: Labels,
+    /// Counter value at each boundary where the series had one.
+    boundaries: BTreeMap<Millis, f64>,
+    /// Resets within each bucket (by its end) the series has samples in.
+    resets: BTreeMap<Millis, f64>,
+    /// Raw samples of the buckets read one by one.
+    raw: Vec<(Millis, f64)>,
+    /// The value at the start of a gap read (when the tracker has no baseline).
+    baseline: Option<(Millis, f64)>,
+}
+
+/// One selector's answers.
+struct RoleData {
+    role: Role,
+    /// By the series' labels without `__name__` (how reset flags name them).
+    series: HashMap<u64, SeriesData>,
+}
+
+impl SloRunner {
+    /// Counts the events of `segments` exactly; with `since` (a gap after a live tick), also
+    /// those of `(since, first boundary]`, counted from the trackers' baselines. Nothing is
+    /// changed unless every request succeeds and the read is exact.
+    pub(crate) async fn read_exact(
+        &mut self,
+        segments: &[Segment],
+        since: Option<Millis>,
+    ) -> Result<ExactRead, BackendError> {
+        let Some(first) = segments.first() else {
+            return Ok(ExactRead::Points(Points::new(), 0));
+        };
+        let start = since.unwrap_or(first.first - first.step.as_millis() as i64);
+        let regions: Vec<(Millis, Millis, i64)> = segments
+            .iter()
+            .map(|s| {
+                let step = s.step.as_millis() as i64;
+                (s.first - step, s.last, step)
+            })
+            .collect();
+        let fine = segments.iter().map(|s| s.step).min().unwrap_or(first.step);
+        let grid = Grid::regions(regions, start, fine.as_millis() as i64);
+        let mut queries = 0;
+        let mut roles = Vec::new();
+        for (role, selector) in self.plan.selectors() {
+            let selector = selector.clone();
+            let mut data = RoleData {
+                role,
+                series: HashMap::new(),
+            };
+            for segment in segments {
+                for chunk in segment.chunks() {
+                    let step_ms = segment.step.as_millis() as i64;
+                    let promql = query::boundaries(&selector, segment.step);
+                    let result = match self
+                        .range(promql, chunk.first - step_ms, chunk.last, segment.step)
+                        .await
+                    {
+                        Err(BackendError::TooLarge(_)) => {
+                            return Ok(ExactRead::Inexact(Inexact::TooLarge));
+                        }
+                        other => other?,
+                    };
+                    queries += 1;
+                    if let Err(inexact) = data.take_boundaries(result) {
+                        return Ok(ExactRead::Inexact(inexact));
+                    }
+                }
+            }
+            if data.series.len() > self.spec.series_limit {
+                return Ok(ExactRead::Inexact(Inexact::SeriesLimit));
+            }
+            let tracker_empty = self
+                .trackers
+                .get(&RoleKey::from(role))
+                .is_none_or(|t| t.is_empty());
+            if let Some(since) = since.filter(|_| tracker_empty) {
+                // After a restart the trackers hold nothing: the gap counts from the counters'
+                // values at its start.
+                let result = self.instant(selector.render(), since).await?;
+                queries += 1;
+                data.take_baselines(result);
+            }
+            roles.push((selector, data));
+        }
+        let boundaries = boundary_times(segments);
+        let mut detail: Vec<(usize, Millis, Duration)> = Vec::new();
+        for (i, (_, data)) in roles.iter().enumerate() {
+            let tracker = self.trackers.get(&RoleKey::from(data.role));
+            let baseline = |labels: &Labels| {
+                let id = series_id(labels);
+                tracker.and_then(|t| t.last(id)).map(|(_, v)| v)
+            };
+            for (at, step) in data.detail_buckets(&boundaries, since, |labels| {
+                baseline(labels).or_else(|| {
+                    data.series
+                        .get(&identity(labels))
+                        .and_then(|s| s.baseline)
+                        .map(|(_, v)| v)
+                })
+            }) {
+                detail.push((i, at, step));
+            }
+        }
+        if detail.len() > MAX_DETAIL_READS {
+            return Ok(ExactRead::Inexact(Inexact::DetailLimit));
+        }
+        for (i, at, step) in detail {
+            let promql = query::raw_samples(&roles[i].0, step);
+            let result = match self.instant(promql, at).await {
+                Err(BackendError::TooLarge(_)) => {
+                    return Ok(ExactRead::Inexact(Inexact::TooLarge));
+                }
+                other => other?,
+            };
+            queries += 1;
+            roles[i].1.take_raw(result);
+        }
+        let mut placer = Placer::new(grid);
+        let mut admitted = BTreeSet::new();
+        for (_, data) in &roles {
+            self.place(&mut placer, data, &boundaries, start, &mut admitted);
+        }
+        Ok(ExactRead::Points(placer.finish(), queries))
+    }
+
+    /// Feeds one selector's values, in time order per series, through the trackers into
+    /// `placer`. Each increase is spread over the span since the value before it: within one
+    /// bucket that is the bucket; across boundaries without a value (a hole) it is the hole.
+    fn place(
+        &mut self,
+        placer: &mut Placer,
+        data: &RoleData,
+        boundaries: &[(Millis, Duration)],
+        start: Millis,
+        admitted: &mut BTreeSet<Vec<String>>,
+    ) {
+        let group_by = self.spec.group_by.clone();
+        for series in data.series.values() {
+            if series.labels.is_empty() {
+                continue;
+            }
+            let key = group_key(&group_by, &series.labels);
+            if !admit(&self.instances, self.spec.group_limit, admitted, &key) {
+                continue;
+            }
+            let id = series_id(&series.labels);
+            // Raw samples before the boundary at the same instant: it repeats the last of them.
+            let mut values: Vec<(Millis, u8, f64)> = Vec::new();
+            values.extend(series.baseline.map(|(t, v)| (t, 0, v)));
+            values.extend(series.raw.iter().map(|&(t, v)| (t, 0, v)));
+            values.extend(
+                boundaries
+                    .iter()
+                    .filter_map(|&(t, _)| series.boundaries.get(&t).map(|&v| (t, 1, v))),
+            );
+            values.sort_by_key(|a| (a.0, a.1));
+            let tracker = self.trackers.entry(data.role.into()).or_default();
+            let role = data.role;
+            for (t, _, value) in values {
+                tracker.ingest_each(id, &[(t, value)], |prev, t, increase| {
+                    placer.increase(&key, role, prev, t, increase, Some(prev));
+                });
+                if t > start {
+                    placer.seen(&key, role, t);
+                }
+            }
+        }
+    }
+}
+
+/// Every boundary of `segments`, ascending, with the step of the bucket it ends: each segment's
+/// points, and before them the boundary the first bucket starts from (in a gap read, the end of
+/// the partial bucket after `since`, read at the first segment's step).
+fn boundary_times(segments: &[Segment]) -> Vec<(Millis, Duration)> {
+    let mut out: BTreeMap<Millis, Duration> = BTreeMap::new();
+    for segment in segments.iter().rev() {
+        let step = segment.step.as_millis() as i64;
+        let mut t = segment.first - step;
+        while t <= segment.last {
+            out.insert(t, segment.step);
+            t += step;
+        }
+    }
+    // Later (finer) segments were inserted first; a coarser segment's last point is the next
+    // one's start, which keeps the coarser step it ends.
+    out.into_iter().collect()
+}
+
+/// The labels of a series without its metric name (and without the reset marker).
+fn identity(labels: &Labels) -> u64 {
+    let mut labels = labels.clone();
+    labels.remove("__name__");
+    labels.remove(query::RESETS_LABEL);
+    series_id(&labels)
+}
+
+impl RoleData {
+    fn take_boundaries(&mut self, result: QueryResult) -> Result<(), Inexact> {
+        let mut named: HashMap<u64, &Labels> = HashMap::new();
+        for series in &result.series {
+            let id = identity(&series.labels);
+            if series.labels.contains_key(query::RESETS_LABEL) {
+                let data = self.series.entry(id).or_default();
+                data.resets.extend(series.samples.iter().copied());
+                continue;
+            }
+            if named.insert(id, &series.labels).is_some() {
+                return Err(Inexact::Ambiguous);
+            }
+            let data = self.series.entry(id).or_default();
+            data.labels.clone_from(&series.labels);
+            data.boundaries.extend(series.samples.iter().copied());
+        }
+        Ok(())
+    }
+
+    fn take_baselines(&mut self, result: QueryResult) {
+        for series in result.series {
+            if let Some(&last) = series.samples.last() {
+                let data = self.series.entry(identity(&series.labels)).or_default();
+                if data.labels.is_empty() {
+                    data.labels = series.labels;
+                }
+                data.baseline = Some(last);
+            }
+        }
+    }
+
+    fn take_raw(&mut self, result: QueryResult) {
+        for series in result.series {
+            let data = self.series.entry(identity(&series.labels)).or_default();
+            if data.labels.is_empty() {
+                data.labels = series.labels;
+            }
+            data.raw.extend(series.samples);
+        }
+    }
+
+    /// The buckets (their end and step) to read sample by sample: a reset in the bucket; a value
+    /// lower than at the boundary before; a value at the bucket's end but none at its start (a
+    /// series appearing, or back after a hole: its first sample is the baseline); samples in the
+    /// bucket but no value at its end (a series that ended inside it). For the first bucket of
+    /// a gap, the value at its start is the trackers' (or the baseline read's).
+    fn detail_buckets(
+        &self,
+        boundaries: &[(Millis, Duration)],
+        since: Option<Millis>,
+        baseline: impl Fn(&Labels) -> Option<f64>,
+    ) -> BTreeSet<(Millis, Duration)> {
+        let mut out = BTreeSet::new();
+        for series in self.series.values() {
+            // Known only by resets: samples in buckets but never at a boundary (a short-lived
+            // series between two coarse boundaries). Its buckets are read one by one.
+            let named = !series.labels.is_empty();
+            let mut previous = if named {
+                since.and_then(|_| baseline(&series.labels))
+            } else {
+                None
+            };
+            for (i, &(t, step)) in boundaries.iter().enumerate() {
+                let value = series.boundaries.get(&t).copied();
+                if i == 0 && since.is_none() {
+                    previous = value;
+                    continue;
+                }
+                let resets = series.resets.get(&t).copied();
+                let appeared = previous.is_none() && value.is_some();
+                let ended = value.is_none() && resets.is_some();
+                let dropped = matches!((previous, value), (Some(a), Some(b)) if b < a);
+                if appeared || ended || dropped || resets.is_some_and(|r| r > 0.0) {
+                    out.insert((t, step));
+                }
+                previous = value;
+            }
+        }
+        out
+    }
+}
