@@ -13,10 +13,12 @@ mod daemon;
 mod exporter;
 mod process;
 mod prometheus;
+mod release;
 
 pub use alertmanager::Alertmanager;
 pub use browser::{Browser, Tab};
 pub use daemon::Daemon;
 pub use exporter::Exporter;
-pub use process::{free_port, http_client, require_binary};
+pub use process::{free_port, http_client, require_binary, rss_kib};
 pub use prometheus::{Prometheus, PrometheusOptions};
+pub use release::release_binary;
