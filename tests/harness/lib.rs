@@ -11,6 +11,7 @@ mod alertmanager;
 mod browser;
 mod daemon;
 mod exporter;
+pub mod html;
 mod process;
 mod prometheus;
 mod release;

@@ -24,13 +24,12 @@
 
 mod clients;
 mod exporter;
-mod html;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use burnwatch_tests::{Daemon, Prometheus, PrometheusOptions, free_port, release_binary};
+use burnwatch_tests::{Daemon, Prometheus, PrometheusOptions, free_port, html, release_binary};
 use clients::request;
 use exporter::{HOSTILE, ROUTES};
 

@@ -1,4 +1,5 @@
-//! Reading pages as a browser would, written independently of the daemon's own escaping.
+//! Reading pages as a browser would, written independently of the daemon's own escaping, so a
+//! test can tell a value shown escaped from one shown raw.
 
 /// `text` with the character references a page may use decoded (named ones for `& < > "` and
 /// numeric ones), so a value shown escaped compares equal to the original.
@@ -55,6 +56,7 @@ pub fn encode_segment(text: &str) -> String {
         .collect()
 }
 
+#[cfg(test)]
 #[test]
 fn decoding_reverses_what_a_page_may_write() {
     assert_eq!(
