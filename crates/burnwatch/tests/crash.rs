@@ -311,11 +311,11 @@ impl Runs {
                 })
             });
         let engine = read(ENGINE_FILE);
-        let engine_knows = engine["slos"]["checkout-availability"]["instances"][0]["alerts"]
-            ["alerts"]
-            .as_array()
-            .and_then(|alerts| alerts.iter().find(|a| a["kind"] == "page"))
-            .is_some_and(|page| page["state"] != "firing" && !page["resolved_at"].is_null());
+        let engine_knows =
+            engine["slos"]["checkout-availability"]["instances"][0]["alerts"]["alerts"]
+                .as_array()
+                .and_then(|alerts| alerts.iter().find(|a| a["kind"] == "page"))
+                .is_some_and(|page| page["state"] != "firing" && !page["resolved_at"].is_null());
         AfterResolve {
             journal_knows,
             engine_knows,
@@ -565,7 +565,8 @@ receivers = ["pager", "am"]
     }
     let mut last = runs.start();
     last.daemon.wait_ready(Duration::from_secs(60));
-    last.daemon.wait_sample("burnwatch_alert_active", &PAGE, Some(0.0), RESOLVE_WITHIN);
+    last.daemon
+        .wait_sample("burnwatch_alert_active", &PAGE, Some(0.0), RESOLVE_WITHIN);
     std::thread::sleep(Duration::from_secs(3));
     let uptime = last.at.elapsed();
     last.daemon.stop(Duration::from_secs(10));
@@ -651,7 +652,10 @@ receivers = ["pager", "am"]
          pages: {summary:?}",
         resolves.len()
     );
-    assert!(resolves.iter().all(|r| r.status == 202 && r.at > returned), "{summary:?}");
+    assert!(
+        resolves.iter().all(|r| r.status == 202 && r.at > returned),
+        "{summary:?}"
+    );
 
     // Alertmanager: the firing page re-sent on schedule across every restart, then resolved.
     let am = alertmanager.received();

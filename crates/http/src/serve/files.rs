@@ -63,8 +63,13 @@ mod tests {
     fn the_cap_leaves_room_under_the_limit() {
         let (cap, limit) = connection_cap(usize::MAX, 10);
         let limit = limit.expect("Linux reports an open-file limit");
+        // Other tests of this process may open descriptors meanwhile: bounds, not one figure.
         let open = open_descriptors().unwrap();
-        assert_eq!(cap as u64, limit - open - 10 - SPARE);
+        assert!(cap as u64 + 10 + SPARE < limit, "{cap} of {limit}");
+        assert!(
+            cap as u64 + 10 + SPARE + open + 64 >= limit,
+            "{cap} of {limit}"
+        );
         assert_eq!(connection_cap(5, 10).0, 5, "a lower wish wins");
     }
 }
