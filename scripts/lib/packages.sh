@@ -1,5 +1,12 @@
 # Shared by scripts/test and scripts/demo: install Debian packages whose commands are missing.
 # Usage: ensure_commands "prometheus:prometheus" "promtool:prometheus" ...
+#
+# Packages like prometheus start a system service on a default port when installed. The tests
+# and the demo run their own processes on ports of their own, and must never stop anyone
+# else's, so no service is started at all: during the install, /usr/sbin/policy-rc.d answers
+# 101 ("action forbidden"), the Debian mechanism invoke-rc.d and deb-systemd-invoke consult
+# before starting a service (the same file Debian's container images ship). A policy-rc.d
+# already in place is left as it is.
 ensure_commands() {
   local missing=() pair cmd pkg
   for pair in "$@"; do
@@ -19,11 +26,20 @@ ensure_commands() {
       return 1
     fi
   fi
-  echo "==> installing ${missing[*]} (Debian packages)"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The package may start a system service on a default port; the tests and demo run their own.
-  for pkg in "${missing[@]}"; do
-    pkill -x "$pkg" 2>/dev/null || true
-  done
+  echo "==> installing ${missing[*]} (Debian packages; their services are not started)"
+  local policy=/usr/sbin/policy-rc.d ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Installed by burnwatch scripts/lib/packages.sh for one apt-get run.\nexit 101\n' |
+      $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    ours=1
+  fi
+  local status=0
+  $sudo apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    status=$?
+  if [ -n "$ours" ]; then
+    $sudo rm -f "$policy"
+  fi
+  return $status
 }

@@ -1,9 +1,9 @@
 //! A real Alertmanager (Debian's `prometheus-alertmanager`) for one test.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::process::{free_port, http_client, require_binary};
+use crate::process::{http_client, probe_http, require_binary, start_on_free_port};
 
 /// A running Alertmanager on a free loopback port, clustering off; killed and its data removed
 /// on drop.
@@ -22,25 +22,35 @@ impl Alertmanager {
         std::fs::write(&config, config_yaml).expect("write alertmanager.yml");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("create data dir");
-        let port = free_port();
-        let log = std::fs::File::create(dir.path().join("alertmanager.log")).expect("log file");
-        let child = Command::new(binary)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            // Empty: no gossip port, no peers.
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start prometheus-alertmanager");
-        let server = Self {
+        let log_path = dir.path().join("alertmanager.log");
+        let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        let (child, port) = start_on_free_port(
+            "alertmanager",
+            |port| {
+                let log = std::fs::File::create(&log_path).expect("log file");
+                Command::new(&binary)
+                    .arg(format!("--config.file={}", config.display()))
+                    .arg(format!("--storage.path={}", data.display()))
+                    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                    // Empty: no gossip port, no peers.
+                    .arg("--cluster.listen-address=")
+                    .stdout(Stdio::null())
+                    .stderr(log)
+                    .spawn()
+                    .expect("start prometheus-alertmanager")
+            },
+            |child, port| {
+                let url = format!("http://127.0.0.1:{port}/-/ready");
+                probe_http(child, "alertmanager", &url, &log())
+            },
+            log,
+            Duration::from_secs(30),
+        );
+        Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
             dir,
-        };
-        server.wait_ready(Duration::from_secs(30));
-        server
+        }
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -67,23 +77,6 @@ impl Alertmanager {
             .and_then(|r| r.json())
             .unwrap_or_else(|err| panic!("GET /api/v2/alerts failed: {err}\n{}", self.log()));
         body.as_array().cloned().expect("an array of alerts")
-    }
-
-    fn wait_ready(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        let client = http_client();
-        while Instant::now() < deadline {
-            if let Ok(response) = client.get(format!("{}/-/ready", self.url)).send()
-                && response.status().is_success()
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "alertmanager did not become ready within {timeout:?}; log:\n{}",
-            self.log()
-        );
     }
 }
 

@@ -17,11 +17,17 @@ pub struct Exporter {
 impl Exporter {
     /// Serve `scenario` at the wall-clock time of each scrape.
     pub fn start(scenario: Scenario) -> Self {
+        let scenario = Arc::new(scenario);
+        Self::serve(move |now| render_scrape(&scenario, now))
+    }
+
+    /// Serve what `render` makes of the wall-clock time (unix seconds) of each scrape.
+    pub fn serve(render: impl Fn(f64) -> String + Send + Sync + 'static) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind exporter");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("addr").to_string();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let scenario = Arc::new(scenario);
+        let render = Arc::new(render);
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -31,13 +37,13 @@ impl Exporter {
                 let app = Router::new().route(
                     "/metrics",
                     get(move || {
-                        let scenario = Arc::clone(&scenario);
+                        let render = Arc::clone(&render);
                         async move {
                             let now = SystemTime::now()
                                 .duration_since(UNIX_EPOCH)
                                 .unwrap()
                                 .as_secs_f64();
-                            render_scrape(&scenario, now)
+                            render(now)
                         }
                     }),
                 );

@@ -11,12 +11,15 @@ mod alertmanager;
 mod browser;
 mod daemon;
 mod exporter;
+pub mod html;
 mod process;
 mod prometheus;
+mod release;
 
 pub use alertmanager::Alertmanager;
 pub use browser::{Browser, Tab};
 pub use daemon::Daemon;
 pub use exporter::Exporter;
-pub use process::{free_port, http_client, require_binary};
+pub use process::{free_port, http_client, require_binary, rss_kib};
 pub use prometheus::{Prometheus, PrometheusOptions};
+pub use release::release_binary;

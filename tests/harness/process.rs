@@ -2,13 +2,89 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests on one machine).
+/// A TCP port on 127.0.0.1 that was free a moment ago. Another process may take it before the
+/// caller binds it: servers started through [`start_on_free_port`] retry on a new port then.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .expect("cannot bind an ephemeral port on 127.0.0.1")
+}
+
+/// How a server's start went.
+pub(crate) enum Start {
+    /// It is up and listening on its port.
+    Up,
+    /// It exited because its port was taken (its log says so).
+    PortTaken,
+    /// Still starting; ask again.
+    Starting,
+}
+
+/// Starts a server (`spawn(port)`) on a free port and waits until `probe` says it is up. When
+/// the port was taken between the pick and the bind (another test or program won the race),
+/// the server exits saying so and is started again on a new port, up to three times. Returns
+/// the child and its port; panics with `log()` when it never comes up.
+pub(crate) fn start_on_free_port(
+    what: &str,
+    mut spawn: impl FnMut(u16) -> Child,
+    mut probe: impl FnMut(&mut Child, u16) -> Start,
+    log: impl Fn() -> String,
+    timeout: Duration,
+) -> (Child, u16) {
+    for _ in 0..3 {
+        let port = free_port();
+        let mut child = spawn(port);
+        let deadline = Instant::now() + timeout;
+        loop {
+            match probe(&mut child, port) {
+                Start::Up => return (child, port),
+                Start::PortTaken => break,
+                Start::Starting if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Start::Starting => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{what} did not come up within {timeout:?}; log:\n{}", log());
+                }
+            }
+        }
+        let _ = child.wait();
+        eprintln!("{what}: port {port} was taken before it could bind it; retrying on another");
+    }
+    panic!("{what} lost its port three times; log:\n{}", log());
+}
+
+/// Whether `child` has exited, and if so whether `log` says its port was in use (then it is
+/// [`Start::PortTaken`]; any other exit panics with the log).
+pub(crate) fn exited(child: &mut Child, what: &str, log: &str) -> Option<Start> {
+    let status = child.try_wait().ok()??;
+    if log.contains("address already in use") || log.contains("Address already in use") {
+        return Some(Start::PortTaken);
+    }
+    panic!("{what} exited ({status}) while starting; log:\n{log}");
+}
+
+/// Up when `url` answers 2xx while `child` still runs (a server that took the port answers too,
+/// but then ours has exited).
+pub(crate) fn probe_http(child: &mut Child, what: &str, url: &str, log: &str) -> Start {
+    if let Some(start) = exited(child, what, log) {
+        return start;
+    }
+    let ready = http_client()
+        .get(url)
+        .timeout(Duration::from_secs(2))
+        .send()
+        .is_ok_and(|r| r.status().is_success());
+    match ready {
+        true if exited(child, what, log).is_none() => Start::Up,
+        true => Start::PortTaken,
+        false => Start::Starting,
+    }
 }
 
 /// The path of `name` on PATH, or a panic that says how to install it. Tests that need a real
@@ -35,4 +111,13 @@ pub fn http_client() -> reqwest::blocking::Client {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("build HTTP client")
+}
+
+/// Resident memory of process `pid` in KiB (`VmRSS`), None once it is gone.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::process::{free_port, http_client, require_binary};
+use crate::process::{http_client, probe_http, require_binary, start_on_free_port};
 
 /// How to start Prometheus.
 #[derive(Debug, Default, Clone)]
@@ -61,16 +61,23 @@ impl Prometheus {
         }
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write prometheus.yml");
-        let port = free_port();
-        let child = spawn(dir.path(), port);
-        let server = Self {
+        let log = || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+        let (child, port) = start_on_free_port(
+            "prometheus",
+            |port| spawn(dir.path(), port),
+            |child, port| {
+                let url = format!("http://127.0.0.1:{port}/-/ready");
+                probe_http(child, "prometheus", &url, &log())
+            },
+            log,
+            Duration::from_secs(60),
+        );
+        Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
             dir,
             port,
-        };
-        server.wait_ready(Duration::from_secs(60));
-        server
+        }
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -110,7 +117,9 @@ impl Prometheus {
         assert!(status.success(), "kill {signal} failed");
     }
 
-    /// Starts it again on the same port and data, and waits until ready.
+    /// Starts it again on the same port and data, and waits until ready. (Its port can be
+    /// taken while it is down only by a program binding that very port, which the tests' own
+    /// ephemeral ports never do.)
     pub fn restart(&mut self) {
         self.child = spawn(self.dir.path(), self.port);
         self.wait_ready(Duration::from_secs(60));

@@ -9,7 +9,7 @@ use burnwatch_http::{AppState, Dispatcher, ReadyCheck, ReloadRequest, SloCollect
 use burnwatch_scheduler::{
     PollerOptions, Readiness, SchedulerMetrics, Snapshots, Store, now_millis,
 };
-use burnwatch_spec::Config;
+use burnwatch_spec::{Config, ServerLimits};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -75,8 +75,10 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
                 config.source.display()
             ))
         })?;
+    let limits = server_limits(&config);
     tracing::info!(
         listen = %config.server.listen,
+        max_connections = limits.max_connections,
         slos = config.slos.len(),
         backends = config.backends.len(),
         receivers = config.receivers.len(),
@@ -139,6 +141,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         AppState::new(registry, ready)
             .with_reload(reload_tx)
             .with_reload_token(reload_token)
+            .with_limits(limits)
             .with_board(board),
         shutdown.clone(),
     ));
@@ -195,6 +198,33 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Descriptors kept for each backend's and each receiver's connections when the connection
+/// cap is derived from the open-file limit.
+const FILES_PER_BACKEND: usize = 8;
+const FILES_PER_RECEIVER: usize = 4;
+
+/// `[server]` limits with `max_connections` lowered to what the open-file limit leaves after
+/// the backend and receiver connections (said in the log when it lowers it).
+fn server_limits(config: &Config) -> ServerLimits {
+    let wanted = config.server.limits.max_connections;
+    let reserved =
+        FILES_PER_BACKEND * config.backends.len() + FILES_PER_RECEIVER * config.receivers.len();
+    let (cap, nofile) = burnwatch_http::connection_cap(wanted, reserved);
+    if cap < wanted {
+        tracing::warn!(
+            max_connections = cap,
+            configured = wanted,
+            open_file_limit = nofile,
+            "the open-file limit allows fewer connections than [server] max_connections; \
+             raise it (ulimit -n) to serve more"
+        );
+    }
+    ServerLimits {
+        max_connections: cap,
+        ..config.server.limits
+    }
 }
 
 /// Writes the snapshot file every snapshot interval until shutdown.

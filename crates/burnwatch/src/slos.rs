@@ -1,17 +1,20 @@
 //! The running set of SLOs and its reload: the scheduler task, and everything needed to replace
 //! it with one built from a new configuration.
 //!
-//! A reload stops the SLO tasks (each hands its final state to the snapshot hub), builds runners
-//! from the new file and starts them; an SLO whose definition is unchanged resumes from its
-//! snapshot, so its windows and alert states carry over. An invalid file changes nothing.
+//! Each SLO runs in its own task. A reload compares the new file with the running one: SLOs
+//! whose definition and backend are unchanged run on untouched (their windows, alert states
+//! and readiness never notice); changed ones are stopped (handing their final state to the
+//! snapshot hub) and rebuilt by a full backfill, new ones start, removed ones stop. A file with
+//! the same effect changes nothing; an invalid file changes nothing either.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use burnwatch_engine::{Board, Notification};
 use burnwatch_scheduler::{
-    PollerOptions, Readiness, SchedulerMetrics, SloRunner, Snapshots, fingerprint,
+    Backend, PollerOptions, Readiness, SchedulerMetrics, SloRunner, Snapshots, fingerprint,
 };
-use burnwatch_spec::Config;
+use burnwatch_spec::{Config, Slo};
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use tokio::sync::mpsc::UnboundedSender;
@@ -75,24 +78,28 @@ pub struct Shared {
     pub poller: PollerOptions,
 }
 
-/// The SLO tasks of the current configuration.
+/// One SLO's task and the token that stops it.
+struct Task {
+    token: CancellationToken,
+    handle: JoinHandle<()>,
+}
+
+/// The SLO tasks of the current configuration, by SLO id.
 pub struct SloSet {
     config: Config,
     shared: Shared,
-    token: CancellationToken,
-    task: JoinHandle<()>,
+    tasks: BTreeMap<String, Task>,
 }
 
 impl SloSet {
     /// Starts the SLOs of `config`.
     pub fn start(config: Config, shared: Shared) -> Result<Self, Failure> {
-        let token = shared.shutdown.child_token();
-        let task = spawn(&config, &shared, token.clone())?;
+        let backends = crate::backends::connect(&config, &shared.metrics)?;
+        let tasks = spawn(config.slos.iter(), &backends, &shared);
         Ok(SloSet {
             config,
             shared,
-            token,
-            task,
+            tasks,
         })
     }
 
@@ -101,9 +108,10 @@ impl SloSet {
         &self.config
     }
 
-    /// Reloads from the configuration's file. On an invalid file every problem is logged, the
-    /// gauge goes to 0 and the running SLOs are untouched. Returns what happened, for the caller
-    /// to report.
+    /// Reloads from the configuration's file. Only SLOs whose definition or backend changed,
+    /// and new ones, are (re)started; the others run on untouched. A file with the same effect
+    /// changes nothing. On an invalid file every problem is logged, the gauge goes to 0 and the
+    /// running SLOs are untouched. Returns what happened, for the caller to report.
     pub async fn reload(&mut self) -> Result<String, String> {
         let path = self.config.source.clone();
         let new = match burnwatch_spec::load(&path) {
@@ -130,55 +138,78 @@ impl SloSet {
         for note in &notes {
             tracing::warn!("{note}");
         }
-
-        // Stop the current tasks: each hands its final state to the snapshot hub.
-        self.token.cancel();
-        let _ = (&mut self.task).await;
-        let mut kept = 0;
-        for old in &self.config.slos {
-            let same = new
-                .slos
-                .iter()
-                .any(|s| s.id == old.id && fingerprint(s) == fingerprint(old));
-            if same {
-                kept += 1;
-            } else {
-                // Removed or changed: its instances leave /metrics; a changed SLO backfills anew.
-                self.shared.board.remove_slo(&old.id);
-            }
-        }
-        let ids: Vec<&str> = new.slos.iter().map(|s| s.id.as_str()).collect();
-        self.shared.snapshots.retain(&ids);
-        let token = self.shared.shutdown.child_token();
-        let task = match spawn(&new, &self.shared, token.clone()) {
-            Ok(task) => task,
+        let kept = |slo: &Slo, other: &Config| {
+            other.slos.iter().any(|o| {
+                o.id == slo.id
+                    && fingerprint(o) == fingerprint(slo)
+                    && other.backends.get(&o.backend) == self.config.backends.get(&slo.backend)
+            })
+        };
+        let stop: Vec<String> = self
+            .config
+            .slos
+            .iter()
+            .filter(|old| !kept(old, &new))
+            .map(|old| old.id.clone())
+            .collect();
+        let start: Vec<&Slo> = new
+            .slos
+            .iter()
+            .filter(|slo| !self.tasks.contains_key(&slo.id) || stop.contains(&slo.id))
+            .collect();
+        let running = new.slos.len() - start.len();
+        let removed = self
+            .config
+            .slos
+            .iter()
+            .filter(|old| !new.slos.iter().any(|s| s.id == old.id))
+            .count();
+        // Clients for the new SLOs first: if they cannot be built, nothing has stopped.
+        let backends = match crate::backends::connect(&new, &self.shared.metrics) {
+            Ok(backends) => backends,
             Err(err) => {
-                // Backends could not be built: go on with the old configuration.
                 let message = match err {
                     Failure::Config(m) | Failure::Runtime(m) | Failure::Usage(m) => m,
                     Failure::Gate(code) => format!("unexpected gate exit {code}"),
                 };
                 self.shared.reload.successful.set(0);
-                tracing::error!(error = %message, "configuration reload failed; restarting the previous configuration");
-                self.token = self.shared.shutdown.child_token();
-                self.task = spawn(&self.config, &self.shared, self.token.clone())
-                    .map_err(|_| message.clone())?;
+                tracing::error!(error = %message, "configuration reload failed; the previous configuration keeps running");
                 return Err(message);
             }
         };
-        let summary = format!(
-            "reloaded {}: {} SLOs, {kept} kept their state{}",
-            path.display(),
-            new.slos.len(),
-            if notes.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", notes.join("; "))
+        for id in &stop {
+            if let Some(task) = self.tasks.remove(id) {
+                // It hands its final state to the snapshot hub before it ends.
+                task.token.cancel();
+                let _ = task.handle.await;
             }
-        );
+            // Removed or changed: its instances leave /metrics; a changed SLO backfills anew.
+            self.shared.board.remove_slo(id);
+        }
+        let ids: Vec<&str> = new.slos.iter().map(|s| s.id.as_str()).collect();
+        self.shared.snapshots.retain(&ids);
+        let started = start.len();
+        self.tasks
+            .extend(spawn(start.into_iter(), &backends, &self.shared));
+        let summary = if stop.is_empty() && started == 0 {
+            format!(
+                "{} unchanged: {running} SLOs run on, nothing restarted",
+                path.display()
+            )
+        } else {
+            format!(
+                "reloaded {}: {} SLOs, {running} kept their state and run on, {started} rebuilt \
+                 or added, {removed} removed",
+                path.display(),
+                new.slos.len(),
+            )
+        };
+        let summary = if notes.is_empty() {
+            summary
+        } else {
+            format!("{summary}; {}", notes.join("; "))
+        };
         tracing::info!("{summary}");
-        self.token = token;
-        self.task = task;
         self.config = new;
         self.shared.reload.succeeded();
         Ok(summary)
@@ -186,36 +217,45 @@ impl SloSet {
 
     /// Waits for the SLO tasks to end (after the process-wide shutdown).
     pub async fn join(self) {
-        let _ = self.task.await;
+        for (_, task) in self.tasks {
+            let _ = task.handle.await;
+        }
     }
 }
 
-fn spawn(
-    config: &Config,
+/// Starts a task for each of `slos`, each with its own token under the process-wide shutdown.
+fn spawn<'a>(
+    slos: impl Iterator<Item = &'a Slo>,
+    backends: &BTreeMap<String, Arc<dyn Backend>>,
     shared: &Shared,
-    token: CancellationToken,
-) -> Result<JoinHandle<()>, Failure> {
-    let backends = crate::backends::connect(config, &shared.metrics)?;
-    let runners: Vec<SloRunner> = config
-        .slos
-        .iter()
+) -> BTreeMap<String, Task> {
+    let mut tokens = BTreeMap::new();
+    let runners: Vec<(SloRunner, CancellationToken)> = slos
         .map(|slo| {
+            let token = shared.shutdown.child_token();
+            tokens.insert(slo.id.clone(), token.clone());
             // Validation guarantees the backend exists.
-            SloRunner::new(
+            let runner = SloRunner::new(
                 slo.clone(),
                 Arc::clone(&backends[&slo.backend]),
                 Arc::clone(&shared.board),
                 Arc::clone(&shared.metrics),
             )
-            .with_notifier(shared.notifications.clone())
+            .with_notifier(shared.notifications.clone());
+            (runner, token)
         })
         .collect();
-    Ok(tokio::spawn(burnwatch_scheduler::run(
+    burnwatch_scheduler::spawn(
         runners,
         shared.poller,
         Arc::clone(&shared.metrics),
         Arc::clone(&shared.readiness),
         Arc::clone(&shared.snapshots),
-        token,
-    )))
+    )
+    .into_iter()
+    .map(|(id, handle)| {
+        let token = tokens.remove(&id).expect("a token per SLO");
+        (id, Task { token, handle })
+    })
+    .collect()
 }

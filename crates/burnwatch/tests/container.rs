@@ -15,35 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use burnwatch_tests::{Prometheus, PrometheusOptions, free_port, http_client};
+use burnwatch_tests::{Prometheus, PrometheusOptions, free_port, http_client, release_binary};
 
 const UID: u32 = 65532;
-
-/// Builds the release binary (at low CPU priority: the other tests keep running meanwhile) and
-/// returns its path, as cargo reports it.
-fn release_binary() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new("nice")
-        .args(["-n", "19", env!("CARGO"), "build", "--release", "--locked"])
-        .args([
-            "-p",
-            "burnwatch",
-            "--bin",
-            "burnwatch",
-            "--message-format=json",
-        ])
-        .current_dir(&workspace)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cargo runs");
-    assert!(output.status.success(), "the release build failed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["target"]["name"] == "burnwatch")
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo names the release executable")
-}
 
 /// Files owned by the container user under `dir`, except under `allowed`.
 fn owned_by_user(dir: &Path, allowed: &Path, found: &mut Vec<PathBuf>) {

@@ -13,15 +13,18 @@
 //!   loading, the gap read, a delivery, a retry) or while it writes its notification state;
 //!   the page fires on, and the trigger goes out in one of them.
 //! - nobody runs from 100 to 125; the incident's 1m window clears at about 116.
-//! - the return at 125: the page is resolved; the run is killed while it writes its engine
-//!   snapshot (or just after the resolve, if that comes later); three more kills after the
-//!   resolve, then a clean stop.
+//! - the return at 125: the page is resolved; the run is killed the moment PagerDuty hears the
+//!   resolve (before the notifier's journal or the engine's snapshot may hold it); three more
+//!   kills after the resolve, then a run until its engine has resolved the page, a clean stop.
 //!
 //! Asserted: no run's log sets a store aside or reports it unreadable (or an error); PagerDuty
-//! accepts exactly one trigger (every request with the one dedup_key), after at least one kill
-//! of a run that had it pending (nothing lost); it hears exactly one resolve, after the return;
-//! Alertmanager hears the firing page at least a minute apart each time (resends resume from
-//! the last send, not from each restart) and hears the resolve.
+//! accepts exactly one trigger before the resolve (every request with the one dedup_key), after
+//! at least one kill of a run that had it pending (nothing lost); after the resolve, repeats
+//! stay within what docs/operations.md allows (delivery is at least once): a trigger only after
+//! a kill that left the engine snapshot without the resolve, a resolve only after a kill that
+//! left the journal without it (each checked in the files the next run loads); Alertmanager
+//! hears the firing page at least a minute apart each time (resends resume from the last send,
+//! not from each restart) and hears the resolve.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -222,28 +225,12 @@ impl Runs {
     /// (its temporary file appears or changes) or has just been (the file changed); at most
     /// until `limit` after the start. Says which.
     fn await_write(&self, run: &Started, name: &str, from: Duration, limit: Duration) -> String {
-        self.await_write_of(run, name, from, limit, false)
-    }
-
-    /// Like [`Runs::await_write`], but only once the new file is in place.
-    fn await_written(&self, run: &Started, name: &str, limit: Duration) -> String {
-        self.await_write_of(run, name, Duration::ZERO, limit, true)
-    }
-
-    fn await_write_of(
-        &self,
-        run: &Started,
-        name: &str,
-        from: Duration,
-        limit: Duration,
-        in_place: bool,
-    ) -> String {
         let (file, tmp) = self.files(name);
         let (file_before, tmp_before) = run.before[usize::from(name == NOTIFIER_FILE)];
         sleep_until(run.at + from);
         while run.at.elapsed() < limit {
             let tmp_now = stamp(&tmp);
-            if !in_place && tmp_now.is_some() && tmp_now != tmp_before {
+            if tmp_now.is_some() && tmp_now != tmp_before {
                 return format!("while writing {name}");
             }
             if stamp(&file) != file_before {
@@ -292,6 +279,47 @@ impl Runs {
             "{:>6.1}s run {index:>2}: {uptime:>9.2?} {how:<36} notifier loaded: {notifier_loaded:<5} engine: {engine}",
             (run.at - self.t0).as_secs_f64(),
         );
+    }
+}
+
+/// What the stores held at a kill after PagerDuty had heard the resolve.
+struct AfterResolve {
+    /// The notifier's journal records the page's resolve as delivered to PagerDuty (else the
+    /// next run sends it again).
+    journal_knows: bool,
+    /// The engine's snapshot holds the page resolved (else the next run resumes it firing,
+    /// or from before it fired, and evaluates the gap again).
+    engine_knows: bool,
+}
+
+impl Runs {
+    fn after_resolve(&self) -> AfterResolve {
+        let read = |name: &str| -> Value {
+            std::fs::read_to_string(self.data.join(name))
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or(Value::Null)
+        };
+        let journal = read(NOTIFIER_FILE);
+        let journal_knows = journal["receivers"]["pager"]["resolved"]
+            .as_array()
+            .is_some_and(|resolved| {
+                resolved.iter().any(|a| {
+                    a["delivered"] == true
+                        && a["notification"]["kind"] == "page"
+                        && a["notification"]["status"] == "resolved"
+                })
+            });
+        let engine = read(ENGINE_FILE);
+        let engine_knows =
+            engine["slos"]["checkout-availability"]["instances"][0]["alerts"]["alerts"]
+                .as_array()
+                .and_then(|alerts| alerts.iter().find(|a| a["kind"] == "page"))
+                .is_some_and(|page| page["state"] != "firing" && !page["resolved_at"].is_null());
+        AfterResolve {
+            journal_knows,
+            engine_knows,
+        }
     }
 }
 
@@ -505,13 +533,14 @@ receivers = ["pager", "am"]
         "premise: the incident is over at the return (1m error ratio {ratio})"
     );
 
-    // The return: the page is resolved; killed while the run writes its engine snapshot, or
-    // just after the resolve if that comes later.
+    // The return: the page is resolved; the run is killed the moment PagerDuty hears the
+    // resolve, inside the window in which the receiver has it but the notifier's journal and
+    // the engine's snapshot may not yet: what can repeat is what this window allows.
     let back = runs.start();
     let returned = back.at;
     back.daemon.wait_ready(Duration::from_secs(60));
     let deadline = returned + RESOLVE_WITHIN;
-    while accepted(&events(&pagerduty.received(), "resolve")).is_empty() {
+    while events(&pagerduty.received(), "resolve").is_empty() {
         assert!(
             Instant::now() < deadline,
             "no resolve after the return; PagerDuty got {:?}\nnotification state: {}\nlog:\n{}",
@@ -519,37 +548,36 @@ receivers = ["pager", "am"]
             std::fs::read_to_string(runs.data.join(NOTIFIER_FILE)).unwrap_or_default(),
             back.daemon.log()
         );
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_micros(200));
     }
     let resolved_after = returned.elapsed();
-    back.daemon.wait_sample(
-        "burnwatch_alert_active",
-        &PAGE,
-        Some(0.0),
-        Duration::from_secs(10),
-    );
-    // Not at once: a kill between PagerDuty's 202 and the journal write recording it would
-    // send the resolve again (delivery is at least once).
-    std::thread::sleep(Duration::from_secs(1));
-    // After its engine snapshot is in place: the runs below must not resume from the one older
-    // than the incident's end. The engine would spread the incident's errors over the gap
-    // since and take the page for burning again (reported; not the notifier's to decide).
-    let how = runs.await_written(&back, ENGINE_FILE, Duration::from_secs(70));
-    runs.kill(back, how);
+    runs.kill(back, "the moment PagerDuty heard the resolve".into());
+    let mut windows = vec![runs.after_resolve()];
 
-    // A few more kills after the resolve, then a clean stop.
+    // More kills right after the resolve, then a run that lives until its engine has resolved
+    // the page too (it may resume from a snapshot older than the resolve), then stops cleanly.
     for _ in 0..3 {
         let after = SHORT_RUN_MAX.mul_f64(0.2 + 0.8 * rng.unit());
         let run = runs.start();
         sleep_until(run.at + after);
         runs.kill(run, format!("at {after:.2?}, after the resolve"));
+        windows.push(runs.after_resolve());
     }
     let mut last = runs.start();
     last.daemon.wait_ready(Duration::from_secs(60));
+    last.daemon
+        .wait_sample("burnwatch_alert_active", &PAGE, Some(0.0), RESOLVE_WITHIN);
     std::thread::sleep(Duration::from_secs(3));
     let uptime = last.at.elapsed();
     last.daemon.stop(Duration::from_secs(10));
     runs.record(last, uptime, "SIGTERM at the end".into());
+    let unjournaled = windows.iter().filter(|w| !w.journal_knows).count();
+    let unsnapshotted = windows.iter().filter(|w| !w.engine_knows).count();
+    eprintln!(
+        "kills after the resolve: {}; the journal did not yet record the resolve at {unjournaled}, \
+         the engine snapshot did not yet hold it at {unsnapshotted}",
+        windows.len()
+    );
 
     let kills = runs.kills.len();
     eprintln!(
@@ -587,21 +615,47 @@ receivers = ["pager", "am"]
             .all(|r| r.body["dedup_key"] == dedup_key.as_str()),
         "one incident, one dedup_key: {summary:?}"
     );
-    let accepted_triggers = accepted(&triggers);
+    // At-least-once, bounded as docs/operations.md says: after the first resolve, a trigger
+    // may come again only from a run that resumed from an engine snapshot older than the
+    // resolve, and a resolve again only from a run whose notifier journal had not recorded the
+    // delivered one. Every repeat carries the one dedup_key (asserted above).
+    let first_resolve = events(&received, "resolve")[0].at;
+    let refired = accepted(&triggers)
+        .iter()
+        .filter(|t| t.at > first_resolve)
+        .count();
+    assert!(
+        refired <= unsnapshotted,
+        "{refired} triggers after the resolve, but only {unsnapshotted} kills left the engine \
+         snapshot without it: {summary:?}"
+    );
+    let accepted_triggers: Vec<&Received> = accepted(&triggers)
+        .into_iter()
+        .filter(|t| t.at < first_resolve)
+        .collect();
     assert_eq!(
         accepted_triggers.len(),
         1,
-        "exactly one trigger accepted: {summary:?}"
+        "exactly one trigger accepted before the resolve: {summary:?}"
     );
     let (first, delivered) = (triggers[0].at, accepted_triggers[0].at);
     assert!(
         runs.kills.iter().any(|k| first < *k && *k < delivered),
         "the trigger pending at a kill arrives after the restart: {summary:?}"
     );
-    // And one resolve, after the return: not while the incident burned, not twice.
-    assert_eq!(resolves.len(), 1, "exactly one resolve: {summary:?}");
-    assert_eq!(resolves[0].status, 202);
-    assert!(resolves[0].at > returned, "{summary:?}");
+    // Resolves only after the return (not while the incident burned); more than one only as
+    // often as a kill left the delivered one out of the journal, or a re-fired page (above)
+    // was resolved again.
+    assert!(
+        !resolves.is_empty() && resolves.len() <= 1 + unjournaled + refired,
+        "{} resolves; {unjournaled} kills before the journal recorded one, {refired} re-fired \
+         pages: {summary:?}",
+        resolves.len()
+    );
+    assert!(
+        resolves.iter().all(|r| r.status == 202 && r.at > returned),
+        "{summary:?}"
+    );
 
     // Alertmanager: the firing page re-sent on schedule across every restart, then resolved.
     let am = alertmanager.received();

@@ -1,6 +1,7 @@
 //! Configuration reload (`POST /-/reload` and SIGHUP) against a real Prometheus: unchanged SLOs
-//! keep their state, changed ones are rebuilt, new ones appear, removed ones leave /metrics, and
-//! an invalid file changes nothing but the reload gauge.
+//! run on untouched, changed ones are rebuilt, new ones appear, removed ones leave /metrics, a
+//! file with the same effect changes nothing, and an invalid file changes nothing but the
+//! reload gauge.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,16 +27,6 @@ fn logged(daemon: &Daemon, needles: &[&str]) -> bool {
         .log()
         .lines()
         .any(|line| needles.iter().all(|n| line.contains(n)))
-}
-
-fn wait_log(daemon: &Daemon, needles: &[&str]) {
-    for _ in 0..100 {
-        if logged(daemon, needles) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("no log line with {needles:?}:\n{}", daemon.log());
 }
 
 const RESTORED: &str = "restored from the state snapshot";
@@ -90,8 +81,10 @@ fn reload_keeps_unchanged_slos_and_rejects_invalid_files() {
     .unwrap();
     let (status, body) = daemon.post("/-/reload").expect("reload answered");
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("3 SLOs, 1 kept their state"), "{body}");
-    wait_log(&daemon, &[RESTORED, "slo=checkout-kept"]);
+    assert!(
+        body.contains("3 SLOs, 1 kept their state") && body.contains("2 rebuilt or added"),
+        "{body}"
+    );
     daemon.wait_ready(Duration::from_secs(60));
     daemon.expect_sample(
         "slo:objective:ratio",
@@ -126,6 +119,28 @@ fn reload_keeps_unchanged_slos_and_rejects_invalid_files() {
     assert!(
         !logged(&daemon, &[RESTORED, "slo=checkout-changed"]),
         "a changed SLO must not resume its old state"
+    );
+    // The kept SLO ran on: neither restored nor backfilled again.
+    let kept_starts = |what: &str| {
+        daemon
+            .log()
+            .lines()
+            .filter(|l| l.contains(what) && l.contains("slo=checkout-kept"))
+            .count()
+    };
+    assert_eq!(kept_starts("backfill done"), 1, "{}", daemon.log());
+    assert_eq!(kept_starts(RESTORED), 0, "{}", daemon.log());
+
+    // The same file again: nothing restarts, readiness never drops, at once.
+    let (status, body) = daemon.post("/-/reload").expect("reload answered");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("unchanged"), "{body}");
+    assert_eq!(daemon.get("/readyz").map(|(s, _)| s), Some(200));
+    assert_eq!(
+        kept_starts("backfill done") + backfills(),
+        3,
+        "{}",
+        daemon.log()
     );
 
     // An invalid file: 400 naming the problem, the gauge at 0, the running SLOs untouched.

@@ -183,14 +183,13 @@ fn api_gate_and_page_agree_and_render() {
         scrape_targets: vec![exporter.addr().to_string()],
         ..Default::default()
     });
-    let port = free_port();
     let daemon = Daemon::start(
         Path::new(env!("CARGO_BIN_EXE_burnwatch")),
-        &config(port, prometheus.url(), free_port()),
+        &config(free_port(), prometheus.url(), free_port()),
         &[("PROM_PASSWORD", PASSWORD), ("PD_ROUTING_KEY", ROUTING_KEY)],
     );
     daemon.wait_ready(Duration::from_secs(60));
-    let url = format!("http://127.0.0.1:{port}");
+    let url = daemon.url().to_string();
 
     // Statuses settle once a few scrapes are in: the 1m/5m pairs need events in both windows.
     let want = [

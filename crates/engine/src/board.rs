@@ -6,6 +6,7 @@
 //! live, replay and tests can all use it; readers clone `Arc`s under the lock and encode outside it.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -46,14 +47,16 @@ pub struct InstanceInfo {
 }
 
 impl InstanceInfo {
-    /// A key unique across all instances: the SLO id plus the group label values.
+    /// A key unique across all instances: the SLO id plus the group labels, each after a
+    /// `\u{1f}`. Values are escaped (`\` doubled, `\u{1f}` as `\u`), so a value holding the separator cannot make
+    /// two label sets one key.
     pub fn key(&self) -> String {
         let mut key = self.slo.id.clone();
         for (name, value) in &self.group {
             key.push('\u{1f}');
             key.push_str(name);
             key.push('=');
-            key.push_str(value);
+            key.push_str(&escape_key_part(value));
         }
         key
     }
@@ -70,6 +73,15 @@ impl InstanceInfo {
         labels.extend(self.group.iter().cloned());
         labels
     }
+}
+
+/// `text` with `\` doubled and the key separator `\u{1f}` written as `\u`: injective, and the
+/// identity for every value without either character, so keys of ordinary labels are unchanged.
+pub(crate) fn escape_key_part(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['\\', '\u{1f}']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.replace('\\', "\\\\").replace('\u{1f}', "\\u"))
 }
 
 /// One published instance: who it is and its newest evaluation.
@@ -102,6 +114,8 @@ pub struct Board {
     entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     slos: RwLock<BTreeMap<String, Arc<SloStatus>>>,
     trails: RwLock<BTreeMap<String, Arc<Mutex<Trail>>>>,
+    /// Bumped by every change, so readers can tell a cached rendering is stale.
+    version: AtomicU64,
 }
 
 impl Board {
@@ -123,6 +137,16 @@ impl Board {
         });
         lock(&trail).record(&entry.eval, &entry.alerts);
         write(&self.entries).insert(key, Arc::new(entry));
+        self.changed();
+    }
+
+    /// A number that changes whenever anything on the board does (never the same twice).
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A copy of one instance's trail, by [`InstanceInfo::key`].
@@ -134,12 +158,14 @@ impl Board {
     /// Publish the per-SLO status.
     pub fn publish_slo(&self, status: SloStatus) {
         write(&self.slos).insert(status.info.id.clone(), Arc::new(status));
+        self.changed();
     }
 
     /// Remove one instance (its group vanished or its SLO was removed).
     pub fn remove(&self, info: &InstanceInfo) {
         write(&self.entries).remove(&info.key());
         write(&self.trails).remove(&info.key());
+        self.changed();
     }
 
     /// Remove an SLO and all its instances.
@@ -148,6 +174,7 @@ impl Board {
         write(&self.entries).retain(|_, entry| entry.info.slo.id != id);
         // Keys are the id, then group labels after a separator no id contains.
         write(&self.trails).retain(|key, _| key.split('\u{1f}').next() != Some(id));
+        self.changed();
     }
 
     /// Every published instance, ordered by key.
@@ -176,4 +203,77 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AlertKind, SloState, alert_key};
+
+    fn slo() -> Arc<SloInfo> {
+        Arc::new(SloInfo {
+            id: "svc-a".into(),
+            service: "svc".into(),
+            name: "a".into(),
+            objective: 0.999,
+            objective_percent: 99.9,
+            period: Duration::from_secs(86_400),
+            labels: Vec::new(),
+            description: None,
+            alert_name: "A".into(),
+            annotations: Vec::new(),
+        })
+    }
+
+    fn instance(a: &str, b: &str) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo {
+            slo: slo(),
+            group: vec![("a".into(), a.into()), ("b".into(), b.into())],
+        })
+    }
+
+    #[test]
+    fn label_sets_that_join_alike_stay_apart() {
+        // Joined naively both read `svc-a␟a=x␟b=y␟b=z`.
+        let one = instance("x\u{1f}b=y", "z");
+        let two = instance("x", "y\u{1f}b=z");
+        assert_ne!(one.key(), two.key());
+        assert_ne!(
+            alert_key(&one, AlertKind::Page),
+            alert_key(&two, AlertKind::Page)
+        );
+        // The escape character itself cannot forge a separator either.
+        assert_ne!(instance("x\\u", "z").key(), instance("x\u{1f}", "z").key());
+
+        let board = Board::new();
+        let eval = SloState::counted(0.999, Duration::from_secs(86_400), &[]).evaluate(60_000);
+        for info in [&one, &two] {
+            board.publish(Entry {
+                info: Arc::clone(info),
+                eval: eval.clone(),
+                alerts: Alerts::new(),
+            });
+        }
+        assert_eq!(board.entries().len(), 2, "two series, two instances");
+        assert!(board.trail(&one.key()).is_some() && board.trail(&two.key()).is_some());
+    }
+
+    #[test]
+    fn ordinary_keys_are_unchanged_and_every_change_bumps_the_version() {
+        let info = instance("eu-1", "GET /a");
+        assert_eq!(info.key(), "svc-a\u{1f}a=eu-1\u{1f}b=GET /a");
+        let board = Board::new();
+        let before = board.version();
+        let eval = SloState::counted(0.999, Duration::from_secs(86_400), &[]).evaluate(60_000);
+        board.publish(Entry {
+            info: Arc::clone(&info),
+            eval,
+            alerts: Alerts::new(),
+        });
+        let published = board.version();
+        assert_ne!(published, before);
+        board.remove_slo("svc-a");
+        assert_ne!(board.version(), published);
+        assert!(board.entries().is_empty());
+    }
 }

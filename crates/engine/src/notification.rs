@@ -65,7 +65,9 @@ pub fn alert_key(instance: &InstanceInfo, kind: AlertKind) -> String {
     feed(instance.slo.id.as_bytes());
     for (name, value) in &instance.group {
         feed(name.as_bytes());
-        feed(value.as_bytes());
+        // Escaped like the instance key: a value holding the separator must not make two
+        // label sets one alert.
+        feed(crate::board::escape_key_part(value).as_bytes());
     }
     feed(kind.as_str().as_bytes());
     let hash = hasher.finish();

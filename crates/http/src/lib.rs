@@ -1,6 +1,7 @@
 //! burnwatch's HTTP side: the server Prometheus scrapes and people look at.
 //!
-//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`), the [`SloCollector`] that
+//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`, `/-/reload`) and the server
+//! that runs it under `[server]` timeouts and caps ([`serve`]), the [`SloCollector`] that
 //! renders the board as Sloth-compatible series, the read-only JSON API under `/api/v1` (with
 //! the release gate), the server-rendered status page at `/` with inline SVG [`chart`]s, and the
 //! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
@@ -14,11 +15,20 @@
 mod api;
 pub mod chart;
 mod collector;
+mod headers;
+mod hold;
 pub mod notify;
 mod page;
+mod reload;
+mod renders;
+mod scrape;
+mod serve;
 mod server;
 
 pub use collector::SloCollector;
 pub use notify::Dispatcher;
 pub use page::STATUS_COLOURS;
-pub use server::{AppState, OPENMETRICS, ReadyCheck, ReloadRequest, router, serve};
+pub use reload::{RELOAD_MIN_INTERVAL, ReloadRequest};
+pub use scrape::OPENMETRICS;
+pub use serve::{MAX_BODY_BYTES, MAX_HEADER_BYTES, connection_cap};
+pub use server::{AppState, ReadyCheck, router, serve};

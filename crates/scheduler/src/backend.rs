@@ -65,6 +65,27 @@ pub enum BackendError {
     Credentials(String),
 }
 
+/// Text a backend sent, made safe to put in a log line: control characters (newlines above
+/// all, which would let a backend forge log lines), line and paragraph separators and
+/// bidirectional overrides are written as escapes (`\n`, `\u{202e}`); the rest is unchanged.
+pub(crate) fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl BackendError {
     /// The `outcome` label of `burnwatch_backend_requests_total`.
     pub fn outcome(&self) -> &'static str {

@@ -32,7 +32,8 @@ pub use backfill::{BackfillStats, Segment, align_down, segments};
 pub use metrics::SchedulerMetrics;
 pub use policy::{alert_policy, windows};
 pub use poller::{
-    DEFAULT_SNAPSHOT_INTERVAL, PollerOptions, Readiness, next_tick, now_millis, run, tick_offset,
+    DEFAULT_SNAPSHOT_INTERVAL, PollerOptions, Readiness, next_tick, now_millis, run, spawn,
+    tick_offset,
 };
 pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
 pub use query::{Plan, Role, promql_duration};

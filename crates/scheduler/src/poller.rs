@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnwatch_engine::Millis;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::SchedulerMetrics;
@@ -73,42 +73,69 @@ pub async fn run(
     snapshots: Arc<Snapshots>,
     shutdown: CancellationToken,
 ) {
+    let runners = runners
+        .into_iter()
+        .map(|runner| (runner, shutdown.clone()))
+        .collect();
+    for (_, task) in spawn(runners, options, metrics, readiness, snapshots) {
+        let _ = task.await;
+    }
+}
+
+/// Starts one task per runner, each until its own token is cancelled (so a reload can stop and
+/// replace some SLOs and leave the others running). Each new SLO counts as pending in
+/// `readiness` until its backfill or restore is done, or its task ends. Returns each SLO's id
+/// and task.
+pub fn spawn(
+    runners: Vec<(SloRunner, CancellationToken)>,
+    options: PollerOptions,
+    metrics: Arc<SchedulerMetrics>,
+    readiness: Arc<Readiness>,
+    snapshots: Arc<Snapshots>,
+) -> Vec<(String, JoinHandle<()>)> {
     let total = runners.len();
-    readiness.pending.store(total, Ordering::Release);
+    readiness.pending.fetch_add(total, Ordering::AcqRel);
     metrics.backfill_pending(total as i64);
     let limit = Arc::new(Semaphore::new(options.backfill_concurrency.max(1)));
     let done = Arc::new(AtomicUsize::new(0));
     let restored = Arc::new(AtomicUsize::new(0));
-    let mut tasks = JoinSet::new();
-    for runner in runners {
-        let task = SloTask {
-            runner,
-            metrics: Arc::clone(&metrics),
-            readiness: Arc::clone(&readiness),
-            limit: Arc::clone(&limit),
-            done: Arc::clone(&done),
-            restored: Arc::clone(&restored),
-            total,
-            snapshot_interval: options.snapshot_interval,
-            snapshots: Arc::clone(&snapshots),
-            shutdown: shutdown.clone(),
-        };
-        tasks.spawn(task.run());
-    }
-    while let Some(joined) = tasks.join_next().await {
-        if let Err(err) = joined
-            && err.is_panic()
-        {
-            // A bug in one SLO must not take the others down; it is loud in the log.
-            tracing::error!(error = %err, "an SLO task panicked; its SLO is no longer evaluated");
-        }
-    }
+    runners
+        .into_iter()
+        .map(|(runner, shutdown)| {
+            let id = runner.id().to_string();
+            let task = SloTask {
+                runner,
+                metrics: Arc::clone(&metrics),
+                readiness: Arc::clone(&readiness),
+                pending: true,
+                limit: Arc::clone(&limit),
+                done: Arc::clone(&done),
+                restored: Arc::clone(&restored),
+                total,
+                snapshot_interval: options.snapshot_interval,
+                snapshots: Arc::clone(&snapshots),
+                shutdown,
+            };
+            let inner = tokio::spawn(task.run());
+            let watched = tokio::spawn(async move {
+                if let Err(err) = inner.await
+                    && err.is_panic()
+                {
+                    // A bug in one SLO must not take the others down; it is loud in the log.
+                    tracing::error!(error = %err, "an SLO task panicked; its SLO is no longer evaluated");
+                }
+            });
+            (id, watched)
+        })
+        .collect()
 }
 
 struct SloTask {
     runner: SloRunner,
     metrics: Arc<SchedulerMetrics>,
     readiness: Arc<Readiness>,
+    /// Still counted as pending in `readiness` (until ready, or the task ends).
+    pending: bool,
     limit: Arc<Semaphore>,
     done: Arc<AtomicUsize>,
     restored: Arc<AtomicUsize>,
@@ -183,10 +210,18 @@ impl SloTask {
         }
     }
 
-    fn ready(&self) {
-        let pending = self.readiness.pending.fetch_sub(1, Ordering::AcqRel) - 1;
+    /// No longer pending; returns how many SLOs still are.
+    fn release(&mut self) -> usize {
+        if !self.pending {
+            return self.readiness.pending();
+        }
+        self.pending = false;
         self.metrics.backfill_pending(-1);
-        if pending == 0 {
+        self.readiness.pending.fetch_sub(1, Ordering::AcqRel) - 1
+    }
+
+    fn ready(&mut self) {
+        if self.release() == 0 {
             // The figure that shows what the state snapshot saves: a restart sends a handful of
             // requests where a cold start reads every SLO's whole period.
             let restored = self.restored.load(Ordering::Acquire);
@@ -241,6 +276,14 @@ impl SloTask {
                 }
             }
         }
+    }
+}
+
+impl Drop for SloTask {
+    /// A task that ends before it is ready (stopped by a reload or shutdown, or panicking) no
+    /// longer holds `/readyz` at 503.
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

@@ -13,7 +13,7 @@ use burnwatch_engine::Millis;
 use burnwatch_spec::{Auth, Backend as BackendConfig, SecretSource};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::backend::{Backend, BackendError, QueryResult};
+use crate::backend::{Backend, BackendError, QueryResult, printable};
 use crate::metrics::SchedulerMetrics;
 use crate::response::decode;
 
@@ -130,7 +130,7 @@ impl PrometheusBackend {
         match decode(&body) {
             Err(BackendError::Decode(_)) if !status.is_success() => Err(BackendError::Status {
                 status: status.as_u16(),
-                body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+                body: printable(&String::from_utf8_lossy(&body[..body.len().min(200)])),
             }),
             other => other,
         }

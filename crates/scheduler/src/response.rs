@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::backend::{BackendError, Labels, QueryResult, Series};
+use crate::backend::{BackendError, Labels, QueryResult, Series, printable};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -43,11 +43,14 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
         BackendError::Decode(format!("{err}; body starts with {:?}", preview(body)))
     })?;
     if envelope.status != "success" {
+        // The backend's words go to the log: no newline of theirs may start a line there.
         return Err(BackendError::Api {
-            error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
-            message: envelope
-                .error
-                .unwrap_or_else(|| format!("status {:?}", envelope.status)),
+            error_type: printable(&envelope.error_type.unwrap_or_else(|| "unknown".into())),
+            message: printable(
+                &envelope
+                    .error
+                    .unwrap_or_else(|| format!("status {:?}", envelope.status)),
+            ),
         });
     }
     let data = envelope
@@ -155,6 +158,21 @@ mod tests {
         assert_eq!(
             decode(scalar).unwrap().series[0].samples,
             vec![(2000, 0.25)]
+        );
+    }
+
+    #[test]
+    fn api_errors_cannot_forge_log_lines() {
+        let body = br#"{"status":"error","errorType":"bad_data\r","error":"x\n2026-01-01T00:00:00Z ERROR forged\u2028y\u0007"}"#;
+        let err = decode(body).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            !text.contains(['\n', '\r', '\u{2028}', '\u{7}']),
+            "{text:?}"
+        );
+        assert_eq!(
+            text,
+            "bad_data\\r: x\\n2026-01-01T00:00:00Z ERROR forged\\u{2028}y\\u{7}"
         );
     }
 

@@ -147,6 +147,20 @@ async fn html_error_pages_are_http_errors_with_the_page_start() {
     assert_eq!(counted, 1);
 }
 
+/// The log shows a proxy's page start: a newline in it must not start a forged log line.
+#[tokio::test]
+async fn error_pages_cannot_forge_log_lines() {
+    let page =
+        "upstream down\n2026-01-01T00:00:00.000000Z ERROR burnwatch: forged\r\n\u{1b}[31mred";
+    let (err, _, _) = fails(http("503 Service Unavailable", "text/plain", page), None).await;
+    let text = err.to_string();
+    assert!(!text.contains(['\n', '\r', '\u{1b}']), "{text:?}");
+    assert_eq!(
+        text,
+        "HTTP 503: upstream down\\n2026-01-01T00:00:00.000000Z ERROR burnwatch: forged\\r\\n\\u{1b}[31mred"
+    );
+}
+
 #[tokio::test]
 async fn an_html_page_with_status_200_is_a_bad_response() {
     let (err, _, counted) = fails(

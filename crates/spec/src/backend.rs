@@ -111,6 +111,17 @@ fn kind_of(ctx: &mut Ctx<'_>, text: &Str) -> Option<BackendKind> {
 
 fn checked_url(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {
     let value = ctx.expand(text)?;
+    if crate::url::has_userinfo(&value) {
+        // The URL is not quoted: it holds a password.
+        ctx.error(
+            ErrorKind::InvalidValue,
+            &text.span(),
+            "url must not hold credentials (user:password@): they would show wherever the URL \
+             does; write basic_auth = { username = \"...\", password_file = \"...\" } or \
+             bearer_token_file = \"...\" instead",
+        );
+        return None;
+    }
     match crate::url::base_url(&value, "http://prometheus:9090") {
         Ok(url) => Some(url),
         Err(why) => {

@@ -36,6 +36,7 @@ mod receiver;
 mod route;
 mod secret;
 mod selector;
+mod server;
 mod sli;
 mod slo;
 mod suggest;
@@ -51,7 +52,7 @@ pub use error::{Error, ErrorKind, Errors};
 pub use location::Location;
 pub use model::{
     AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,
-    SecretSource, Server, Severity, Sli, Slo, Threshold,
+    SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use secret::Secret;
 pub use selector::{MatchOp, Matcher, Selector};

@@ -39,8 +39,42 @@ pub struct Server {
     /// for the same SLOs.
     pub alerts_series: bool,
     /// When set, `POST /-/reload` needs `Authorization: Bearer <token>` with this file's
-    /// (trimmed) content, read on every request so the token can rotate.
+    /// (trimmed) content, read on every request so the token can rotate. Without it, only
+    /// loopback peers may reload.
     pub reload_token: Option<SecretSource>,
+    /// Timeouts and caps that keep hostile or broken clients from exhausting the daemon.
+    pub limits: ServerLimits,
+}
+
+/// `[server]` timeouts and caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// From a request's first byte to its last header byte (slowloris).
+    pub read_header_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// From a request's headers to its response's last byte (slow readers).
+    pub request_timeout: Duration,
+    /// Connections served at once, before the open-file limit lowers it.
+    pub max_connections: usize,
+    /// Pages and API answers rendered or being sent at once.
+    pub max_concurrent_renders: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        use crate::raw::{
+            default_idle_timeout, default_max_concurrent_renders, default_max_connections,
+            default_read_header_timeout, default_request_timeout,
+        };
+        ServerLimits {
+            read_header_timeout: default_read_header_timeout(),
+            idle_timeout: default_idle_timeout(),
+            request_timeout: default_request_timeout(),
+            max_connections: default_max_connections(),
+            max_concurrent_renders: default_max_concurrent_renders(),
+        }
+    }
 }
 
 /// `[backends.<name>]`.

@@ -40,6 +40,21 @@ pub(crate) struct RawServer {
     pub alerts_series: Option<Spanned<bool>>,
     /// File holding a bearer token that `POST /-/reload` must present. Default: no token.
     pub reload_token_file: Option<Str>,
+    /// Longest time from a request's first byte to its last header byte. Default:
+    /// [`default_read_header_timeout`].
+    pub read_header_timeout: Option<Str>,
+    /// Longest time a kept-alive connection may wait for its next request. Default:
+    /// [`default_idle_timeout`].
+    pub idle_timeout: Option<Str>,
+    /// Longest time from a request's headers to its response's last byte. Default:
+    /// [`default_request_timeout`].
+    pub request_timeout: Option<Str>,
+    /// Connections served at once (lowered to what the open-file limit allows). Default:
+    /// [`default_max_connections`].
+    pub max_connections: Option<Spanned<i64>>,
+    /// Pages and API answers rendered or being sent at once. Default:
+    /// [`default_max_concurrent_renders`].
+    pub max_concurrent_renders: Option<Spanned<i64>>,
 }
 
 /// `[backends.<name>]`: a metrics backend to query.
@@ -271,6 +286,32 @@ pub(crate) struct RawRoute {
 /// `server.listen`: every interface, port 9464.
 pub(crate) fn default_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 9464))
+}
+
+/// `server.read_header_timeout`: 10 s, ample for any client on a network that works.
+pub(crate) fn default_read_header_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// `server.idle_timeout`: 2 min, longer than common scrape intervals so a scraper keeps its
+/// connection.
+pub(crate) fn default_idle_timeout() -> Duration {
+    Duration::from_secs(120)
+}
+
+/// `server.request_timeout`: 1 min, enough to send a large `/metrics` to a slow scraper.
+pub(crate) fn default_request_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+
+/// `server.max_connections`: 256, many times what scrapers and people need.
+pub(crate) fn default_max_connections() -> usize {
+    256
+}
+
+/// `server.max_concurrent_renders`: 4, twice the cores of a small pod.
+pub(crate) fn default_max_concurrent_renders() -> usize {
+    4
 }
 
 /// `backends.*.timeout`: 30 s.

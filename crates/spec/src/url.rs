@@ -31,6 +31,15 @@ pub(crate) fn endpoint(url: &str, example: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
+/// Whether the URL's authority holds credentials (`user:password@host`). Such a URL would
+/// carry a password into every place the URL is shown.
+pub(crate) fn has_userinfo(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +73,15 @@ mod tests {
                 .unwrap_err()
                 .contains("spaces")
         );
+    }
+
+    #[test]
+    fn credentials_are_found_in_the_authority_only() {
+        assert!(has_userinfo("http://user:pass@prometheus:9090"));
+        assert!(has_userinfo("https://token@mimir/prometheus"));
+        assert!(!has_userinfo("http://prometheus:9090/api?who=a@b"));
+        assert!(!has_userinfo("http://prometheus:9090/x@y"));
+        assert!(!has_userinfo("http://prometheus:9090#a@b"));
     }
 
     #[test]

@@ -7,13 +7,12 @@ use crate::context::Ctx;
 use crate::decode::RawDocument;
 use crate::error::ErrorKind;
 use crate::location::Location;
-use crate::model::{Config, SecretSource, Server};
-use crate::raw::default_listen;
+use crate::model::Config;
 
 /// Builds the [`Config`]; `None` when any problem was reported (including earlier ones).
 pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Option<Config> {
     let config_dir = file.parent().unwrap_or(Path::new(""));
-    let server = server(ctx, doc, config_dir);
+    let server = crate::server::server(ctx, doc, config_dir);
     let names: Vec<&str> = doc
         .backends
         .iter()
@@ -86,41 +85,4 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         receivers,
         routes,
     })
-}
-
-fn server(ctx: &mut Ctx<'_>, doc: &RawDocument, dir: &Path) -> Option<Server> {
-    let raw = doc.server.as_ref().map(|s| s.get_ref());
-    let alerts_series = raw
-        .and_then(|s| s.alerts_series.as_ref())
-        .is_none_or(|b| *b.get_ref());
-    let reload_token = match raw.and_then(|s| s.reload_token_file.as_ref()) {
-        Some(file) => Some(SecretSource::File(ctx.file_path(file, dir)?)),
-        None => None,
-    };
-    let Some(listen) = raw.and_then(|s| s.listen.as_ref()) else {
-        return Some(Server {
-            listen: default_listen(),
-            alerts_series,
-            reload_token,
-        });
-    };
-    let value = ctx.expand(listen)?;
-    match value.parse() {
-        Ok(listen) => Some(Server {
-            listen,
-            alerts_series,
-            reload_token,
-        }),
-        Err(_) => {
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &listen.span(),
-                format!(
-                    "listen {value:?} is not an address and port: write e.g. \"0.0.0.0:9464\", \
-                     \"127.0.0.1:9464\" or \"[::]:9464\" (host names are not resolved)"
-                ),
-            );
-            None
-        }
-    }
 }

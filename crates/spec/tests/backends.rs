@@ -1,4 +1,5 @@
-//! Backend keys and authentication; which backend an SLO uses; period, interval and group_limit.
+//! Backend keys and authentication; which backend an SLO uses; period, interval and group_limit;
+//! `[server]` timeouts and caps.
 
 mod common;
 
@@ -303,4 +304,64 @@ fn reload_token_file_is_relative_to_the_config_and_never_read_here() {
     );
     let errors = errors("[server]\nreload_token_file = \"\"\n");
     assert_eq!(positions(&errors)[0].0, 2, "{errors}");
+}
+
+#[test]
+fn credentials_in_a_backend_url_are_an_error_that_never_quotes_them() {
+    let errors = errors(&backend(
+        "type = \"prometheus\"\nurl = \"http://admin:s3cr3t-pw@prometheus:9090\"",
+    ));
+    assert_eq!(positions(&errors), vec![(3, 7, InvalidValue)], "{errors}");
+    let message = errors[0].message();
+    assert!(
+        message.contains("basic_auth") && message.contains("password_file"),
+        "{message}"
+    );
+    assert!(!errors.to_string().contains("s3cr3t-pw"), "{errors}");
+    // An `@` in the path or query is no credential.
+    parse(&backend(
+        "type = \"prometheus\"\nurl = \"http://prometheus:9090/tenant@a\"",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn server_limits_have_safe_defaults_and_are_checked() {
+    let config = parse(&backend("type = \"prometheus\"\nurl = \"http://m\"")).unwrap();
+    let limits = config.server.limits;
+    assert_eq!(limits.read_header_timeout, Duration::from_secs(10));
+    assert_eq!(limits.idle_timeout, Duration::from_secs(120));
+    assert_eq!(limits.request_timeout, Duration::from_secs(60));
+    assert_eq!(limits.max_connections, 256);
+    assert_eq!(limits.max_concurrent_renders, 4);
+
+    let set = format!(
+        "[server]\nread_header_timeout = \"2s\"\nidle_timeout = \"30s\"\nrequest_timeout = \"5m\"\n\
+         max_connections = 40\nmax_concurrent_renders = 2\n\n{}",
+        backend("type = \"prometheus\"\nurl = \"http://m\"")
+    );
+    let limits = parse(&set).unwrap().server.limits;
+    assert_eq!(limits.read_header_timeout, Duration::from_secs(2));
+    assert_eq!(limits.idle_timeout, Duration::from_secs(30));
+    assert_eq!(limits.request_timeout, Duration::from_secs(300));
+    assert_eq!(limits.max_connections, 40);
+    assert_eq!(limits.max_concurrent_renders, 2);
+
+    let errors = errors(&format!(
+        "[server]\nread_header_timeout = \"500ms\"\nidle_timeout = \"soon\"\nmax_connections = 0\n\
+         max_concurrent_renders = -1\n\n{}",
+        backend("type = \"prometheus\"\nurl = \"http://m\"")
+    ));
+    assert_eq!(
+        positions(&errors),
+        vec![
+            (2, 23, InvalidValue),
+            (3, 16, InvalidValue),
+            (4, 19, InvalidValue),
+            (5, 26, InvalidValue)
+        ],
+        "{errors}"
+    );
+    find(&errors, "read_header_timeout must be at least 1s");
+    find(&errors, "max_connections 0 must be between 1 and");
 }

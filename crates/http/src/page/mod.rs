@@ -7,10 +7,11 @@
 mod detail;
 mod layout;
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -21,6 +22,10 @@ use crate::chart::escape;
 use layout::{badge, burn, page, percent};
 
 pub use layout::STATUS_COLOURS;
+
+/// Instances on one page of the overview (`/?page=2` for the next): the page stays about
+/// 60 KB however many instances there are; counts by status cover them all.
+pub const OVERVIEW_PAGE_SIZE: usize = 100;
 
 /// The page routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -53,13 +58,33 @@ fn not_served() -> Response {
         .into_response()
 }
 
-async fn overview(State(state): State<AppState>) -> Response {
+async fn overview(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let Some(board) = state.board.as_ref() else {
         return not_served();
     };
     let views = all_views(board);
+    let pages = views.len().div_ceil(OVERVIEW_PAGE_SIZE).max(1);
+    let number = match query.get("page").map(|p| p.parse::<usize>()) {
+        None => 1,
+        Some(Ok(page)) if (1..=pages).contains(&page) => page,
+        Some(_) => {
+            let body = format!(
+                r#"<h1>No such page</h1><p>page must be a number from 1 to {pages}.</p><p><a href="/">All SLOs</a></p>"#
+            );
+            return (
+                StatusCode::BAD_REQUEST,
+                Html(page("burnwatch: no such page", &body)),
+            )
+                .into_response();
+        }
+    };
+    let shown =
+        &views[(number - 1) * OVERVIEW_PAGE_SIZE..views.len().min(number * OVERVIEW_PAGE_SIZE)];
     let mut rows = String::new();
-    for v in &views {
+    for v in shown {
         let worst = v
             .burn_rate
             .0
@@ -115,13 +140,57 @@ async fn overview(State(state): State<AppState>) -> Response {
         .unwrap_or("not yet");
     let body = format!(
         r#"<h1>SLOs <small class="muted">{n} instances, evaluated {evaluated}</small></h1>
+<p class="counts">{counts}</p>{nav}
 <table class="list"><thead><tr><th>Status</th><th>SLO</th><th>Objective</th><th>Budget left</th><th>Worst burn</th><th>Alerts</th></tr></thead>
-<tbody>{rows}</tbody></table>
+<tbody>{rows}</tbody></table>{nav}
 <p class="muted">JSON: <a href="/api/v1/slos">/api/v1/slos</a></p>"#,
         n = views.len(),
         evaluated = escape(evaluated),
+        counts = counts(&views),
+        nav = navigation(number, pages, shown.len(), views.len()),
     );
     Html(page("burnwatch: SLO status", &body)).into_response()
+}
+
+/// How many instances are in each status, worst first, over every page.
+fn counts(views: &[crate::api::view::InstanceView]) -> String {
+    STATUS_COLOURS
+        .iter()
+        .rev()
+        .filter_map(|(status, _)| {
+            let n = views.iter().filter(|v| v.status == *status).count();
+            (n > 0).then(|| format!("{} {n}", badge(status)))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Which instances this page shows and links to its neighbours; nothing on a single page.
+fn navigation(page: usize, pages: usize, shown: usize, total: usize) -> String {
+    if pages == 1 {
+        return String::new();
+    }
+    let first = (page - 1) * OVERVIEW_PAGE_SIZE + 1;
+    let mut nav = format!(
+        r#"<p class="pages muted">Instances {first}–{last} of {total}, page {page} of {pages}"#,
+        last = first + shown - 1,
+    );
+    if page > 1 {
+        let _ = write!(
+            nav,
+            r#" · <a rel="prev" href="/?page={}">previous</a>"#,
+            page - 1
+        );
+    }
+    if page < pages {
+        let _ = write!(
+            nav,
+            r#" · <a rel="next" href="/?page={}">next</a>"#,
+            page + 1
+        );
+    }
+    nav.push_str("</p>");
+    nav
 }
 
 /// `0.999` as `99.9%`.
