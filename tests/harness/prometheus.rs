@@ -174,6 +174,37 @@ impl Prometheus {
             .collect()
     }
 
+    /// Evaluate a range-vector `query` (e.g. `x[1h]`) at `time`: the raw samples of every series,
+    /// `(labels, [(unix ms, value)])`, as Prometheus stored them.
+    pub fn raw_samples(&self, query: &str, time: f64) -> Vec<(serde_json::Value, Vec<(i64, f64)>)> {
+        let body: serde_json::Value = http_client()
+            .post(format!("{}/api/v1/query", self.url))
+            .form(&[("query", query.to_string()), ("time", format!("{time}"))])
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|err| panic!("query {query} failed: {err}"));
+        assert_eq!(body["status"], "success", "query {query}: {body}");
+        assert_eq!(body["data"]["resultType"], "matrix", "query {query}");
+        body["data"]["result"]
+            .as_array()
+            .expect("matrix result")
+            .iter()
+            .map(|series| {
+                let samples = series["values"]
+                    .as_array()
+                    .expect("values")
+                    .iter()
+                    .map(|pair| {
+                        let t = pair[0].as_f64().expect("timestamp");
+                        let v: f64 = pair[1].as_str().expect("value").parse().expect("number");
+                        ((t * 1000.0).round() as i64, v)
+                    })
+                    .collect();
+                (series["metric"].clone(), samples)
+            })
+            .collect()
+    }
+
     /// Its own alerts (`GET /api/v1/alerts`): pending and firing alerts of the loaded rules.
     pub fn alerts(&self) -> Vec<serde_json::Value> {
         let body: serde_json::Value = http_client()
