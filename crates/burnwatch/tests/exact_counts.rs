@@ -114,8 +114,14 @@ impl Case {
                 let c = self.truth(p.start, t);
                 let labels = format!("case=\"{}\",instance=\"{}\"", self.name, p.instance);
                 let at = t as f64 / 1000.0;
-                lines[0].push_str(&format!("exact_requests_total{{{labels}}} {} {at:.3}\n", c.total));
-                lines[1].push_str(&format!("exact_errors_total{{{labels}}} {} {at:.3}\n", c.errors));
+                lines[0].push_str(&format!(
+                    "exact_requests_total{{{labels}}} {} {at:.3}\n",
+                    c.total
+                ));
+                lines[1].push_str(&format!(
+                    "exact_errors_total{{{labels}}} {} {at:.3}\n",
+                    c.errors
+                ));
             }
             out[0].push_str(&lines[0]);
             out[1].push_str(&lines[1]);
@@ -273,7 +279,11 @@ impl Check<'_> {
     fn exact(&mut self, evals: &BTreeMap<String, Evaluation>, at: i64, context: &str) {
         for case in self.cases {
             let eval = &evals[&case.id()];
-            assert_eq!(eval.at, at, "{context}: {} evaluated at another time", case.name);
+            assert_eq!(
+                eval.at, at,
+                "{context}: {} evaluated at another time",
+                case.name
+            );
             for (label, w) in WINDOWS {
                 if !aligned(at, w) {
                     continue;
@@ -375,7 +385,10 @@ fn counts_are_exact_after_backfill_live_ticks_and_replay() {
         ..Default::default()
     });
     let mut raw: BTreeMap<(String, &'static str), Raw> = BTreeMap::new();
-    for (role, metric) in [("errors", "exact_errors_total"), ("total", "exact_requests_total")] {
+    for (role, metric) in [
+        ("errors", "exact_errors_total"),
+        ("total", "exact_requests_total"),
+    ] {
         for (labels, samples) in
             prometheus.raw_samples(&format!("{metric}[5d]"), end as f64 / 1000.0)
         {
@@ -465,10 +478,7 @@ fn counts_are_exact_after_backfill_live_ticks_and_replay() {
     for mut runner in runners(&Arc::new(Board::new())) {
         let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
             if checkpoints.contains(&step.at) {
-                replayed.insert(
-                    (step.at, step.instance.slo.id.clone()),
-                    step.eval.clone(),
-                );
+                replayed.insert((step.at, step.instance.slo.id.clone()), step.eval.clone());
             }
         };
         runtime
@@ -543,14 +553,23 @@ fn counts_are_exact_after_backfill_live_ticks_and_replay() {
         "{} exact window comparisons, {} against PromQL ratios, {replay_compared} live/replay",
         check.compared, check.promql_compared
     );
-    assert!(check.compared > 300, "too few comparisons: {}", check.compared);
+    assert!(
+        check.compared > 300,
+        "too few comparisons: {}",
+        check.compared
+    );
     assert!(
         check.failures.is_empty(),
         "{} mismatches:\n{}",
         check.failures.len(),
         check.failures.join("\n")
     );
-    for reason in ["series_limit", "detail_limit", "too_large", "ambiguous_series"] {
+    for reason in [
+        "series_limit",
+        "detail_limit",
+        "too_large",
+        "ambiguous_series",
+    ] {
         for case in &cases {
             assert_eq!(
                 metrics.inexact_reads(&case.id(), reason),

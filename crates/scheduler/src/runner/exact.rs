@@ -341,3 +341,128 @@ impl RoleData {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: i64 = 60_000;
+
+    fn labels(instance: &str) -> Labels {
+        [
+            ("__name__".to_string(), "x_total".to_string()),
+            ("instance".to_string(), instance.to_string()),
+        ]
+        .into()
+    }
+
+    fn series(
+        instance: &str,
+        boundaries: &[(Millis, f64)],
+        resets: &[(Millis, f64)],
+    ) -> SeriesData {
+        SeriesData {
+            labels: labels(instance),
+            boundaries: boundaries.iter().copied().collect(),
+            resets: resets.iter().copied().collect(),
+            ..SeriesData::default()
+        }
+    }
+
+    fn role(all: Vec<SeriesData>) -> RoleData {
+        RoleData {
+            role: Role::Total,
+            series: all
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (i as u64, s))
+                .collect(),
+        }
+    }
+
+    fn minutes(n: i64) -> Vec<(Millis, Duration)> {
+        (0..=n).map(|k| (k * M, Duration::from_secs(60))).collect()
+    }
+
+    #[test]
+    fn only_buckets_the_boundaries_cannot_tell_are_read_one_by_one() {
+        let steady = series(
+            "a",
+            &[(0, 10.0), (M, 20.0), (2 * M, 30.0), (3 * M, 40.0)],
+            &[(M, 0.0), (2 * M, 0.0), (3 * M, 0.0)],
+        );
+        // Resets at minute 2 although the value at its end is higher than at its start.
+        let hidden_reset = series(
+            "b",
+            &[(0, 10.0), (M, 20.0), (2 * M, 30.0), (3 * M, 40.0)],
+            &[(M, 0.0), (2 * M, 1.0), (3 * M, 0.0)],
+        );
+        // Lower at minute 3 than at minute 2, without a reset in the bucket's own samples.
+        let dropped = series("c", &[(0, 10.0), (2 * M, 30.0), (3 * M, 5.0)], &[]);
+        // Appears in minute 1; ends inside minute 3.
+        let churn = series(
+            "d",
+            &[(M, 3.0), (2 * M, 4.0)],
+            &[(M, 0.0), (2 * M, 0.0), (3 * M, 0.0)],
+        );
+        let data = role(vec![steady, hidden_reset, dropped, churn]);
+        let got: Vec<Millis> = data
+            .detail_buckets(&minutes(3), None, |_| None)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        // b: 2m (reset); c: 2m (back after no value at 1m), 3m (lower); d: 1m, 3m.
+        assert_eq!(got, vec![M, 2 * M, 3 * M]);
+        let only_steady = role(vec![series("a", &[(0, 10.0), (M, 20.0)], &[(M, 0.0)])]);
+        assert!(
+            only_steady
+                .detail_buckets(&minutes(1), None, |_| None)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_gap_reads_its_first_bucket_against_the_trackers_baseline() {
+        // A series the trackers know and that has a value at the first boundary needs nothing;
+        // one they do not know appeared in the gap's first bucket.
+        let known = series("a", &[(M, 20.0), (2 * M, 30.0)], &[]);
+        let data = role(vec![known]);
+        let baseline = |l: &Labels| (l["instance"] == "a").then_some(15.0);
+        assert!(
+            data.detail_buckets(&minutes(2)[1..], Some(M / 2), baseline)
+                .is_empty()
+        );
+        let data = role(vec![series("b", &[(M, 20.0), (2 * M, 30.0)], &[])]);
+        let got = data.detail_buckets(&minutes(2)[1..], Some(M / 2), baseline);
+        assert_eq!(got.into_iter().map(|(t, _)| t).collect::<Vec<_>>(), vec![M]);
+    }
+
+    #[test]
+    fn boundaries_take_the_step_of_the_bucket_they_end() {
+        let segments = [
+            Segment {
+                first: 2 * 60 * M,
+                last: 3 * 60 * M,
+                step: Duration::from_secs(3600),
+            },
+            Segment {
+                first: 3 * 60 * M + 10 * M,
+                last: 3 * 60 * M + 20 * M,
+                step: Duration::from_secs(600),
+            },
+        ];
+        let got = boundary_times(&segments);
+        let hour = Duration::from_secs(3600);
+        let ten = Duration::from_secs(600);
+        assert_eq!(
+            got,
+            vec![
+                (60 * M, hour),
+                (2 * 60 * M, hour),
+                (3 * 60 * M, hour),
+                (3 * 60 * M + 10 * M, ten),
+                (3 * 60 * M + 20 * M, ten),
+            ]
+        );
+    }
+}
