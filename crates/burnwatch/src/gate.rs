@@ -69,16 +69,22 @@ pub fn run(url: &str, slo: &str, risk: GateRisk, timeout: Duration) -> Result<()
 }
 
 async fn fetch(endpoint: &str, timeout: Duration) -> Result<(u16, String), Failure> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .build()
-        .map_err(|err| Failure::Runtime(format!("cannot build an HTTP client: {err}")))?;
+    let client = burnwatch_store::client::build(burnwatch_store::client::ClientOptions {
+        timeout,
+        follow_redirects: true,
+        ..Default::default()
+    })
+    .map_err(|err| Failure::Runtime(format!("cannot build an HTTP client: {err}")))?;
     let response = client
         .get(endpoint)
         .send()
         .await
-        .map_err(|err| Failure::Runtime(format!("cannot reach {endpoint}: {err}")))?;
+        .map_err(|err| {
+            Failure::Runtime(format!(
+                "cannot reach {endpoint}: {}",
+                burnwatch_store::client::describe(err)
+            ))
+        })?;
     let status = response.status().as_u16();
     let body = response
         .text()

@@ -48,9 +48,6 @@ impl PrometheusBackend {
         config: &BackendConfig,
         metrics: Arc<SchedulerMetrics>,
     ) -> Result<Self, BackendError> {
-        // reqwest is built without a default crypto provider (aws-lc is heavy to build); ring is
-        // installed once per process. A second install returns Err, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -64,13 +61,12 @@ impl PrometheusBackend {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("burnwatch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| BackendError::Transport(err.without_url().to_string()))?;
+        let client = burnwatch_store::client::build(burnwatch_store::client::ClientOptions {
+            timeout: config.timeout,
+            headers,
+            follow_redirects: true,
+        })
+        .map_err(BackendError::Transport)?;
         Ok(Self {
             name: config.name.clone(),
             base: config.url.trim_end_matches('/').to_string(),
@@ -140,16 +136,8 @@ impl PrometheusBackend {
         if err.is_timeout() {
             BackendError::Timeout(self.timeout)
         } else {
-            // without_url: a URL may carry credentials in its user-info part.
-            let err = err.without_url();
-            let mut message = err.to_string();
-            let mut source = std::error::Error::source(&err);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            BackendError::Transport(message)
+            // A URL may carry credentials in its user-info part: describe() never shows it.
+            BackendError::Transport(burnwatch_store::client::describe(err))
         }
     }
 }

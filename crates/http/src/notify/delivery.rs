@@ -45,16 +45,10 @@ pub(crate) struct HttpTransport {
 
 impl HttpTransport {
     pub(crate) fn new(timeout: Duration) -> Result<HttpTransport, String> {
-        // reqwest is built without a default crypto provider; ring is installed once per process
-        // (a second install returns Err, which is fine).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("burnwatch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| err.without_url().to_string())?;
+        let client = burnwatch_store::client::build(burnwatch_store::client::ClientOptions {
+            timeout,
+            ..Default::default()
+        })?;
         Ok(HttpTransport { client, timeout })
     }
 
@@ -62,16 +56,8 @@ impl HttpTransport {
         if err.is_timeout() {
             return format!("no answer within {:?}", self.timeout);
         }
-        // without_url: Slack and webhook URLs are secrets.
-        let err = err.without_url();
-        let mut message = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        message
+        // Slack and webhook URLs are secrets: describe() never shows them.
+        burnwatch_store::client::describe(err)
     }
 }
 
