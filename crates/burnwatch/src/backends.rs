@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use burnwatch_scheduler::{Backend, PrometheusBackend, SchedulerMetrics};
-use burnwatch_spec::{BackendKind, Config};
+use burnwatch_scheduler::{Backend, SchedulerMetrics};
+use burnwatch_spec::Config;
 
 use crate::Failure;
 
@@ -15,16 +15,12 @@ pub fn connect(
 ) -> Result<BTreeMap<String, Arc<dyn Backend>>, Failure> {
     let mut backends: BTreeMap<String, Arc<dyn Backend>> = BTreeMap::new();
     for (name, backend) in &config.backends {
-        let client: Arc<dyn Backend> = match backend.kind {
-            BackendKind::Prometheus => Arc::new(
-                PrometheusBackend::new(backend, Arc::clone(metrics)).map_err(|err| {
-                    Failure::Config(format!(
-                        "backend {name:?} in {}: {err}",
-                        config.source.display()
-                    ))
-                })?,
-            ),
-        };
+        let client = burnwatch_scheduler::connect(backend, Arc::clone(metrics)).map_err(|err| {
+            Failure::Config(format!(
+                "backend {name:?} in {}: {err}",
+                config.source.display()
+            ))
+        })?;
         backends.insert(name.clone(), client);
     }
     Ok(backends)

@@ -75,16 +75,12 @@ async fn fetch(endpoint: &str, timeout: Duration) -> Result<(u16, String), Failu
         ..Default::default()
     })
     .map_err(|err| Failure::Runtime(format!("cannot build an HTTP client: {err}")))?;
-    let response = client
-        .get(endpoint)
-        .send()
-        .await
-        .map_err(|err| {
-            Failure::Runtime(format!(
-                "cannot reach {endpoint}: {}",
-                burnwatch_store::client::describe(err)
-            ))
-        })?;
+    let response = client.get(endpoint).send().await.map_err(|err| {
+        Failure::Runtime(format!(
+            "cannot reach {endpoint}: {}",
+            burnwatch_store::client::describe(err)
+        ))
+    })?;
     let status = response.status().as_u16();
     let body = response
         .text()

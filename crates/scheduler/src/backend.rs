@@ -1,13 +1,18 @@
 //! The backend abstraction: what the scheduler needs from a metrics store.
 //!
-//! Two calls cover everything: an instant query (the newest samples each tick) and a range query
-//! (backfill). The Prometheus HTTP API implements it; other stores implement the same trait.
+//! The scheduler says *what* it needs ([`Read`]: raw samples since a time, counters per series at
+//! bucket boundaries, a ratio over a window), never how to query it: building queries (PromQL
+//! for the Prometheus API) and classifying a store's own errors is each backend's business. Two
+//! calls cover everything: at one instant (each tick) and at every step of a range (history).
+//! Adding a backend is one module implementing [`Backend`] and one line in
+//! [`crate::backends::connect`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use burnwatch_engine::Millis;
+use burnwatch_spec::{Selector, Template};
 
 /// A series' label set, sorted by name.
 pub type Labels = BTreeMap<String, String>;
@@ -21,12 +26,66 @@ pub struct Series {
     pub samples: Vec<(Millis, f64)>,
 }
 
-/// What a query returned. Instant queries of a vector expression give one sample per series, of a
-/// range selector several; both are carried as `Series`.
+/// What a read returned: per series, one sample (a value at an instant), several (raw samples, or
+/// one per step of a range).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryResult {
     /// Every series in the result.
     pub series: Vec<Series>,
+    /// For [`Read::Boundaries`]: per series (labels without the metric name), its resets within
+    /// the step before each point, at every point where it has samples in that step.
+    pub resets: Vec<Series>,
+}
+
+/// What the scheduler asks a backend for.
+#[derive(Debug, Clone, Copy)]
+pub enum Read<'a> {
+    /// Raw samples of every series of `selector` over `(t - range, t]` (instant reads only).
+    Samples {
+        /// The counter.
+        selector: &'a Selector,
+        /// How far back from the evaluation time.
+        range: Duration,
+    },
+    /// Every series' value at the evaluation time: its last sample at or before it, within the
+    /// store's lookback.
+    Values {
+        /// The counter.
+        selector: &'a Selector,
+    },
+    /// At every point of a range (its step being `step`): every series' value, as
+    /// [`Read::Values`], and its resets within the step before the point
+    /// ([`QueryResult::resets`]).
+    Boundaries {
+        /// The counter.
+        selector: &'a Selector,
+        /// The range's step.
+        step: Duration,
+    },
+    /// The counter's increase over `step` before each point, summed per `group_by` group:
+    /// extrapolated, right only on average (the fallback when a selector has too many series).
+    Increase {
+        /// The counter.
+        selector: &'a Selector,
+        /// The span each point covers.
+        step: Duration,
+        /// Labels to sum by.
+        group_by: &'a [String],
+    },
+    /// A rate template over `span` times its length: events over the span before each point.
+    RateEvents {
+        /// The rate (`{{.window}}` placeholder).
+        template: &'a Template,
+        /// The span.
+        span: Duration,
+    },
+    /// An error-ratio template over `window`.
+    Ratio {
+        /// The ratio (`{{.window}}` placeholder).
+        template: &'a Template,
+        /// The window.
+        window: Duration,
+    },
 }
 
 /// Why a backend request failed. Messages never contain credentials.
@@ -49,13 +108,15 @@ pub enum BackendError {
     /// The body was not the JSON the API promises (HTML error page, truncated, wrong shape).
     #[error("cannot decode response: {0}")]
     Decode(String),
-    /// The API reported an error (`"status":"error"`), e.g. a bad query.
+    /// The store reported an error of its own, e.g. a bad query.
     #[error("{error_type}: {message}")]
     Api {
-        /// `errorType` from the API.
+        /// The store's error type (`errorType` in the Prometheus API).
         error_type: String,
-        /// `error` from the API.
+        /// The store's message.
         message: String,
+        /// Whether the store says trying again may work (overload, timeout, cancelled).
+        transient: bool,
     },
     /// The response exceeded the size limit.
     #[error("response larger than {0} bytes")]
@@ -103,12 +164,7 @@ impl BackendError {
         match self {
             BackendError::Timeout(_) | BackendError::Transport(_) => true,
             BackendError::Status { status, .. } => *status >= 500 || *status == 429,
-            BackendError::Api { error_type, .. } => {
-                matches!(
-                    error_type.as_str(),
-                    "timeout" | "canceled" | "internal" | "unavailable"
-                )
-            }
+            BackendError::Api { transient, .. } => *transient,
             BackendError::Decode(_) | BackendError::TooLarge(_) | BackendError::Credentials(_) => {
                 false
             }
@@ -116,19 +172,19 @@ impl BackendError {
     }
 }
 
-/// A metrics store that evaluates PromQL.
+/// A metrics store.
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The configured name (the `backend` label of self-metrics).
     fn name(&self) -> &str;
 
-    /// Evaluate `query` at `at`.
-    async fn instant(&self, query: &str, at: Millis) -> Result<QueryResult, BackendError>;
+    /// `read` at `at`.
+    async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError>;
 
-    /// Evaluate `query` at every `step` from `start` to `end` inclusive.
+    /// `read` at every `step` from `start` to `end` inclusive.
     async fn range(
         &self,
-        query: &str,
+        read: Read<'_>,
         start: Millis,
         end: Millis,
         step: Duration,

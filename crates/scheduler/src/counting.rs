@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use burnwatch_engine::{Counts, Millis};
 
-use crate::query::Role;
+use crate::plan::Role;
 
 /// Group label values, in `group_by` order.
 pub(crate) type GroupKey = Vec<String>;

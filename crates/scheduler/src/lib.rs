@@ -15,29 +15,29 @@
 #![deny(missing_docs)]
 
 mod backend;
+mod backends;
 mod backfill;
 mod counting;
 mod metrics;
+mod plan;
 mod policy;
 mod poller;
 mod prometheus;
-mod query;
-mod response;
 mod retry;
 mod runner;
 mod snapshot;
 
-pub use backend::{Backend, BackendError, Labels, QueryResult, Series};
+pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series};
+pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, segments};
 pub use metrics::SchedulerMetrics;
+pub use plan::{Plan, Role};
 pub use policy::{alert_policy, windows};
 pub use poller::{
     DEFAULT_SNAPSHOT_INTERVAL, PollerOptions, Readiness, next_tick, now_millis, run, spawn,
     tick_offset,
 };
-pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend};
-pub use query::{Plan, Role, promql_duration};
-pub use response::decode;
+pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend, decode, promql_duration};
 pub use retry::RetryPolicy;
 pub use runner::{MAX_LIVE_GAP, ReplayStep, SloRunner};
 pub use snapshot::{

@@ -117,6 +117,7 @@ mod tests {
                 Err(BackendError::Api {
                     error_type: "bad_data".into(),
                     message: "x".into(),
+                    transient: false,
                 })
             })
             .await;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use burnwatch_scheduler::{Backend, BackendError, PrometheusBackend, SchedulerMetrics};
+use burnwatch_scheduler::{BackendError, PrometheusBackend, SchedulerMetrics};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -124,7 +124,7 @@ async fn fails(answer: Answer, max_bytes: Option<usize>) -> (BackendError, Injec
         client = client.with_max_response_bytes(max);
     }
     let err = client
-        .instant("up", 1_700_000_000_000)
+        .instant_query("up", 1_700_000_000_000)
         .await
         .expect_err("a hostile answer must not decode");
     let counted = metrics.requests("main", err.outcome());
@@ -207,7 +207,7 @@ async fn special_values_decode_as_what_they_are() {
     let injector = inject(http("200 OK", "application/json", body)).await;
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let result = backend(&injector.url, &metrics)
-        .instant("up", 1_700_000_000_000)
+        .instant_query("up", 1_700_000_000_000)
         .await
         .unwrap();
     let values: Vec<f64> = result.series.iter().map(|s| s.samples[0].1).collect();
@@ -268,7 +268,7 @@ async fn nothing_listening_is_unreachable() {
     drop(listener);
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let err = backend(&url, &metrics)
-        .instant("up", 1_700_000_000_000)
+        .instant_query("up", 1_700_000_000_000)
         .await
         .unwrap_err();
     assert_eq!(err.outcome(), "unreachable", "{err:?}");

@@ -66,7 +66,9 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let err = client
-            .get(format!("http://user:hunter2@127.0.0.1:{port}/T000/secret-token"))
+            .get(format!(
+                "http://user:hunter2@127.0.0.1:{port}/T000/secret-token"
+            ))
             .send()
             .await
             .unwrap_err();

@@ -19,10 +19,10 @@ use std::time::Duration;
 use burnwatch_engine::Millis;
 
 use super::{RoleKey, SloRunner, admit, group_key, series_id};
-use crate::backend::{BackendError, Labels, QueryResult};
+use crate::backend::{BackendError, Labels, QueryResult, Read};
 use crate::backfill::Segment;
 use crate::counting::{Grid, Placer, Points};
-use crate::query::{self, Role};
+use crate::plan::Role;
 
 /// Bucket-by-bucket reads one exact read may add (resets, series appearing or ending).
 pub(crate) const MAX_DETAIL_READS: usize = 128;
@@ -115,9 +115,12 @@ impl SloRunner {
             for segment in segments {
                 for chunk in segment.chunks() {
                     let step_ms = segment.step.as_millis() as i64;
-                    let promql = query::boundaries(&selector, segment.step);
+                    let read = Read::Boundaries {
+                        selector: &selector,
+                        step: segment.step,
+                    };
                     let result = match self
-                        .range(promql, chunk.first - step_ms, chunk.last, segment.step)
+                        .range(read, chunk.first - step_ms, chunk.last, segment.step)
                         .await
                     {
                         Err(BackendError::TooLarge(_)) => {
@@ -141,7 +144,10 @@ impl SloRunner {
             if let Some(since) = since.filter(|_| tracker_empty) {
                 // After a restart the trackers hold nothing: the gap counts from the counters'
                 // values at its start.
-                let result = self.instant(selector.render(), since).await?;
+                let read = Read::Values {
+                    selector: &selector,
+                };
+                let result = self.instant(read, since).await?;
                 queries += 1;
                 data.take_baselines(result);
             }
@@ -170,8 +176,11 @@ impl SloRunner {
             return Ok(ExactRead::Inexact(Inexact::DetailLimit));
         }
         for (i, at, step) in detail {
-            let promql = query::raw_samples(&roles[i].0, step);
-            let result = match self.instant(promql, at).await {
+            let read = Read::Samples {
+                selector: &roles[i].0,
+                range: step,
+            };
+            let result = match self.instant(read, at).await {
                 Err(BackendError::TooLarge(_)) => {
                     return Ok(ExactRead::Inexact(Inexact::TooLarge));
                 }
@@ -251,24 +260,22 @@ fn boundary_times(segments: &[Segment]) -> Vec<(Millis, Duration)> {
     out.into_iter().collect()
 }
 
-/// The labels of a series without its metric name (and without the reset marker).
+/// The labels of a series without its metric name (how reset rows name it).
 fn identity(labels: &Labels) -> u64 {
     let mut labels = labels.clone();
     labels.remove("__name__");
-    labels.remove(query::RESETS_LABEL);
     series_id(&labels)
 }
 
 impl RoleData {
     fn take_boundaries(&mut self, result: QueryResult) -> Result<(), Inexact> {
+        for series in &result.resets {
+            let data = self.series.entry(identity(&series.labels)).or_default();
+            data.resets.extend(series.samples.iter().copied());
+        }
         let mut named: HashMap<u64, &Labels> = HashMap::new();
         for series in &result.series {
             let id = identity(&series.labels);
-            if series.labels.contains_key(query::RESETS_LABEL) {
-                let data = self.series.entry(id).or_default();
-                data.resets.extend(series.samples.iter().copied());
-                continue;
-            }
             if named.insert(id, &series.labels).is_some() {
                 return Err(Inexact::Ambiguous);
             }

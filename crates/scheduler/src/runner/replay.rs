@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{Alerts, Evaluation, InstanceInfo, Millis, Observation, Transition};
-use burnwatch_spec::format_prometheus;
 
 use super::{SloRunner, group_key};
-use crate::backend::BackendError;
+use crate::backend::{BackendError, Read};
 use crate::backfill::{self, BackfillStats, Segment};
 use crate::counting::{GroupKey, Span};
-use crate::query::Plan;
+use crate::plan::Plan;
 
 /// One SLO instance at one replay step.
 #[derive(Debug)]
@@ -152,9 +151,9 @@ impl SloRunner {
     ) -> Result<(RatioPoints, u64), BackendError> {
         let mut windows = self.windows.clone();
         windows.push(self.spec.period);
-        let results = futures_util::future::try_join_all(windows.iter().map(|w| {
+        let results = futures_util::future::try_join_all(windows.iter().map(|&window| {
             self.range(
-                template.render(&format_prometheus(*w)),
+                Read::Ratio { template, window },
                 chunk.first,
                 chunk.last,
                 step,

@@ -1,4 +1,6 @@
-//! A client for the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`).
+//! The Prometheus backend: a client for the Prometheus HTTP API (`/api/v1/query`,
+//! `/api/v1/query_range`), the PromQL for every [`Read`] ([`promql`]), and the decoding of its
+//! answers and errors ([`response`]).
 //!
 //! Works with Prometheus and the stores that speak its API (Thanos, Mimir, VictoriaMetrics):
 //! custom headers (e.g. `X-Scope-OrgID`), bearer tokens re-read from file on every request so
@@ -13,9 +15,14 @@ use burnwatch_engine::Millis;
 use burnwatch_spec::{Auth, Backend as BackendConfig, SecretSource};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::backend::{Backend, BackendError, QueryResult, printable};
+use crate::backend::{Backend, BackendError, QueryResult, Read, Series, printable};
 use crate::metrics::SchedulerMetrics;
-use crate::response::decode;
+
+mod promql;
+mod response;
+
+pub use promql::promql_duration;
+pub use response::decode;
 
 /// Largest response body accepted; beyond it the request fails instead of growing memory.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -151,13 +158,13 @@ fn seconds(ms: Millis) -> String {
     format!("{}", ms as f64 / 1000.0)
 }
 
-#[async_trait]
-impl Backend for PrometheusBackend {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn instant(&self, query: &str, at: Millis) -> Result<QueryResult, BackendError> {
+impl PrometheusBackend {
+    /// Evaluate PromQL `query` at `at` (tests and tools; the scheduler reads through [`Backend`]).
+    pub async fn instant_query(
+        &self,
+        query: &str,
+        at: Millis,
+    ) -> Result<QueryResult, BackendError> {
         self.post(
             "/api/v1/query",
             &[("query", query.to_string()), ("time", seconds(at))],
@@ -165,7 +172,8 @@ impl Backend for PrometheusBackend {
         .await
     }
 
-    async fn range(
+    /// Evaluate PromQL `query` at every `step` from `start` to `end` inclusive.
+    pub async fn range_query(
         &self,
         query: &str,
         start: Millis,
@@ -182,5 +190,56 @@ impl Backend for PrometheusBackend {
             ],
         )
         .await
+    }
+}
+
+/// A boundary read's answer: the reset rows, marked by [`promql::RESETS_LABEL`], apart.
+fn split_resets(read: &Read<'_>, mut result: QueryResult) -> QueryResult {
+    if matches!(read, Read::Boundaries { .. }) {
+        let (resets, series): (Vec<Series>, Vec<Series>) = result
+            .series
+            .into_iter()
+            .partition(|s| s.labels.contains_key(promql::RESETS_LABEL));
+        result.series = series;
+        result.resets = resets
+            .into_iter()
+            .map(|mut s| {
+                s.labels.remove(promql::RESETS_LABEL);
+                s
+            })
+            .collect();
+    }
+    result
+}
+
+#[async_trait]
+impl Backend for PrometheusBackend {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError> {
+        let query = promql::promql(&read);
+        let result = self.instant_query(&query, at).await.inspect_err(|err| {
+            tracing::debug!(backend = %self.name, query = %query, error = %err, "query failed");
+        })?;
+        Ok(split_resets(&read, result))
+    }
+
+    async fn range(
+        &self,
+        read: Read<'_>,
+        start: Millis,
+        end: Millis,
+        step: Duration,
+    ) -> Result<QueryResult, BackendError> {
+        let query = promql::promql(&read);
+        let result = self
+            .range_query(&query, start, end, step)
+            .await
+            .inspect_err(|err| {
+                tracing::debug!(backend = %self.name, query = %query, error = %err, "range query failed");
+            })?;
+        Ok(split_resets(&read, result))
     }
 }

@@ -44,8 +44,15 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
     })?;
     if envelope.status != "success" {
         // The backend's words go to the log: no newline of theirs may start a line there.
+        let error_type = envelope.error_type.unwrap_or_else(|| "unknown".into());
+        // Prometheus' own words for "try again": overload, a query timeout, a cancelled query.
+        let transient = matches!(
+            error_type.as_str(),
+            "timeout" | "canceled" | "internal" | "unavailable"
+        );
         return Err(BackendError::Api {
-            error_type: printable(&envelope.error_type.unwrap_or_else(|| "unknown".into())),
+            transient,
+            error_type: printable(&error_type),
             message: printable(
                 &envelope
                     .error
@@ -62,7 +69,10 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
                 BackendError::Decode(format!("{} result: {err}", data.result_type))
             })?;
             let series = raw.into_iter().map(convert).collect::<Result<_, _>>()?;
-            Ok(QueryResult { series })
+            Ok(QueryResult {
+                series,
+                resets: Vec::new(),
+            })
         }
         "scalar" => {
             let (ts, value): (f64, String) = serde_json::from_value(data.result)
@@ -72,6 +82,7 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
                     labels: Labels::new(),
                     samples: vec![(to_millis(ts)?, parse_value(&value)?)],
                 }],
+                resets: Vec::new(),
             })
         }
         other => Err(BackendError::Decode(format!(
@@ -183,6 +194,7 @@ mod tests {
             Err(BackendError::Api {
                 error_type,
                 message,
+                transient: false,
             }) => {
                 assert_eq!(error_type, "bad_data");
                 assert_eq!(message, "parse error at char 3");

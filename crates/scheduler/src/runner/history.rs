@@ -1,0 +1,195 @@
+//! Backfill: the whole period read from history when an SLO starts, and the read of history
+//! that backfill, gap fills and replay share (exact for counters, see [`super::exact`]).
+
+use std::time::Duration;
+
+use burnwatch_engine::{Millis, Observation};
+
+use super::exact::ExactRead;
+use super::{SloRunner, group_key};
+use crate::backend::{BackendError, Read};
+use crate::backfill::{self, BackfillStats};
+use crate::counting::{Points, SERIES_MEMORY, Span};
+use crate::plan::{Plan, Role};
+
+impl SloRunner {
+    /// Fill the whole period from history with range queries, ending at `now` (rounded down to
+    /// the finest bucket). Replaces whatever the runner held.
+    pub async fn backfill(&mut self, now: Millis) -> Result<BackfillStats, BackendError> {
+        self.instances.clear();
+        self.trackers.clear();
+        self.ingested_until = None;
+        if matches!(self.plan, Plan::Ratios { .. }) {
+            // The backend evaluates every window itself on each tick: nothing to fill.
+            self.ingested_until = Some(now);
+            return Ok(BackfillStats::default());
+        }
+        let end = backfill::align_down(now, self.fine_step());
+        let segments = backfill::segments(&self.new_state().levels(), end, None);
+        let (points, queries) = self.read_history(&segments, None).await?;
+        let points = self.feed(points);
+        self.ingested_until = Some(end);
+        self.metrics.backfill_points(points);
+        Ok(BackfillStats { queries, points })
+    }
+
+    /// The events of `segments` (with `since`, also of the partial bucket after it), and the
+    /// requests sent: counters read exactly, unless they cannot be (then, like rate templates,
+    /// `increase()` per group and step).
+    pub(super) async fn read_history(
+        &mut self,
+        segments: &[backfill::Segment],
+        since: Option<Millis>,
+    ) -> Result<(Points, u64), BackendError> {
+        if matches!(self.plan, Plan::Counters { .. }) {
+            match self.read_exact(segments, since).await? {
+                ExactRead::Points(points, queries) => {
+                    self.inexact = None;
+                    if let Some(end) = segments.last().map(|s| s.last) {
+                        for tracker in self.trackers.values_mut() {
+                            tracker.expire(end - SERIES_MEMORY);
+                        }
+                    }
+                    return Ok((points, queries));
+                }
+                ExactRead::Inexact(why) => {
+                    if self.inexact != Some(why) {
+                        tracing::warn!(
+                            slo = %self.spec.id,
+                            reason = why.reason(),
+                            series_limit = self.spec.series_limit,
+                            "history cannot be read series by series; reading increase() per group, which is right only on average (raise series_limit or narrow the selector)"
+                        );
+                    }
+                    self.inexact = Some(why);
+                    self.metrics
+                        .record_inexact_read(&self.spec.id, why.reason());
+                    // The live path seeds them anew from the raw samples.
+                    self.trackers.clear();
+                }
+            }
+        }
+        self.fetch_segments(segments).await
+    }
+
+    /// Every chunk of `segments` read with `increase()` (or a rate template) per group and step,
+    /// and the number of queries sent.
+    async fn fetch_segments(
+        &self,
+        segments: &[backfill::Segment],
+    ) -> Result<(Points, u64), BackendError> {
+        let mut points = Points::new();
+        let mut queries = 0;
+        for segment in segments {
+            for chunk in segment.chunks() {
+                let (fetched, sent) = self.fetch_chunk(segment.step, chunk).await?;
+                queries += sent;
+                points.extend(fetched);
+            }
+        }
+        Ok((points, queries))
+    }
+
+    /// Feeds every span's events, oldest first; returns the (span, group) pairs ingested.
+    pub(super) fn feed(&mut self, points: Points) -> u64 {
+        let mut ingested = 0;
+        for (span, groups) in points {
+            for (key, tally) in groups {
+                let Some(counts) = tally.counts() else {
+                    continue;
+                };
+                if let Some(instance) = self.ensure_instance(&key) {
+                    instance.state.observe(Observation::Events {
+                        start: span.start,
+                        end: span.end,
+                        counts,
+                    });
+                    ingested += 1;
+                }
+            }
+        }
+        ingested
+    }
+
+    /// The reads that yield each role's events per `step` (the inexact read).
+    fn range_reads(&self, step: Duration) -> Vec<(Role, Read<'_>)> {
+        match &self.plan {
+            Plan::Counters { .. } => self
+                .plan
+                .selectors()
+                .into_iter()
+                .map(|(role, selector)| {
+                    let read = Read::Increase {
+                        selector,
+                        step,
+                        group_by: &self.spec.group_by,
+                    };
+                    (role, read)
+                })
+                .collect(),
+            Plan::Rates { errors, total } => vec![
+                (
+                    Role::Errors,
+                    Read::RateEvents {
+                        template: errors,
+                        span: step,
+                    },
+                ),
+                (
+                    Role::Total,
+                    Read::RateEvents {
+                        template: total,
+                        span: step,
+                    },
+                ),
+            ],
+            Plan::Ratios { .. } => Vec::new(),
+        }
+    }
+
+    /// Every role's events per `step` over one chunk, queried concurrently: per span, per group,
+    /// the tallies. Also returns the number of queries sent.
+    async fn fetch_chunk(
+        &self,
+        step: Duration,
+        chunk: backfill::Chunk,
+    ) -> Result<(Points, u64), BackendError> {
+        let queries = self.range_reads(step);
+        let results = futures_util::future::try_join_all(
+            queries
+                .iter()
+                .map(|(_, read)| self.range(*read, chunk.first, chunk.last, step)),
+        )
+        .await?;
+        let step_ms = step.as_millis() as i64;
+        let mut points = Points::new();
+        for ((role, _), result) in queries.iter().zip(&results) {
+            for series in &result.series {
+                let key = group_key(&self.spec.group_by, &series.labels);
+                for &(ts, value) in &series.samples {
+                    // increase() can be NaN on odd data; negative only on broken data.
+                    if value.is_finite() && value >= 0.0 {
+                        points
+                            .entry(Span {
+                                start: ts - step_ms,
+                                end: ts,
+                            })
+                            .or_default()
+                            .entry(key.clone())
+                            .or_default()
+                            .add(*role, value);
+                    }
+                }
+            }
+        }
+        Ok((points, queries.len() as u64))
+    }
+
+    /// The finest bucket resolution: where live increases land and backfill ends.
+    pub(super) fn fine_step(&self) -> Duration {
+        self.new_state()
+            .levels()
+            .first()
+            .map_or(Duration::from_secs(60), |l| l.0)
+    }
+}

@@ -1,0 +1,337 @@
+//! One SLO's live state: its instances, counter trackers, and the phases that advance it.
+//!
+//! A runner is owned by one task; nothing here is shared except the board it publishes to. The
+//! phases, a file each: [`history`] (backfill and the read of history it shares), [`gap`] (a
+//! gap after an outage or restart), [`tick`] (the live tick), [`publish`] (evaluate, alert,
+//! publish), [`replay`] (history stepped through, nothing published), and [`exact`] (the exact
+//! read of counters over history).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnwatch_engine::{
+    AlertPolicy, Alerts, Board, CounterTracker, InstanceInfo, Millis, Notification, SloInfo,
+    SloState,
+};
+use burnwatch_spec::Slo;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::backend::{Backend, BackendError, Labels, QueryResult, Read};
+use crate::counting::GroupKey;
+use crate::metrics::SchedulerMetrics;
+use crate::plan::{Plan, Role};
+use crate::retry::RetryPolicy;
+use crate::snapshot::{self, InstanceSnapshot, RunnerSnapshot};
+
+mod exact;
+mod gap;
+mod history;
+mod publish;
+mod replay;
+mod tick;
+
+pub use replay::ReplayStep;
+
+/// Gaps longer than this since the last ingested moment (a restart, a backend outage) are read
+/// at the buckets' boundaries (as backfill is) instead of as raw samples, whose number grows
+/// with the gap.
+pub const MAX_LIVE_GAP: Duration = Duration::from_secs(120);
+
+struct Instance {
+    info: Arc<InstanceInfo>,
+    state: SloState,
+    alerts: Alerts,
+}
+
+/// The live state of one SLO and everything needed to advance it.
+pub struct SloRunner {
+    spec: Slo,
+    info: Arc<SloInfo>,
+    plan: Plan,
+    backend: Arc<dyn Backend>,
+    board: Arc<Board>,
+    metrics: Arc<SchedulerMetrics>,
+    instances: BTreeMap<GroupKey, Instance>,
+    trackers: HashMap<RoleKey, CounterTracker>,
+    /// Events up to this moment have been ingested (None before backfill).
+    ingested_until: Option<Millis>,
+    group_limit_reached: bool,
+    /// Why the last read of history could not be exact, when it could not (logged once).
+    inexact: Option<exact::Inexact>,
+    policy: Arc<AlertPolicy>,
+    /// Windows every instance keeps (defaults plus the policy's), without the period.
+    windows: Vec<Duration>,
+    notifier: Option<UnboundedSender<Notification>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RoleKey {
+    Errors,
+    Good,
+    Total,
+}
+
+impl From<Role> for RoleKey {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Errors => RoleKey::Errors,
+            Role::Good => RoleKey::Good,
+            Role::Total => RoleKey::Total,
+        }
+    }
+}
+
+impl SloRunner {
+    /// A runner with no state yet; call [`SloRunner::backfill`] (or just tick) to fill it.
+    pub fn new(
+        spec: Slo,
+        backend: Arc<dyn Backend>,
+        board: Arc<Board>,
+        metrics: Arc<SchedulerMetrics>,
+    ) -> Self {
+        let info = Arc::new(SloInfo {
+            id: spec.id.clone(),
+            service: spec.service.clone(),
+            name: spec.name.clone(),
+            objective: spec.objective,
+            objective_percent: spec.objective_percent,
+            period: spec.period,
+            labels: spec
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            description: spec.description.clone(),
+            alert_name: spec.alerting.name.clone(),
+            annotations: spec
+                .alerting
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        });
+        let policy = crate::policy::alert_policy(&spec);
+        let windows = crate::policy::windows(&spec, &policy);
+        Self {
+            plan: Plan::new(&spec.sli),
+            spec,
+            info,
+            backend,
+            board,
+            metrics,
+            instances: BTreeMap::new(),
+            trackers: HashMap::new(),
+            ingested_until: None,
+            group_limit_reached: false,
+            inexact: None,
+            policy: Arc::new(policy),
+            windows,
+            notifier: None,
+        }
+    }
+
+    /// Sends every alert transition of this SLO's instances to `notifier`.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: UnboundedSender<Notification>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// The alert policy this SLO is evaluated under.
+    pub fn policy(&self) -> &AlertPolicy {
+        &self.policy
+    }
+
+    /// This SLO's state as a snapshot; None before the first backfill.
+    pub fn snapshot(&self) -> Option<RunnerSnapshot> {
+        Some(RunnerSnapshot {
+            fingerprint: snapshot::fingerprint(&self.spec),
+            ingested_until: self.ingested_until?,
+            instances: self
+                .instances
+                .iter()
+                .map(|(group, i)| InstanceSnapshot {
+                    group: group.clone(),
+                    state: i.state.clone(),
+                    alerts: i.alerts.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Takes over `snapshot` if it was made under this very definition; then only the gap since
+    /// it is read on the next tick. Returns whether it was taken.
+    pub fn restore(&mut self, snapshot: RunnerSnapshot) -> bool {
+        if snapshot.fingerprint != snapshot::fingerprint(&self.spec) {
+            return false;
+        }
+        self.instances.clear();
+        self.trackers.clear();
+        for instance in snapshot.instances.into_iter().take(self.spec.group_limit) {
+            let info = self.instance_info(&instance.group);
+            self.instances.insert(
+                instance.group,
+                Instance {
+                    info,
+                    state: instance.state,
+                    alerts: instance.alerts,
+                },
+            );
+        }
+        self.ingested_until = Some(snapshot.ingested_until);
+        true
+    }
+
+    /// Every window an instance reports, shortest first, the period last.
+    pub fn windows(&self) -> Vec<Duration> {
+        let mut windows = self.windows.clone();
+        windows.push(self.spec.period);
+        windows
+    }
+
+    /// The SLO's id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The SLO definition.
+    pub fn spec(&self) -> &Slo {
+        &self.spec
+    }
+
+    /// Events up to this moment are in the engine.
+    pub fn ingested_until(&self) -> Option<Millis> {
+        self.ingested_until
+    }
+
+    /// Number of instances held.
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// The identity of the instance of group `key` (label values in `group_by` order).
+    fn instance_info(&self, key: &[String]) -> Arc<InstanceInfo> {
+        Arc::new(InstanceInfo {
+            slo: Arc::clone(&self.info),
+            group: self
+                .spec
+                .group_by
+                .iter()
+                .cloned()
+                .zip(key.iter().cloned())
+                .collect(),
+        })
+    }
+
+    fn new_state(&self) -> SloState {
+        let objective = self.spec.objective;
+        match self.plan {
+            Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &self.windows),
+            _ => SloState::counted(objective, self.spec.period, &self.windows),
+        }
+    }
+
+    /// The instance for `key`, created on first sight unless the group limit is reached.
+    fn ensure_instance(&mut self, key: &GroupKey) -> Option<&mut Instance> {
+        if !self.instances.contains_key(key) {
+            if self.instances.len() >= self.spec.group_limit {
+                if !self.group_limit_reached {
+                    tracing::warn!(
+                        slo = %self.spec.id,
+                        limit = self.spec.group_limit,
+                        group_by = ?self.spec.group_by,
+                        "group limit reached: further label sets are ignored; raise group_limit or narrow the selector"
+                    );
+                }
+                self.group_limit_reached = true;
+                return None;
+            }
+            let info = self.instance_info(key);
+            let state = self.new_state();
+            self.instances.insert(
+                key.clone(),
+                Instance {
+                    info,
+                    state,
+                    alerts: Alerts::new(),
+                },
+            );
+        }
+        self.instances.get_mut(key)
+    }
+
+    async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError> {
+        RetryPolicy::TICK
+            .run(|| self.backend.instant(read, at))
+            .await
+            .inspect_err(|err| {
+                tracing::debug!(slo = %self.spec.id, error = %err, "instant read failed");
+            })
+    }
+
+    async fn range(
+        &self,
+        read: Read<'_>,
+        start: Millis,
+        end: Millis,
+        step: Duration,
+    ) -> Result<QueryResult, BackendError> {
+        RetryPolicy::BACKFILL
+            .run(|| self.backend.range(read, start, end, step))
+            .await
+    }
+}
+
+/// Whether a series of group `key` may be counted: its group has an instance, or one can be made
+/// within the group limit (counting `admitted`, the groups this read has already let in).
+fn admit(
+    instances: &BTreeMap<GroupKey, Instance>,
+    limit: usize,
+    admitted: &mut BTreeSet<GroupKey>,
+    key: &GroupKey,
+) -> bool {
+    if instances.contains_key(key) || admitted.contains(key) {
+        return true;
+    }
+    if instances.len() + admitted.len() >= limit {
+        return false;
+    }
+    admitted.insert(key.clone());
+    true
+}
+
+fn group_key(group_by: &[String], labels: &Labels) -> GroupKey {
+    group_by
+        .iter()
+        .map(|name| labels.get(name).cloned().unwrap_or_default())
+        .collect()
+}
+
+/// A stable 64-bit id of a label set (FNV-1a), so tracker state can be persisted across versions.
+fn series_id(labels: &Labels) -> u64 {
+    let mut hasher = burnwatch_engine::Fnv1a::new();
+    for (name, value) in labels {
+        hasher
+            .write(name.as_bytes())
+            .write(&[0xff])
+            .write(value.as_bytes())
+            .write(&[0xfe]);
+    }
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_ids_differ_by_any_label() {
+        let a: Labels = [("a".to_string(), "1".to_string())].into();
+        let b: Labels = [("a".to_string(), "2".to_string())].into();
+        let c: Labels = [("a1".to_string(), String::new())].into();
+        assert_ne!(series_id(&a), series_id(&b));
+        assert_ne!(series_id(&a), series_id(&c));
+        assert_eq!(series_id(&a), series_id(&a.clone()));
+    }
+}
