@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use crate::Objective;
 use crate::{Alerts, DataState, Evaluation, Trail};
 
 /// Identity of one SLO (before grouping).
@@ -21,10 +22,8 @@ pub struct SloInfo {
     pub service: String,
     /// `sloth_slo`.
     pub name: String,
-    /// Objective as a ratio, e.g. 0.999.
-    pub objective: f64,
-    /// Objective in percent as configured, e.g. 99.9.
-    pub objective_percent: f64,
+    /// The objective, exactly as configured (99.9%: ratio 0.999, budget 0.001).
+    pub objective: Objective,
     /// The rolling period.
     pub period: Duration,
     /// User labels, sorted by name.
@@ -215,8 +214,7 @@ mod tests {
             id: "svc-a".into(),
             service: "svc".into(),
             name: "a".into(),
-            objective: 0.999,
-            objective_percent: 99.9,
+            objective: crate::Objective::from_percent(99.9),
             period: Duration::from_secs(86_400),
             labels: Vec::new(),
             description: None,

@@ -47,7 +47,7 @@ impl PeriodFigures {
 /// The budget remaining as minutes of full outage: `remaining * (1 - objective) * period`. A
 /// 99.9% objective over 30 days allows 43.2 minutes of total failure; half of it left is 21.6.
 pub(crate) fn budget_minutes(remaining: f64, objective: f64, period: Duration) -> f64 {
-    remaining * (1.0 - objective) * period.as_secs_f64() / 60.0
+    remaining * crate::Objective::from_ratio(objective).budget() * period.as_secs_f64() / 60.0
 }
 
 /// When the budget runs out if `burn` goes on: zero when it already has (whatever the current

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::Counts;
+use crate::Objective;
 
 /// Figures of one window at an evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -21,16 +22,20 @@ pub struct WindowFigures {
 
 impl WindowFigures {
     /// Figures from counted events over a span of length `window` (errors clamped to the total).
-    pub fn from_counts(window: Duration, counts: Counts, objective: f64) -> WindowFigures {
+    pub fn from_counts(
+        window: Duration,
+        counts: Counts,
+        objective: impl Into<Objective>,
+    ) -> WindowFigures {
         let counts = counts.clamped();
-        WindowFigures::with_ratio(window, counts, counts.error_ratio(), objective)
+        WindowFigures::with_ratio(window, counts, counts.error_ratio(), objective.into())
     }
 
     /// Figures from a ratio the backend computed (counts unknown, so zero).
     pub(crate) fn from_ratio(
         window: Duration,
         ratio: Option<f64>,
-        objective: f64,
+        objective: Objective,
     ) -> WindowFigures {
         WindowFigures::with_ratio(window, Counts::default(), ratio, objective)
     }
@@ -39,13 +44,13 @@ impl WindowFigures {
         window: Duration,
         counts: Counts,
         ratio: Option<f64>,
-        objective: f64,
+        objective: Objective,
     ) -> WindowFigures {
         WindowFigures {
             window,
             counts,
             error_ratio: ratio,
-            burn_rate: ratio.map(|r| r / (1.0 - objective)),
+            burn_rate: ratio.map(|r| r / objective.budget()),
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::history::History;
 use crate::layout::Layout;
 use crate::ratios::Ratios;
 use crate::window::{self, HOUR, SIX_HOURS};
-use crate::{Evaluation, Millis, Observation, PeriodFigures, WindowFigures};
+use crate::{Evaluation, Millis, Objective, Observation, PeriodFigures, WindowFigures};
 
 /// Rolling state of one SLO instance: multi-resolution buckets, or (raw SLIs) latest ratios.
 ///
@@ -17,7 +17,7 @@ use crate::{Evaluation, Millis, Observation, PeriodFigures, WindowFigures};
 /// one state per label set: states share nothing.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SloState {
-    objective: f64,
+    objective: Objective,
     period: Duration,
     /// Configured windows, ascending, without the period (unless configured too).
     windows: Vec<Duration>,
@@ -36,8 +36,13 @@ impl SloState {
     ///
     /// Windows given out of order or twice are sorted and deduplicated. The period must be a
     /// whole number of minutes too.
-    pub fn counted(objective: f64, period: Duration, windows: &[Duration]) -> Self {
-        let windows = window::checked(objective, period, windows);
+    pub fn counted(
+        objective: impl Into<Objective>,
+        period: Duration,
+        windows: &[Duration],
+    ) -> Self {
+        let objective = objective.into();
+        let windows = window::checked(objective.ratio(), period, windows);
         let history = History::new(&Layout::new(period, &windows));
         SloState {
             objective,
@@ -50,8 +55,9 @@ impl SloState {
     /// Ratio state for raw SLIs: the backend computes each window's error ratio.
     ///
     /// Panics on the same arguments as [`SloState::counted`].
-    pub fn direct(objective: f64, period: Duration, windows: &[Duration]) -> Self {
-        let windows = window::checked(objective, period, windows);
+    pub fn direct(objective: impl Into<Objective>, period: Duration, windows: &[Duration]) -> Self {
+        let objective = objective.into();
+        let windows = window::checked(objective.ratio(), period, windows);
         let ratios = Ratios::new(windows.len());
         SloState {
             objective,
@@ -108,7 +114,7 @@ impl SloState {
                 let shortest = windows.first().unwrap_or(&period).counts;
                 Evaluation {
                     at,
-                    objective,
+                    objective: objective.ratio(),
                     period: PeriodFigures::new(
                         period,
                         figures(HOUR, index.hour).burn_rate,
@@ -148,7 +154,7 @@ impl SloState {
                 );
                 Evaluation {
                     at: now,
-                    objective,
+                    objective: objective.ratio(),
                     windows,
                     period,
                     data_state: ratios.data_state(),

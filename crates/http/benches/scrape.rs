@@ -34,8 +34,7 @@ fn board() -> Arc<Board> {
             id: format!("service-{slo}-availability"),
             service: format!("service-{slo}"),
             name: "availability".into(),
-            objective: 0.999,
-            objective_percent: 99.9,
+            objective: burnwatch_engine::Objective::from_percent(99.9),
             period,
             labels: vec![
                 ("team".into(), "payments".into()),

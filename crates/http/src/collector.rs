@@ -144,12 +144,12 @@ impl Collector for SloCollector {
             (
                 "slo:objective:ratio",
                 "The SLO objective as a ratio.",
-                |e| Some(e.info.slo.objective),
+                |e| Some(e.info.slo.objective.ratio()),
             ),
             (
                 "slo:error_budget:ratio",
                 "The error budget: 1 - objective.",
-                |e| Some(1.0 - e.info.slo.objective),
+                |e| Some(e.info.slo.objective.budget()),
             ),
             ("slo:time_period:days", "The SLO period in days.", |e| {
                 Some(days(e.info.slo.period))
@@ -187,7 +187,7 @@ impl Collector for SloCollector {
         )?;
         for (entry, base) in entries.iter().zip(&bases) {
             let slo = &entry.info.slo;
-            let objective = slo.objective_percent.to_string();
+            let objective = slo.objective.to_string();
             let info = [
                 (Cow::Borrowed("sloth_mode"), Cow::Borrowed("burnwatch")),
                 (
@@ -392,8 +392,7 @@ mod tests {
             id: id.into(),
             service: "checkout".into(),
             name: id.trim_start_matches("checkout-").into(),
-            objective: 0.999,
-            objective_percent: 99.9,
+            objective: burnwatch_engine::Objective::from_percent(99.9),
             period: Duration::from_secs(30 * 86_400),
             labels: vec![
                 ("team".into(), "payments".into()),
@@ -480,6 +479,16 @@ mod tests {
         assert!(lines(&body, "slo:time_period:days{")[0].ends_with(" 30.0"));
         assert!(lines(&body, "sloth_slo_info{")[0].contains(r#"sloth_objective="99.9""#));
         assert!(body.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn objective_and_budget_read_as_the_decimals_configured() {
+        let board = Arc::new(Board::new());
+        board.publish(entry(slo("checkout-availability"), 100.0, DataState::Ok));
+        let body = scrape(board);
+        // 1 - 0.999 in floating point is 0.0010000000000000009.
+        assert!(lines(&body, "slo:error_budget:ratio{")[0].ends_with(" 0.001"), "{body}");
+        assert!(lines(&body, "slo:objective:ratio{")[0].ends_with(" 0.999"), "{body}");
     }
 
     #[test]

@@ -232,7 +232,8 @@ fn no_data_for(ctx: &mut Ctx<'_>, text: &Str) -> Option<Duration> {
 fn budget_exhausted(ctx: &mut Ctx<'_>, n: &Spanned<f64>) -> Option<f64> {
     let percent = *n.get_ref();
     if percent.is_finite() && (0.0..100.0).contains(&percent) {
-        return Some(crate::slo::percent_to_ratio(percent));
+        // The decimal written, as a ratio: 10 gives 0.1, not 0.1 plus float noise.
+        return Some(burnwatch_engine::Objective::from_percent(percent).ratio());
     }
     let written = ctx.source(&n.span());
     ctx.error(

@@ -3,6 +3,7 @@
 //! Built from the raw serde layer (`raw.rs`) by validation (`validate.rs`); every value here has
 //! already been checked, defaulted and had `${ENV}` references expanded.
 
+use burnwatch_engine::Objective;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -146,10 +147,9 @@ pub struct Slo {
     pub service: String,
     /// SLO name (`sloth_slo`).
     pub name: String,
-    /// Objective as a ratio in (0, 1), e.g. 0.999.
-    pub objective: f64,
-    /// Objective in percent exactly as written, e.g. 99.9 (Sloth's `sloth_objective` label).
-    pub objective_percent: f64,
+    /// The objective exactly as written, e.g. 99.9 (Sloth's `sloth_objective` label), with its
+    /// ratio (0.999) and error budget (0.001).
+    pub objective: Objective,
     /// Free-text description.
     pub description: Option<String>,
     /// User labels added to every exported series.

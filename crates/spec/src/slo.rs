@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
 
+use burnwatch_engine::Objective;
 use toml::Spanned;
 
 use crate::alerting;
@@ -64,13 +65,12 @@ pub(crate) fn slo(
         );
         return None;
     }
-    let (service, name, (objective, objective_percent)) = (service?, slo_name?, objective?);
+    let (service, name, objective) = (service?, slo_name?, objective?);
     Some(Slo {
         id: format!("{service}-{name}"),
         service,
         name,
         objective,
-        objective_percent,
         description: description?,
         labels: labels?,
         group_by: group_by?,
@@ -148,7 +148,7 @@ fn objective(
     ctx: &mut Ctx<'_>,
     objective: Option<&Spanned<f64>>,
     slo_span: &Range<usize>,
-) -> Option<(f64, f64)> {
+) -> Option<Objective> {
     let Some(objective) = objective else {
         ctx.missing(
             slo_span,
@@ -159,7 +159,7 @@ fn objective(
     };
     let percent = *objective.get_ref();
     if percent.is_finite() && percent > 0.0 && percent < 100.0 {
-        return Some((percent_to_ratio(percent), percent));
+        return Some(Objective::from_percent(percent));
     }
     let written = ctx.source(&objective.span());
     ctx.error(
@@ -168,18 +168,6 @@ fn objective(
         format!("objective {written} must be between 0 and 100 (exclusive), e.g. 99.9"),
     );
     None
-}
-
-/// `percent / 100` as the double nearest the decimal result: 99.9 gives 0.999, not the
-/// 0.9990000000000001 that floating-point division gives, so exported objectives read as written.
-pub(crate) fn percent_to_ratio(percent: f64) -> f64 {
-    let text = format!("{percent}"); // shortest round-trip form, never exponent notation
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let int = format!("{int:0>2}");
-    let (whole, cents) = int.split_at(int.len() - 2);
-    format!("0{whole}.{cents}{frac}")
-        .parse()
-        .unwrap_or(percent / 100.0)
 }
 
 /// A label name users may set or group by.
@@ -291,21 +279,5 @@ fn backend(
             );
             None
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn objectives_divide_exactly_in_decimal() {
-        assert_eq!(percent_to_ratio(99.9), 0.999);
-        assert_eq!(percent_to_ratio(99.0), 0.99);
-        assert_eq!(percent_to_ratio(99.99), 0.9999);
-        assert_eq!(percent_to_ratio(5.0), 0.05);
-        assert_eq!(percent_to_ratio(0.5), 0.005);
-        assert_eq!(percent_to_ratio(0.0001), 0.000001);
-        assert_eq!(percent_to_ratio(99.95), 0.9995);
     }
 }

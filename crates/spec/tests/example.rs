@@ -69,8 +69,8 @@ fn the_example_yields_the_expected_model() {
     assert_eq!(ids, ["checkout-availability", "checkout-latency"]);
 
     let availability = &config.slos[0];
-    assert_eq!(availability.objective, 0.999);
-    assert_eq!(availability.objective_percent, 99.9);
+    assert_eq!(availability.objective.ratio(), 0.999);
+    assert_eq!(availability.objective.percent(), 99.9);
     assert_eq!(
         availability.description.as_deref(),
         Some("Checkout requests that do not fail with 5xx")
@@ -104,8 +104,8 @@ fn the_example_yields_the_expected_model() {
     assert_eq!(total.render(), r#"http_requests_total{service="checkout"}"#);
 
     let latency = &config.slos[1];
-    assert_eq!(latency.objective, 0.99);
-    assert_eq!(latency.objective_percent, 99.0);
+    assert_eq!(latency.objective.ratio(), 0.99);
+    assert_eq!(latency.objective.percent(), 99.0);
     assert_eq!(latency.group_by, ["route"]);
     assert!(latency.labels.is_empty() && latency.description.is_none());
     assert_eq!(latency.location, "burnwatch.toml:25:1");

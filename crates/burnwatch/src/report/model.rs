@@ -44,7 +44,7 @@ impl InstanceReport {
     /// An empty report for `info`.
     pub fn new(info: Arc<InstanceInfo>, span: Span) -> InstanceReport {
         InstanceReport {
-            objective: info.slo.objective,
+            objective: info.slo.objective.ratio(),
             track: Track::new(info),
             span,
             counts: Counts::default(),

@@ -102,7 +102,7 @@ impl InstanceView {
             service: info.service.clone(),
             name: info.name.clone(),
             labels: Ordered(info.labels.clone()),
-            objective: info.objective,
+            objective: info.objective.ratio(),
             period: window(info.period),
             error_ratio: Ordered(Vec::new()),
             burn_rate: Ordered(Vec::new()),

@@ -93,7 +93,7 @@ fn custom_details(n: &Notification, now: Millis) -> Value {
     let mut details = json!({
         "slo": slo.id,
         "service": slo.service,
-        "objective": format!("{}%", slo.objective_percent),
+        "objective": format!("{}%", slo.objective),
         "period": message::window_key(period.window.window),
         "labels": labels,
         "alert": n.kind.as_str(),

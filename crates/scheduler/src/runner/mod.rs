@@ -95,7 +95,6 @@ impl SloRunner {
             service: spec.service.clone(),
             name: spec.name.clone(),
             objective: spec.objective,
-            objective_percent: spec.objective_percent,
             period: spec.period,
             labels: spec
                 .labels
@@ -225,7 +224,7 @@ impl SloRunner {
     }
 
     fn new_state(&self) -> SloState {
-        let objective = self.spec.objective;
+        let objective = self.info.objective;
         match self.plan {
             Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &self.windows),
             _ => SloState::counted(objective, self.spec.period, &self.windows),
