@@ -487,8 +487,14 @@ mod tests {
         board.publish(entry(slo("checkout-availability"), 100.0, DataState::Ok));
         let body = scrape(board);
         // 1 - 0.999 in floating point is 0.0010000000000000009.
-        assert!(lines(&body, "slo:error_budget:ratio{")[0].ends_with(" 0.001"), "{body}");
-        assert!(lines(&body, "slo:objective:ratio{")[0].ends_with(" 0.999"), "{body}");
+        assert!(
+            lines(&body, "slo:error_budget:ratio{")[0].ends_with(" 0.001"),
+            "{body}"
+        );
+        assert!(
+            lines(&body, "slo:objective:ratio{")[0].ends_with(" 0.999"),
+            "{body}"
+        );
     }
 
     #[test]

@@ -20,7 +20,6 @@ mod backfill;
 mod counting;
 mod metrics;
 mod plan;
-mod policy;
 mod poller;
 mod prometheus;
 mod retry;
@@ -32,7 +31,6 @@ pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, segments};
 pub use metrics::SchedulerMetrics;
 pub use plan::{Plan, Role};
-pub use policy::{alert_policy, windows};
 pub use poller::{
     DEFAULT_SNAPSHOT_INTERVAL, PollerOptions, Readiness, next_tick, now_millis, run, spawn,
     tick_offset,

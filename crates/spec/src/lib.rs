@@ -28,6 +28,7 @@ mod defaults;
 mod duration;
 mod env;
 mod error;
+mod identity;
 mod location;
 mod model;
 mod names;
@@ -49,6 +50,7 @@ use std::path::Path;
 
 pub use duration::{format_prometheus, parse_duration};
 pub use error::{Error, ErrorKind, Errors};
+pub use identity::{alert_policy, slo_info, windows};
 pub use location::Location;
 pub use model::{
     AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,

@@ -208,14 +208,8 @@ pub enum Sli {
     },
 }
 
-/// Page or ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Fast burn: wake someone.
-    Page,
-    /// Slow burn: working hours.
-    Ticket,
-}
+/// Page or ticket: the engine's own type, so configuration and alerts speak of one thing.
+pub use burnwatch_engine::Severity;
 
 /// The resolved alert policy of one SLO.
 #[derive(Debug, Clone, PartialEq)]

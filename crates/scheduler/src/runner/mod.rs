@@ -90,28 +90,9 @@ impl SloRunner {
         board: Arc<Board>,
         metrics: Arc<SchedulerMetrics>,
     ) -> Self {
-        let info = Arc::new(SloInfo {
-            id: spec.id.clone(),
-            service: spec.service.clone(),
-            name: spec.name.clone(),
-            objective: spec.objective,
-            period: spec.period,
-            labels: spec
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            description: spec.description.clone(),
-            alert_name: spec.alerting.name.clone(),
-            annotations: spec
-                .alerting
-                .annotations
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        });
-        let policy = crate::policy::alert_policy(&spec);
-        let windows = crate::policy::windows(&spec, &policy);
+        let info = Arc::new(burnwatch_spec::slo_info(&spec));
+        let policy = burnwatch_spec::alert_policy(&spec);
+        let windows = burnwatch_spec::windows(&spec, &policy);
         Self {
             plan: Plan::new(&spec.sli),
             spec,

@@ -1,9 +1,36 @@
-//! From the configured alerting section to the engine's alert policy and window set.
+//! From a validated SLO to what the engine runs on: its identity ([`SloInfo`], built once per
+//! SLO and shared by the engine state, the board, the API, the notifier and reports), its alert
+//! policy and the windows its instances keep. The one place configuration becomes engine types.
 
 use std::time::Duration;
 
-use burnwatch_engine::{AlertPolicy, BurnPair, DEFAULT_WINDOWS, Severity};
-use burnwatch_spec::{Slo, Threshold};
+use burnwatch_engine::{AlertPolicy, BurnPair, DEFAULT_WINDOWS, SloInfo};
+
+use crate::model::{Slo, Threshold};
+
+/// The identity of `slo` as every part of the daemon shows it.
+pub fn slo_info(slo: &Slo) -> SloInfo {
+    SloInfo {
+        id: slo.id.clone(),
+        service: slo.service.clone(),
+        name: slo.name.clone(),
+        objective: slo.objective,
+        period: slo.period,
+        labels: slo
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        description: slo.description.clone(),
+        alert_name: slo.alerting.name.clone(),
+        annotations: slo
+            .alerting
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
 
 /// The engine policy for `slo`: the SRE Workbook pairs unless windows are configured; factors
 /// from budget shares are derived by the engine ([`BurnPair::from_budget_share`]).
@@ -14,10 +41,7 @@ pub fn alert_policy(slo: &Slo) -> AlertPolicy {
         policy.pairs = windows
             .iter()
             .map(|w| {
-                let severity = match w.severity {
-                    burnwatch_spec::Severity::Page => Severity::Page,
-                    burnwatch_spec::Severity::Ticket => Severity::Ticket,
-                };
+                let severity = w.severity;
                 match w.threshold {
                     Threshold::Factor(factor) => BurnPair {
                         severity,
@@ -60,7 +84,7 @@ pub fn windows(slo: &Slo, policy: &AlertPolicy) -> Vec<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burnwatch_spec::{AlertWindow, Alerting};
+    use crate::{AlertWindow, Alerting};
 
     fn slo(alerting: Alerting) -> Slo {
         let text = r#"[backends.main]
@@ -74,7 +98,7 @@ objective = 99.9
 errors = 'e_total'
 total = 't_total'
 "#;
-        let mut slo = burnwatch_spec::parse(text, std::path::Path::new("t.toml"), &|_| None)
+        let mut slo = crate::parse(text, std::path::Path::new("t.toml"), &|_| None)
             .unwrap()
             .slos
             .remove(0);
@@ -87,13 +111,13 @@ total = 't_total'
         let mut alerting = Alerting::standard();
         alerting.windows = Some(vec![
             AlertWindow {
-                severity: burnwatch_spec::Severity::Page,
+                severity: crate::Severity::Page,
                 short: Duration::from_secs(600),
                 long: Duration::from_secs(7200),
                 threshold: Threshold::BudgetShare(5.0),
             },
             AlertWindow {
-                severity: burnwatch_spec::Severity::Ticket,
+                severity: crate::Severity::Ticket,
                 short: Duration::from_secs(3600),
                 long: Duration::from_secs(86_400),
                 threshold: Threshold::Factor(2.5),
