@@ -1,6 +1,7 @@
 //! Engine state that survives a restart: one snapshot per SLO (every instance's rolling state and
 //! alert states, and how far events were ingested), kept in one versioned file in the data
-//! directory and replaced atomically (write a temporary file, fsync, rename, fsync the directory).
+//! directory and replaced atomically through `burnwatch_store::StateFile` (write a temporary file,
+//! fsync, rename, fsync the directory).
 //!
 //! A snapshot is only restored into an SLO whose definition is unchanged (same fingerprint); the
 //! runner then reads just the gap since the snapshot instead of the whole period. A file that
@@ -8,12 +9,12 @@
 //! daemon starts cold: never a crash, never a refusal to start.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use burnwatch_engine::{Alerts, Millis, SloState};
 use burnwatch_spec::Slo;
+use burnwatch_store::StateFile;
 use serde::{Deserialize, Serialize};
 
 /// The file format's version; a file with another one is set aside.
@@ -111,92 +112,45 @@ impl Snapshots {
     }
 }
 
-/// The snapshot file in a data directory.
+/// The snapshot file in a data directory (a [`StateFile`]: atomic replace, set-aside).
 #[derive(Debug, Clone)]
 pub struct Store {
-    path: PathBuf,
+    file: StateFile,
 }
 
 impl Store {
     /// The store in `data_dir`.
     pub fn new(data_dir: &Path) -> Self {
         Store {
-            path: data_dir.join(SNAPSHOT_FILE),
+            file: StateFile::new(
+                data_dir,
+                SNAPSHOT_FILE,
+                SNAPSHOT_VERSION,
+                "the state snapshot",
+                "every SLO is backfilled",
+            ),
         }
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// Every SLO's snapshot, or none: a missing file is a cold start; an unreadable, corrupt or
     /// foreign-version file is moved aside (`state.json.bad-<unix ms>`) with a warning.
     pub fn load(&self, now: Millis) -> BTreeMap<String, RunnerSnapshot> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return BTreeMap::new(),
-            Err(err) => {
-                self.set_aside(now, &format!("cannot be read: {err}"));
-                return BTreeMap::new();
-            }
-        };
-        #[derive(Deserialize)]
-        struct Version {
-            version: u32,
-        }
-        match serde_json::from_slice::<Version>(&bytes) {
-            Ok(v) if v.version == SNAPSHOT_VERSION => {}
-            Ok(v) => {
-                self.set_aside(
-                    now,
-                    &format!(
-                        "has version {}, this burnwatch reads {SNAPSHOT_VERSION}",
-                        v.version
-                    ),
-                );
-                return BTreeMap::new();
-            }
-            Err(err) => {
-                self.set_aside(now, &format!("is not a snapshot ({err})"));
-                return BTreeMap::new();
-            }
-        }
-        match serde_json::from_slice::<SnapshotFile>(&bytes) {
-            Ok(file) => file.slos,
-            Err(err) => {
-                self.set_aside(now, &format!("is corrupt ({err})"));
-                BTreeMap::new()
-            }
-        }
-    }
-
-    fn set_aside(&self, now: Millis, why: &str) {
-        let aside = self.path.with_extension(format!("json.bad-{now}"));
-        let moved = std::fs::rename(&self.path, &aside);
-        tracing::warn!(
-            file = %self.path.display(),
-            moved_to = %aside.display(),
-            moved = moved.is_ok(),
-            "the state snapshot {why}; starting without it (every SLO is backfilled)"
-        );
+        self.file
+            .load(now, |bytes| {
+                serde_json::from_slice::<SnapshotFile>(bytes)
+                    .map(|file| file.slos)
+                    .map_err(|err| format!("is corrupt ({err})"))
+            })
+            .unwrap_or_default()
     }
 
     fn write(&self, file: &SnapshotFile) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = self.path.with_extension("json.tmp");
-        {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            serde_json::to_writer(&mut out, file)?;
-            out.flush()?;
-            out.get_ref().sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        // The rename itself must reach the disk, or a crash could bring back the old file.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        self.file.write_json(file)
     }
 }
 

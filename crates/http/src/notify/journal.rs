@@ -17,50 +17,18 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use burnwatch_engine::{Millis, Notification};
+use burnwatch_engine::Notification;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
+pub(crate) use super::store::{ReceiverState, Sent};
 use super::store::{Store, encode};
 
 /// The shortest pause between two writes of the state file.
 pub(crate) const MIN_WRITE_GAP: Duration = Duration::from_millis(10);
 /// The longest pause between two writes of the state file.
 pub(crate) const MAX_WRITE_GAP: Duration = Duration::from_secs(1);
-
-/// What a receiver was told about one alert.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Sent {
-    /// The newest notification of the alert (figures for the next repeat); `fired_at` is the
-    /// start of the episode the receiver knows.
-    pub notification: Notification,
-    /// When it was last sent (or tried), unix ms; the next repeat is due `repeat_interval` later.
-    pub sent_at: Millis,
-    /// Whether any delivery of it was accepted.
-    pub delivered: bool,
-    /// Resolved alerts: re-sent until then (Alertmanager); None: not re-sent.
-    pub resend_until: Option<Millis>,
-    /// Resolved alerts: remembered until then (so a second resolve of it is not sent again).
-    pub forget_at: Option<Millis>,
-}
-
-/// One receiver's part of the journal.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct ReceiverState {
-    /// Handed to the receiver's queue and not done with, by queue order.
-    pub pending: BTreeMap<u64, Notification>,
-    /// Firing alerts the receiver was told about, by dedup key.
-    pub firing: BTreeMap<String, Sent>,
-    /// Resolved alerts still remembered, by dedup key.
-    pub resolved: BTreeMap<String, Sent>,
-}
-
-impl ReceiverState {
-    fn is_empty(&self) -> bool {
-        self.pending.is_empty() && self.firing.is_empty() && self.resolved.is_empty()
-    }
-}
 
 /// The notifier's memory, shared by the dispatcher, the workers and the writer.
 pub(crate) struct Journal {
@@ -299,6 +267,7 @@ impl Journal {
 mod tests {
     use super::*;
     use crate::notify::testing::{Figures, notification};
+    use burnwatch_engine::Millis;
     use burnwatch_engine::{AlertKind, AlertStatus};
 
     #[tokio::test(start_paused = true)]

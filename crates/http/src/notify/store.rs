@@ -1,8 +1,8 @@
 //! The notifier's state on disk: `<data-dir>/notifications.json`, one versioned JSON file holding,
 //! per receiver, the notifications not yet done with and the alerts it was told about.
 //!
-//! Replaced atomically like the engine's snapshot (write a temporary file, fsync, rename, fsync
-//! the directory), so a kill at any moment leaves the previous or the new file, never a torn
+//! Replaced atomically through `burnwatch_store::StateFile`, as the engine's snapshot is (write a
+//! temporary file, fsync, rename, fsync the directory), so a kill at any moment leaves the previous or the new file, never a torn
 //! one. A file that cannot be read, does not parse or has another version is moved aside
 //! (`notifications.json.bad-<unix ms>`) with a warning and the notifier starts empty: never a
 //! crash. A single record that does not parse (a figure serde cannot read back) is dropped with
@@ -13,23 +13,54 @@
 //! the engine's own serde types.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{
     AlertKind, AlertPolicy, AlertStatus, Evaluation, InstanceInfo, Millis, Notification, SloInfo,
 };
+use burnwatch_store::StateFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use super::journal::{ReceiverState, Sent};
 
 /// The file name inside the data directory.
 pub const STATE_FILE: &str = "notifications.json";
 /// The format's version; a file with another one is set aside.
 pub const STATE_VERSION: u32 = 1;
+
+/// What a receiver was told about one alert.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sent {
+    /// The newest notification of the alert (figures for the next repeat); `fired_at` is the
+    /// start of the episode the receiver knows.
+    pub notification: Notification,
+    /// When it was last sent (or tried), unix ms; the next repeat is due `repeat_interval` later.
+    pub sent_at: Millis,
+    /// Whether any delivery of it was accepted.
+    pub delivered: bool,
+    /// Resolved alerts: re-sent until then (Alertmanager); None: not re-sent.
+    pub resend_until: Option<Millis>,
+    /// Resolved alerts: remembered until then (so a second resolve of it is not sent again).
+    pub forget_at: Option<Millis>,
+}
+
+/// One receiver's part of the journal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ReceiverState {
+    /// Handed to the receiver's queue and not done with, by queue order.
+    pub pending: BTreeMap<u64, Notification>,
+    /// Firing alerts the receiver was told about, by dedup key.
+    pub firing: BTreeMap<String, Sent>,
+    /// Resolved alerts still remembered, by dedup key.
+    pub resolved: BTreeMap<String, Sent>,
+}
+
+impl ReceiverState {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.firing.is_empty() && self.resolved.is_empty()
+    }
+}
 
 /// A notification as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -202,23 +233,9 @@ pub(crate) fn encode(state: &BTreeMap<String, ReceiverState>, now: Millis) -> Ve
     serde_json::to_vec(&file).unwrap_or_default()
 }
 
-/// The state in `bytes`, and how many records were unreadable; Err says why the whole file is
-/// unusable.
+/// The state in `bytes` (a file of this version, checked by [`StateFile`]), and how many records
+/// were unreadable; Err says why the whole file is unusable.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(BTreeMap<String, ReceiverState>, usize), String> {
-    #[derive(Deserialize)]
-    struct Version {
-        version: u32,
-    }
-    match serde_json::from_slice::<Version>(bytes) {
-        Ok(v) if v.version == STATE_VERSION => {}
-        Ok(v) => {
-            return Err(format!(
-                "has version {}, this burnwatch reads {STATE_VERSION}",
-                v.version
-            ));
-        }
-        Err(err) => return Err(format!("is not a notification state file ({err})")),
-    }
     let file: FileIn =
         serde_json::from_slice(bytes).map_err(|err| format!("is corrupt ({err})"))?;
     debug_assert_eq!(file.version, STATE_VERSION);
@@ -264,78 +281,48 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(BTreeMap<String, ReceiverState>, u
     Ok((state, unreadable))
 }
 
-/// The state file in a data directory.
+/// The state file in a data directory (a [`StateFile`]: atomic replace, set-aside).
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
-    path: PathBuf,
+    file: StateFile,
 }
 
 impl Store {
     pub(crate) fn new(data_dir: &Path) -> Store {
         Store {
-            path: data_dir.join(STATE_FILE),
+            file: StateFile::new(
+                data_dir,
+                STATE_FILE,
+                STATE_VERSION,
+                "the notification state",
+                "pending notifications and repeat timers of the previous run are lost",
+            ),
         }
     }
 
     pub(crate) fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// What the file holds; empty when it is missing, and when it is unreadable, corrupt or of
     /// another version (then it is moved aside with a warning).
     pub(crate) fn load(&self, now: Millis) -> BTreeMap<String, ReceiverState> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return BTreeMap::new(),
-            Err(err) => {
-                self.set_aside(now, &format!("cannot be read: {err}"));
-                return BTreeMap::new();
-            }
+        let Some((state, unreadable)) = self.file.load(now, decode) else {
+            return BTreeMap::new();
         };
-        match decode(&bytes) {
-            Ok((state, 0)) => state,
-            Ok((state, unreadable)) => {
-                tracing::warn!(
-                    file = %self.path.display(),
-                    unreadable,
-                    "some records of the notification state cannot be read; they are dropped"
-                );
-                state
-            }
-            Err(why) => {
-                self.set_aside(now, &why);
-                BTreeMap::new()
-            }
+        if unreadable > 0 {
+            tracing::warn!(
+                file = %self.path().display(),
+                unreadable,
+                "some records of the notification state cannot be read; they are dropped"
+            );
         }
-    }
-
-    fn set_aside(&self, now: Millis, why: &str) {
-        let aside = self.path.with_extension(format!("json.bad-{now}"));
-        let moved = std::fs::rename(&self.path, &aside);
-        tracing::warn!(
-            file = %self.path.display(),
-            moved_to = %aside.display(),
-            moved = moved.is_ok(),
-            "the notification state {why}; set aside, starting without it (pending notifications \
-             and repeat timers of the previous run are lost)"
-        );
+        state
     }
 
     /// Replaces the file with `bytes`: temporary file, fsync, rename, fsync of the directory.
     pub(crate) fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = self.path.with_extension("json.tmp");
-        {
-            let mut out = std::fs::File::create(&tmp)?;
-            out.write_all(bytes)?;
-            out.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        // The rename itself must reach the disk, or a crash could bring back the old file.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        self.file.write(bytes)
     }
 }
 
