@@ -64,7 +64,7 @@ pub use counts::Counts;
 pub use data_state::DataState;
 pub use evaluation::Evaluation;
 pub use figures::WindowFigures;
-pub use fnv::{Fnv1a, fnv1a};
+pub use fnv::{Fnv1a, fnv1a, label_set_hash};
 pub use millis::Millis;
 pub use notification::{Notification, alert_key, alertname};
 pub use objective::Objective;

@@ -44,15 +44,9 @@ pub(crate) fn alert_annotations(n: &Notification) -> BTreeMap<String, String> {
 /// 16 hex digits identifying a label set (FNV-1a), like Alertmanager's fingerprint: stable
 /// across processes, different for different label sets.
 pub(crate) fn fingerprint(labels: &BTreeMap<String, String>) -> String {
-    let mut hasher = burnwatch_engine::Fnv1a::new();
-    for (name, value) in labels {
-        hasher
-            .write(name.as_bytes())
-            .write(&[0xff])
-            .write(value.as_bytes())
-            .write(&[0xff]);
-    }
-    format!("{:016x}", hasher.finish())
+    let hash =
+        burnwatch_engine::label_set_hash(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    format!("{hash:016x}")
 }
 
 #[cfg(test)]

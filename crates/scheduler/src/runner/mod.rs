@@ -290,15 +290,7 @@ fn group_key(group_by: &[String], labels: &Labels) -> GroupKey {
 
 /// A stable 64-bit id of a label set (FNV-1a), so tracker state can be persisted across versions.
 fn series_id(labels: &Labels) -> u64 {
-    let mut hasher = burnwatch_engine::Fnv1a::new();
-    for (name, value) in labels {
-        hasher
-            .write(name.as_bytes())
-            .write(&[0xff])
-            .write(value.as_bytes())
-            .write(&[0xfe]);
-    }
-    hasher.finish()
+    burnwatch_engine::label_set_hash(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 #[cfg(test)]
