@@ -6,7 +6,7 @@ use std::sync::Arc;
 use burnwatch_scheduler::{Backend, SchedulerMetrics};
 use burnwatch_spec::Config;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Clients for every backend of `config`, by name.
 pub fn connect(

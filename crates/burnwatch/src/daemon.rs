@@ -14,7 +14,7 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::shard::Shard;
 use crate::signal::{Signal, Signals};
 use crate::slos::{ReloadMetrics, Shared, SloSet};

@@ -5,15 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::Failure;
 use crate::cli::GateRisk;
-
-/// Exit codes by decision (0 is approve); documented in docs/api.md.
-pub const REVIEW: u8 = 3;
-/// Defer: wait until the SLO recovers.
-pub const DEFER: u8 = 4;
-/// Block: do not ship.
-pub const BLOCK: u8 = 5;
+use crate::failure::{BLOCK, DEFER, Failure, REVIEW};
 
 /// Asks `url` for the decision on `slo` at `risk`, prints it with its rationale, and returns
 /// Ok for approve, [`Failure::Gate`] with the decision's exit code otherwise.

@@ -1,9 +1,11 @@
-//! The burnwatch binary: command-line wiring only. `main` calls [`run`] and decides the exit code
-//! in one place; everything else lives in the library crates.
+//! The burnwatch binary: command-line wiring only. `main` calls [`run`] and turns its
+//! [`Failure`] into the exit code ([`failure`], the one place exit codes are decided); everything
+//! else lives in the library crates.
 
 mod backends;
 mod cli;
 mod daemon;
+mod failure;
 mod gate;
 mod replay;
 mod report;
@@ -16,33 +18,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cli::{Cli, Command, LogFormat};
-
-/// Why the process failed; each maps to an exit code.
-#[derive(Debug)]
-pub enum Failure {
-    /// The configuration is invalid (exit 1); the message lists every problem.
-    Config(String),
-    /// Something failed at run time (exit 1).
-    Runtime(String),
-    /// The command line asks for something impossible (exit 2, as clap's own usage errors).
-    Usage(String),
-    /// `gate` decided against approving (exit 3 review, 4 defer, 5 block); already printed.
-    Gate(u8),
-}
+use failure::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Config(message)) | Err(Failure::Runtime(message)) => {
-            eprintln!("burnwatch: {message}");
-            ExitCode::FAILURE
-        }
-        Err(Failure::Usage(message)) => {
-            eprintln!("burnwatch: {message}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Gate(code)) => ExitCode::from(code),
+        Err(failure) => failure.exit(),
     }
 }
 

@@ -10,7 +10,7 @@
 use burnwatch_engine::fnv1a;
 use burnwatch_spec::Config;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Which part of the SLOs this process evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::shard::Shard;
 
 /// `burnwatch_config_last_reload_successful` and its timestamp, as Prometheus names them.

@@ -6,8 +6,9 @@
 //! each with `file:line:col` and what would be valid. The main types are [`Config`] and its
 //! [`Slo`]s with their [`Sli`] (built from [`Selector`]s and [`Template`]s) and resolved
 //! [`Alerting`] policy, [`Backend`]s whose credentials are [`Secret`]s, notification
-//! [`Receiver`]s and the [`Route`]s to them, and the duration helpers [`parse_duration`] and
-//! [`format_prometheus`].
+//! [`Receiver`]s and the [`Route`]s to them, the duration helpers [`parse_duration`] and
+//! [`format_prometheus`], and [`text`]: how times and figures are written for people and read
+//! from the command line.
 //!
 //! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
 //! queries the backends named here, `burnwatch-http` exports the series and sends to the
@@ -42,6 +43,7 @@ mod sli;
 mod slo;
 mod suggest;
 mod template;
+pub mod text;
 mod url;
 mod validate;
 mod window;

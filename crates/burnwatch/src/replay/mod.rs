@@ -11,15 +11,15 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use burnwatch_engine::Millis;
 use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
 use burnwatch_spec::{Config, format_prometheus};
 use futures_util::StreamExt;
 
-use crate::Failure;
 use crate::cli::ReplayFormat;
+use crate::failure::Failure;
 pub use track::{Episode, Track};
 
 /// SLOs replayed at once: each sends a few range queries at a time.
@@ -44,23 +44,11 @@ pub struct Request {
     pub compare: Option<PathBuf>,
 }
 
-/// Parses `2026-10-01T00:00:00Z` or unix seconds (`1790000000`) into milliseconds.
+/// Parses `2026-10-01T00:00:00Z` or unix seconds (`1790000000`) into milliseconds; the error
+/// names the option.
 pub fn parse_time(text: &str, what: &str) -> Result<Millis, Failure> {
-    if let Ok(secs) = text.trim().parse::<f64>()
-        && secs.is_finite()
-    {
-        return Ok((secs * 1000.0) as Millis);
-    }
-    let at = humantime::parse_rfc3339_weak(text.trim()).map_err(|err| {
-        Failure::Usage(format!(
-            "--{what} {text:?} is not a time ({err}): write RFC 3339 like 2026-10-01T00:00:00Z, \
-             or unix seconds"
-        ))
-    })?;
-    let since = at
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| Failure::Usage(format!("--{what} {text:?} is before 1970")))?;
-    Ok(since.as_millis() as Millis)
+    burnwatch_spec::text::parse_time(text)
+        .map_err(|why| Failure::Usage(format!("--{what} {text:?} {why}")))
 }
 
 fn load(path: &std::path::Path) -> Result<Config, Failure> {

@@ -1,9 +1,9 @@
 //! The replay's formats: JSON lines, CSV rows and the human table.
 
 use std::fmt::Write as _;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, Millis, Severity};
+use burnwatch_engine::{AlertKind, Severity};
 use burnwatch_scheduler::ReplayStep;
 use burnwatch_spec::format_prometheus;
 use serde_json::{Value, json};
@@ -11,10 +11,7 @@ use serde_json::{Value, json};
 use super::track::{Episode, Track};
 
 /// `2026-10-14T10:00:00Z`.
-pub fn rfc3339(ms: Millis) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_seconds(at).to_string()
-}
+pub use burnwatch_spec::text::rfc3339_seconds as rfc3339;
 
 fn labels_json(labels: &[(String, String)]) -> Value {
     Value::Object(
@@ -244,7 +241,7 @@ pub fn step_csv(step: &ReplayStep<'_>, windows: &[String]) -> String {
 }
 
 fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
+    v.map_or_else(|| "-".to_string(), burnwatch_spec::text::percent)
 }
 
 /// The SLO instance as one short name: `id` or `id{k=v,...}` for group instances.

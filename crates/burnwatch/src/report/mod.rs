@@ -15,8 +15,8 @@ use burnwatch_engine::Millis;
 use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
 use burnwatch_spec::Config;
 
-use crate::Failure;
 use crate::cli::ReportFormat;
+use crate::failure::Failure;
 use crate::replay::parse_time;
 pub use model::InstanceReport;
 

@@ -13,7 +13,9 @@ use super::model::InstanceReport;
 use crate::replay::output::{instance_name, rfc3339};
 
 fn percent(value: Option<f64>, digits: usize) -> String {
-    value.map_or("–".into(), |v| format!("{:.*}%", digits, v * 100.0))
+    value.map_or("–".into(), |v| {
+        burnwatch_spec::text::percent_with(v, digits)
+    })
 }
 
 /// `1h 25m`, `40m`, `2d 3h`.

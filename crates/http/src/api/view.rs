@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::lookup::instance_id;
-use crate::notify::rfc3339;
+use burnwatch_spec::text::rfc3339;
 
 /// Pairs serialised as a JSON object in their own order (windows shortest first).
 #[derive(Debug, Clone, PartialEq)]

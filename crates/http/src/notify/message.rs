@@ -1,36 +1,11 @@
 //! Text every receiver shares: human durations, percentages, burn rates, the one-line headline
 //! and which window pair fired. Receivers lay these out; none of them computes a figure.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, BurnPair, Millis, Notification, WindowFigures};
+use burnwatch_engine::{AlertKind, BurnPair, Notification, WindowFigures};
 use burnwatch_spec::format_prometheus;
-
-/// `3h 20m`, `2d 4h`, `45s`: the two largest non-zero units, the way a person says it.
-pub(crate) fn human_duration(d: Duration) -> String {
-    const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
-    let mut rest = d.as_secs();
-    if rest == 0 {
-        return "0s".to_string();
-    }
-    let mut parts = Vec::with_capacity(2);
-    for (unit, size) in UNITS {
-        if rest >= size && parts.len() < 2 {
-            parts.push(format!("{}{unit}", rest / size));
-            rest %= size;
-        } else if !parts.is_empty() {
-            // Stop at the first zero unit after the largest one: "2d 0h 5m" reads as "2d".
-            break;
-        }
-    }
-    parts.join(" ")
-}
-
-/// A ratio as a percentage with one decimal (`0.623` -> `62.3%`); negative stays negative (an
-/// overspent budget).
-pub(crate) fn percent(ratio: f64) -> String {
-    format!("{:.1}%", ratio * 100.0)
-}
+pub(crate) use burnwatch_spec::text::{human_duration, percent, rfc3339};
 
 /// A burn rate with three significant digits at most: `14.4x`, `6x`, `0.85x`, `120x`.
 pub(crate) fn rate(burn: f64) -> String {
@@ -56,12 +31,6 @@ pub(crate) fn round_sig(x: f64, digits: i32) -> f64 {
     }
     let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
     (x * scale).round() / scale
-}
-
-/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds (what Alertmanager parses).
-pub(crate) fn rfc3339(ms: Millis) -> String {
-    let ms = u64::try_from(ms).unwrap_or(0);
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
 /// At most `max` characters, cut at a character boundary and ending in `…` when cut.

@@ -45,5 +45,4 @@ mod testing;
 mod webhook;
 
 pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};
-pub(crate) use message::rfc3339;
 pub use store::{STATE_FILE, STATE_VERSION};

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::api::lookup::{Subject, resolve_one};
 use crate::api::view::{EpisodeView, InstanceView, window};
 use crate::chart::{Chart, Line, escape};
-use crate::notify::rfc3339;
+use burnwatch_spec::text::rfc3339;
 
 /// Line colours for the burn-rate chart, shortest window first.
 const PALETTE: [&str; 9] = [

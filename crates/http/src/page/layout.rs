@@ -78,7 +78,7 @@ pub fn badge(status: &str) -> String {
 
 /// A ratio as a percentage, `–` when unknown.
 pub fn percent(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0))
+    value.map_or("–".to_string(), burnwatch_spec::text::percent)
 }
 
 /// A burn rate, `–` when unknown.

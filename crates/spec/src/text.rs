@@ -1,0 +1,99 @@
+//! How burnwatch writes times and figures for people and other tools, and reads the times people
+//! type: the one place for each, shared by the notifier, the status page and API, replay and
+//! reports (durations in configuration syntax are [`crate::parse_duration`] and
+//! [`crate::format_prometheus`]).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use burnwatch_engine::Millis;
+
+/// Unix milliseconds as RFC 3339 UTC with milliseconds, `2026-10-14T10:00:00.250Z` (what
+/// Alertmanager parses; the API and the page show it). Times before 1970 read as the epoch.
+pub fn rfc3339(ms: Millis) -> String {
+    humantime::format_rfc3339_millis(at(ms)).to_string()
+}
+
+/// Unix milliseconds as RFC 3339 UTC to the second, `2026-10-14T10:00:00Z` (replay and reports,
+/// whose steps are whole minutes).
+pub fn rfc3339_seconds(ms: Millis) -> String {
+    humantime::format_rfc3339_seconds(at(ms)).to_string()
+}
+
+fn at(ms: Millis) -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// A time as a person types it on the command line: RFC 3339 (`2026-10-01T00:00:00Z`, the `T`
+/// and zone optional as humantime's weak form allows) or unix seconds (`1790000000`, fractions
+/// allowed), as unix milliseconds. Err completes the sentence "`<text>` ...", saying what to
+/// write instead.
+pub fn parse_time(text: &str) -> Result<Millis, String> {
+    if let Ok(secs) = text.trim().parse::<f64>()
+        && secs.is_finite()
+    {
+        return Ok((secs * 1000.0) as Millis);
+    }
+    let at = humantime::parse_rfc3339_weak(text.trim()).map_err(|err| {
+        format!("is not a time ({err}): write RFC 3339 like 2026-10-01T00:00:00Z, or unix seconds")
+    })?;
+    let since = at
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| "is before 1970".to_string())?;
+    Ok(since.as_millis() as Millis)
+}
+
+/// A ratio as a percentage with `decimals` decimals (`0.623`, 1 -> `62.3%`); negative stays
+/// negative (an overspent budget).
+pub fn percent_with(ratio: f64, decimals: usize) -> String {
+    format!("{:.*}%", decimals, ratio * 100.0)
+}
+
+/// A ratio as a percentage with one decimal (`0.623` -> `62.3%`).
+pub fn percent(ratio: f64) -> String {
+    percent_with(ratio, 1)
+}
+
+/// `3h 20m`, `2d 4h`, `45s`: the two largest non-zero units, the way a person says it.
+pub fn human_duration(d: Duration) -> String {
+    const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let mut rest = d.as_secs();
+    if rest == 0 {
+        return "0s".to_string();
+    }
+    let mut parts = Vec::with_capacity(2);
+    for (unit, size) in UNITS {
+        if rest >= size && parts.len() < 2 {
+            parts.push(format!("{}{unit}", rest / size));
+            rest %= size;
+        } else if !parts.is_empty() {
+            // Stop at the first zero unit after the largest one: "2d 0h 5m" reads as "2d".
+            break;
+        }
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_in_both_precisions_and_parse_back() {
+        // 2025-10-14T10:00:00Z is 1,760,436,000 s after the epoch (20,375 days + 10 h).
+        assert_eq!(20_375 * 86_400 + 10 * 3_600, 1_760_436_000);
+        assert_eq!(rfc3339(1_760_436_000_250), "2025-10-14T10:00:00.250Z");
+        assert_eq!(rfc3339_seconds(1_760_436_000_250), "2025-10-14T10:00:00Z");
+        assert_eq!(rfc3339(-5), "1970-01-01T00:00:00.000Z");
+        assert_eq!(parse_time("2025-10-14T10:00:00Z"), Ok(1_760_436_000_000));
+        assert_eq!(parse_time(" 1760436000.5 "), Ok(1_760_436_000_500));
+        assert!(parse_time("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn percentages_keep_the_sign_and_the_decimals_asked_for() {
+        assert_eq!(percent(0.623), "62.3%");
+        assert_eq!(percent(-0.25), "-25.0%");
+        assert_eq!(percent_with(0.999, 2), "99.90%");
+        assert_eq!(percent_with(0.99912, 3), "99.912%");
+    }
+}
