@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::output::{episode_line, instance_name, rfc3339};
+use super::output::{episode_line, rfc3339};
 use super::track::{Episode, Track};
 use crate::cli::ReplayFormat;
 
@@ -68,7 +68,7 @@ pub fn report(
         let _ = writeln!(
             out,
             "{}: {} episode(s) with {a_name}, {} with {b_name}{}",
-            instance_name(any),
+            any.name(),
             ea.len(),
             eb.len(),
             if only_a.is_empty() && only_b.is_empty() {

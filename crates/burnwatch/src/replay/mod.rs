@@ -3,8 +3,8 @@
 //! No notifier exists here: replay cannot send anything.
 
 mod compare;
-pub mod output;
-pub mod track;
+mod output;
+mod track;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};

@@ -244,16 +244,6 @@ fn percent(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), burnwatch_spec::text::percent)
 }
 
-/// The SLO instance as one short name: `id` or `id{k=v,...}` for group instances.
-pub fn instance_name(track: &Track) -> String {
-    let group = &track.info.group;
-    if group.is_empty() {
-        return track.info.slo.id.clone();
-    }
-    let labels: Vec<String> = group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{}{{{}}}", track.info.slo.id, labels.join(","))
-}
-
 /// The summary table, at most 100 columns wide: one row per instance, then its episodes.
 pub fn table(tracks: &[Track]) -> String {
     let mut out = String::new();
@@ -263,7 +253,7 @@ pub fn table(tracks: &[Track]) -> String {
         "SLO", "pages", "tickets", "budget", "budget min", "worst 1h", "episodes"
     );
     for track in tracks {
-        let mut name = instance_name(track);
+        let mut name = track.name();
         if name.chars().count() > 44 {
             name = name.chars().take(43).collect::<String>() + "…";
         }

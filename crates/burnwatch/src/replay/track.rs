@@ -44,6 +44,16 @@ pub struct Track {
 const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Track {
+    /// The SLO instance as one short name: `id` or `id{k=v,...}` for group instances.
+    pub fn name(&self) -> String {
+        let group = &self.info.group;
+        if group.is_empty() {
+            return self.info.slo.id.clone();
+        }
+        let labels: Vec<String> = group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}{{{}}}", self.info.slo.id, labels.join(","))
+    }
+
     /// An empty track for `info`.
     pub fn new(info: Arc<InstanceInfo>) -> Track {
         Track {

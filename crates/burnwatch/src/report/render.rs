@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::Span;
 use super::model::InstanceReport;
-use crate::replay::output::{instance_name, rfc3339};
+use burnwatch_spec::text::rfc3339_seconds as rfc3339;
 
 fn percent(value: Option<f64>, digits: usize) -> String {
     value.map_or("–".into(), |v| {
@@ -91,7 +91,7 @@ pub fn markdown(span: Span, reports: &[InstanceReport]) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            instance_name(&r.track).replace('|', "\\|"),
+            r.track.name().replace('|', "\\|"),
             percent(Some(r.objective), 2),
             percent(r.sli(), 3),
             percent(r.figures().burn_rate, 1),
@@ -105,7 +105,7 @@ pub fn markdown(span: Span, reports: &[InstanceReport]) -> String {
         let _ = write!(
             out,
             "\n## {}\n\n| severity | fired | resolved | duration |\n|---|---|---|---|\n",
-            instance_name(&r.track)
+            r.track.name()
         );
         for i in r.incidents() {
             let _ = writeln!(
@@ -143,7 +143,7 @@ pub fn html(span: Span, reports: &[InstanceReport]) -> String {
         let _ = write!(
             body,
             r#"<tr data-slo="{name}"><td>{name}</td><td class="num">{objective}</td><td class="num {class}">{sli}</td><td class="num">{consumed}</td><td class="num">{incidents}</td><td class="num">{pages}</td><td class="num">{mttr}</td></tr>"#,
-            name = escape(&instance_name(&r.track)),
+            name = escape(&r.track.name()),
             objective = percent(Some(r.objective), 2),
             class = match met {
                 Some(true) => "met",
@@ -168,7 +168,7 @@ pub fn html(span: Span, reports: &[InstanceReport]) -> String {
 }
 
 fn section(body: &mut String, r: &InstanceReport) {
-    let name = instance_name(&r.track);
+    let name = r.track.name();
     let _ = write!(
         body,
         "<section><h2>{}</h2><p>{} events, {} errors; budget left over the period at the end: {} (lowest {}).</p>",
