@@ -9,15 +9,10 @@ use toml::Spanned;
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::model::{Alerting, Severity};
+use crate::model::Alerting;
 use crate::names::is_label_name;
 use crate::raw::{RawAlerting, Str, StrMap};
-use crate::suggest::closest;
 use crate::window::{Period, Window};
-
-/// Severities as written in the file.
-pub(crate) const SEVERITIES: [(&str, Severity); 2] =
-    [("page", Severity::Page), ("ticket", Severity::Ticket)];
 
 /// One alerting table, checked; `None` in a field means the key was not given.
 #[derive(Debug, Default)]
@@ -162,24 +157,6 @@ pub(crate) fn resolve(defaults: &Layer, own: &Layer) -> Alerting {
         budget_exhausted: own.budget_exhausted.or(defaults.budget_exhausted),
         annotations,
     }
-}
-
-/// A severity name; `None` after reporting what is valid. `what` says where it is written.
-pub(crate) fn severity(ctx: &mut Ctx<'_>, text: &Str, what: &str) -> Option<Severity> {
-    let value = ctx.expand(text)?;
-    if let Some((_, severity)) = SEVERITIES.iter().find(|(name, _)| *name == value) {
-        return Some(*severity);
-    }
-    let names: Vec<&str> = SEVERITIES.iter().map(|(name, _)| *name).collect();
-    let hint = closest(&value, &names)
-        .map(|s| format!(" (did you mean \"{s}\"?)"))
-        .unwrap_or_default();
-    ctx.error(
-        ErrorKind::InvalidValue,
-        &text.span(),
-        format!("{what} {value:?} is not a severity{hint}; valid: \"page\", \"ticket\""),
-    );
-    None
 }
 
 /// The `alertname` label value: any text a person can read in a notification.

@@ -10,7 +10,6 @@ use crate::model::{Auth, Backend, BackendKind, SecretSource};
 use crate::names::{check_table_name, is_header_name, is_header_value};
 use crate::raw::{RawBackend, RawBasicAuth, Str, StrMap, default_timeout};
 use crate::secret::Secret;
-use crate::suggest::closest;
 
 /// Backend types and the API each stands for, in documentation order.
 const KINDS: [(&str, BackendKind); 1] = [("prometheus", BackendKind::Prometheus)];
@@ -90,23 +89,12 @@ fn kind_list() -> String {
 }
 
 fn kind_of(ctx: &mut Ctx<'_>, text: &Str) -> Option<BackendKind> {
-    let value = ctx.expand(text)?;
-    if let Some((_, kind)) = KINDS.iter().find(|(k, _)| *k == value) {
-        return Some(*kind);
-    }
-    let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-    let hint = closest(&value, &names)
-        .map(|k| format!(" (did you mean \"{k}\"?)"))
-        .unwrap_or_default();
-    ctx.error(
-        ErrorKind::InvalidValue,
-        &text.span(),
+    ctx.choice(text, &KINDS, |value, hint| {
         format!(
             "backend type {value:?} is not supported{hint}; valid types: {}",
             kind_list()
-        ),
-    );
-    None
+        )
+    })
 }
 
 fn checked_url(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {

@@ -158,6 +158,31 @@ impl<'a> Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// One of a fixed set of names (a type, a severity), expanded; `None` after reporting the
+    /// problem. `problem(value, hint)` writes the message; `hint` is ` (did you mean "x"?)` for a
+    /// near miss, or empty.
+    pub(crate) fn choice<T: Copy>(
+        &mut self,
+        text: &Spanned<String>,
+        choices: &[(&str, T)],
+        problem: impl FnOnce(&str, &str) -> String,
+    ) -> Option<T> {
+        let value = self.expand(text)?;
+        if let Some((_, chosen)) = choices.iter().find(|(name, _)| *name == value) {
+            return Some(*chosen);
+        }
+        let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+        let hint = crate::suggest::closest(&value, &names)
+            .map(|name| format!(" (did you mean \"{name}\"?)"))
+            .unwrap_or_default();
+        self.error(
+            ErrorKind::InvalidValue,
+            &text.span(),
+            problem(&value, &hint),
+        );
+        None
+    }
+
     /// A duration value, expanded and parsed; `None` after reporting a problem.
     pub(crate) fn duration(
         &mut self,

@@ -39,6 +39,7 @@ mod route;
 mod secret;
 mod selector;
 mod server;
+mod severity;
 mod sli;
 mod slo;
 mod suggest;

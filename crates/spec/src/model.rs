@@ -62,22 +62,6 @@ pub struct ServerLimits {
     pub max_concurrent_renders: usize,
 }
 
-impl Default for ServerLimits {
-    fn default() -> Self {
-        use crate::raw::{
-            default_idle_timeout, default_max_concurrent_renders, default_max_connections,
-            default_read_header_timeout, default_request_timeout,
-        };
-        ServerLimits {
-            read_header_timeout: default_read_header_timeout(),
-            idle_timeout: default_idle_timeout(),
-            request_timeout: default_request_timeout(),
-            max_connections: default_max_connections(),
-            max_concurrent_renders: default_max_concurrent_renders(),
-        }
-    }
-}
-
 /// `[backends.<name>]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backend {

@@ -64,7 +64,7 @@ fn severities(ctx: &mut Ctx<'_>, list: &Spanned<Vec<Str>>) -> Option<Vec<Severit
     let mut out: Vec<Severity> = Vec::new();
     let mut ok = true;
     for text in list.get_ref() {
-        match crate::alerting::severity(ctx, text, "route severity") {
+        match crate::severity::severity(ctx, text, "route severity") {
             Some(severity) if out.contains(&severity) => {
                 ok = false;
                 ctx.error(

@@ -10,7 +10,10 @@ use crate::context::Ctx;
 use crate::decode::RawDocument;
 use crate::error::ErrorKind;
 use crate::model::{SecretSource, Server, ServerLimits};
-use crate::raw::{RawServer, Str, default_listen};
+use crate::raw::{
+    RawServer, Str, default_idle_timeout, default_listen, default_max_concurrent_renders,
+    default_max_connections, default_read_header_timeout, default_request_timeout,
+};
 
 /// The largest `max_connections` and `max_concurrent_renders`: past it a typo, not a plan.
 const MAX_COUNT: i64 = 1 << 20;
@@ -136,6 +139,18 @@ fn count(ctx: &mut Ctx<'_>, n: Option<&Spanned<i64>>, key: &str, default: usize)
                 format!("{key} {value} must be between 1 and {MAX_COUNT}, e.g. {default}"),
             );
             None
+        }
+    }
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            read_header_timeout: default_read_header_timeout(),
+            idle_timeout: default_idle_timeout(),
+            request_timeout: default_request_timeout(),
+            max_connections: default_max_connections(),
+            max_concurrent_renders: default_max_concurrent_renders(),
         }
     }
 }

@@ -75,7 +75,7 @@ fn window(
     let span = raw.span();
     let raw = raw.get_ref();
     let severity = match &raw.severity {
-        Some(text) => crate::alerting::severity(ctx, text, "severity"),
+        Some(text) => crate::severity::severity(ctx, text, "severity"),
         None => {
             ctx.missing(
                 &span,

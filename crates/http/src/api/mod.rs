@@ -9,8 +9,8 @@
 
 mod decision;
 mod error;
-pub(crate) mod lookup;
-pub(crate) mod view;
+mod lookup;
+mod view;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,8 +22,11 @@ use burnwatch_engine::{Board, Risk};
 use serde::Serialize;
 
 pub use error::ApiError;
-use lookup::{Subject, instance_id, resolve, resolve_one};
-use view::{EpisodeView, InstanceView, PointView};
+/// What the status page shares with the API: one view of an instance, one way to find it.
+pub(crate) use lookup::{Subject, resolve_one};
+use lookup::{instance_id, resolve};
+use view::PointView;
+pub(crate) use view::{EpisodeView, InstanceView, window};
 
 use crate::AppState;
 

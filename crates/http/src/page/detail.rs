@@ -9,8 +9,7 @@ use burnwatch_engine::{Entry, Trail};
 use super::layout::{badge, burn, page, percent};
 use super::{encode_segment, format_objective, not_served};
 use crate::AppState;
-use crate::api::lookup::{Subject, resolve_one};
-use crate::api::view::{EpisodeView, InstanceView, window};
+use crate::api::{EpisodeView, InstanceView, Subject, resolve_one, window};
 use crate::chart::{Chart, Line, escape};
 use burnwatch_spec::text::rfc3339;
 

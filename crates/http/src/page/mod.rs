@@ -153,7 +153,7 @@ async fn overview(
 }
 
 /// How many instances are in each status, worst first, over every page.
-fn counts(views: &[crate::api::view::InstanceView]) -> String {
+fn counts(views: &[crate::api::InstanceView]) -> String {
     STATUS_COLOURS
         .iter()
         .rev()
