@@ -10,8 +10,9 @@
 //!
 //! Files, one concept each: `dispatcher` (channel in, queues out, shutdown), `route` (which
 //! receivers), `queue` (a receiver's worker: order, repeats), `delivery` (one request: HTTP,
-//! retries, backoff), `channel` (receiver kind -> request), `pagerduty`, `slack`, `webhook`,
-//! `alertmanager` (the payloads), `labels` (Alertmanager-style labels and annotations),
+//! retries, backoff), `receiver` (the [`receiver::Receiver`] trait a kind implements: settings,
+//! request, answer), `receivers` (one file per kind: `pagerduty`, `slack`, `webhook`,
+//! `alertmanager`, and the registry), `labels` (Alertmanager-style labels and annotations),
 //! `message` (human text: durations, percentages, the headline), `clock` (wall time from tokio
 //! time, so tests run with paused time), `metrics`, `journal` (what survives a restart, written
 //! on change) and `store` (its file, `<data-dir>/notifications.json`).
@@ -26,8 +27,6 @@
 //! never reach a log line, an error message or a metric label: logs name the receiver, HTTP
 //! errors lose their URL and logged response bodies are scrubbed.
 
-mod alertmanager;
-mod channel;
 mod clock;
 mod delivery;
 mod dispatcher;
@@ -35,14 +34,13 @@ mod journal;
 mod labels;
 mod message;
 mod metrics;
-mod pagerduty;
 mod queue;
+mod receiver;
+mod receivers;
 mod route;
-mod slack;
 mod store;
 #[cfg(test)]
 mod testing;
-mod webhook;
 
 pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};
 pub(crate) use message::rfc3339;

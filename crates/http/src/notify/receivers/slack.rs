@@ -7,11 +7,26 @@
 use std::time::Duration;
 
 use burnwatch_engine::{AlertKind, AlertStatus, Millis, Notification};
-use burnwatch_spec::SecretSource;
+use burnwatch_spec::{Receiver as Configured, ReceiverKind, SecretSource};
 use serde_json::{Value, json};
 
-use super::channel::{Request, reveal};
-use super::message;
+use crate::notify::message;
+use crate::notify::receiver::{Kind, Receiver, Request, Settings, not_mine, reveal, single};
+
+pub(crate) const KIND: Kind = Kind {
+    name: "slack",
+    build,
+};
+
+/// At most one Slack message per second per webhook (Slack's documented limit).
+pub(crate) const GAP: Duration = Duration::from_secs(1);
+
+fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
+    let ReceiverKind::Slack { url } = &configured.kind else {
+        return Err(not_mine(KIND.name, configured));
+    };
+    Ok(Box::new(Slack { url: url.clone() }))
+}
 
 /// Attachment colour while firing.
 pub(crate) const FIRING_COLOR: &str = "#d62728";
@@ -23,15 +38,14 @@ pub(crate) struct Slack {
     pub url: SecretSource,
 }
 
-impl Slack {
-    pub(crate) fn request(&self, n: &Notification, now: Millis) -> Result<Request, String> {
+impl Receiver for Slack {
+    fn settings(&self, receiver: &Configured) -> Settings {
+        Settings::configured(receiver, GAP)
+    }
+
+    fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
         let url = reveal(&self.url)?;
-        let body = serde_json::to_vec(&message_json(n, now)).map_err(|err| err.to_string())?;
-        Ok(Request {
-            url: url.clone(),
-            body,
-            secrets: vec![url],
-        })
+        Request::json(url.clone(), &message_json(single(batch)?, now), vec![url])
     }
 }
 
