@@ -30,4 +30,5 @@ registry! {
     slack,
     webhook,
     alertmanager,
+    opsgenie,
 }

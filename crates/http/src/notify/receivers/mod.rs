@@ -20,6 +20,7 @@ registry! {
     slack,
     webhook,
     alertmanager,
+    opsgenie,
 }
 
 /// The receiver for `configured`; an error (naming the receiver) for a type no kind here
