@@ -143,7 +143,7 @@ fn foreign_keys(ctx: &mut Ctx<'_>, raw: &RawReceiver, kind: &Kind, header: &str)
                 format!(
                     "`{key}` is not a key of \"{name}\" receivers ({header}): only {} receivers \
                      take it; keys of \"{name}\" receivers: {}",
-                    quoted(&takers).replace(", ", " and "),
+                    listed(&takers),
                     keys.join(", ")
                 )
             }
@@ -151,6 +151,15 @@ fn foreign_keys(ctx: &mut Ctx<'_>, raw: &RawReceiver, kind: &Kind, header: &str)
         ctx.error(ErrorKind::Conflict, &at, message);
     }
     ok
+}
+
+/// `"a"`, `"a" and "b"`, `"a", "b" and "c"`.
+fn listed(names: &[&str]) -> String {
+    let quoted = quoted(names);
+    match quoted.rsplit_once(", ") {
+        Some((head, last)) => format!("{head} and {last}"),
+        None => quoted,
+    }
 }
 
 /// A duration of at least `min`.
@@ -181,4 +190,14 @@ fn positive(
 /// Whether `key` of a receiver holds a secret in any type (its value never shown).
 pub(crate) fn is_secret_key(key: &str) -> bool {
     KINDS.iter().any(|k| k.secret_keys.contains(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lists_read_as_english() {
+        assert_eq!(super::listed(&["a"]), "\"a\"");
+        assert_eq!(super::listed(&["a", "b"]), "\"a\" and \"b\"");
+        assert_eq!(super::listed(&["a", "b", "c"]), "\"a\", \"b\" and \"c\"");
+    }
 }
