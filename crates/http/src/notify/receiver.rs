@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use burnwatch_engine::{Millis, Notification};
-use burnwatch_spec::{Receiver as Configured, SecretSource};
+use burnwatch_spec::{PluginSettings, Receiver as Configured, ReceiverKind, SecretSource};
 
 /// One POST: where, what, and which strings must be scrubbed from anything logged about it.
 pub(crate) struct Request {
@@ -109,6 +109,18 @@ pub(crate) fn not_mine(kind: &str, receiver: &Configured) -> String {
         receiver.name,
         receiver.kind.type_name()
     )
+}
+
+/// The settings of a plug-in type `T` (`ReceiverKind::Plugin`), for its `build`.
+pub(crate) fn plugin<'a, T: PluginSettings>(
+    kind: &str,
+    receiver: &'a Configured,
+) -> Result<&'a T, String> {
+    match &receiver.kind {
+        ReceiverKind::Plugin(plugin) => plugin.get::<T>(),
+        _ => None,
+    }
+    .ok_or_else(|| not_mine(kind, receiver))
 }
 
 /// A receiver kind, built from its configuration by its file's `build`.

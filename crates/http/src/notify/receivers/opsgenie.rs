@@ -12,12 +12,12 @@
 
 use burnwatch_engine::{AlertStatus, Millis, Notification, Severity};
 use burnwatch_spec::receiver::opsgenie::Opsgenie as Configuration;
-use burnwatch_spec::{Receiver as Configured, ReceiverKind};
+use burnwatch_spec::Receiver as Configured;
 use serde_json::{Map, Value, json};
 
 use crate::notify::labels::alert_labels;
 use crate::notify::message;
-use crate::notify::receiver::{Kind, Receiver, Request, not_mine, reveal, single};
+use crate::notify::receiver::{Kind, Receiver, Request, plugin, reveal, single};
 
 pub(crate) const KIND: Kind = Kind {
     name: "opsgenie",
@@ -31,12 +31,7 @@ const TAG_LIMIT: usize = 50;
 const ENTITY_LIMIT: usize = 512;
 
 fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
-    let ReceiverKind::Plugin(plugin) = &configured.kind else {
-        return Err(not_mine(KIND.name, configured));
-    };
-    let settings = plugin
-        .get::<Configuration>()
-        .ok_or_else(|| not_mine(KIND.name, configured))?;
+    let settings = plugin::<Configuration>(KIND.name, configured)?;
     Ok(Box::new(Opsgenie(settings.clone())))
 }
 
