@@ -19,6 +19,9 @@
 //!   the next notification still delivered, timeout retried and logged as one.
 //! - `opsgenie`: create (P1/P3, message limit, string details) and close by the same alias,
 //!   429 retried, 422 permanent with the key scrubbed from the log, a base URL for the EU.
+//! - `teams`: Adaptive Card messages paced half a second apart, a throttle wrapped in a 200
+//!   retried, 429 Retry-After, 400 and a wrapped 413 permanent with the signed URL kept out of
+//!   the log.
 //! - `alertmanager`: timeout retried (the rest against a real Alertmanager, see above).
 //! - `formats`: webhook (Alertmanager webhook v4) and Alertmanager API payloads.
 //! - `routing`: severity and matcher routes, de-duplication, unrouted, send_resolved=false,
@@ -39,4 +42,5 @@ mod routing;
 mod secrets;
 mod slack;
 mod support;
+mod teams;
 mod webhook;

@@ -31,4 +31,5 @@ registry! {
     webhook,
     alertmanager,
     opsgenie,
+    teams,
 }

@@ -21,6 +21,7 @@ registry! {
     webhook,
     alertmanager,
     opsgenie,
+    teams,
 }
 
 /// The receiver for `configured`; an error (naming the receiver) for a type no kind here
