@@ -8,7 +8,9 @@
 //! Prometheus' own evaluation of the equivalent alert expression turns true; when it ends, one
 //! resolve with the same dedup_key and the alert gone from Alertmanager. A second service burning
 //! steadily at 0.5x never alerts, not even on a ticket pair with factor 1. The routing key never
-//! reaches the log or /metrics.
+//! reaches the log or /metrics. The same page reaches Opsgenie (Alert API v2, wiremock: one
+//! create, then one close by the create's alias) and Microsoft Teams (a webhook, wiremock: one
+//! firing card, then one resolved card).
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,10 +18,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use burnwatch_simulator::{Phase, Scenario};
 use burnwatch_tests::{Alertmanager, Daemon, Exporter, Prometheus, PrometheusOptions, free_port};
 use serde_json::Value;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const ROUTING_KEY: &str = "R0UT1NGKEY-e2e-0123456789abcdef";
+const OPSGENIE_KEY: &str = "0p5g3n1e-e2e-key-0123456789";
+const TEAMS_PATH: &str = "/workflows/e2e/triggers/manual/paths/invoke";
+const TEAMS_SIG: &str = "sig=T3AM5s1gnature";
 const PAGE: [&str; 2] = [
     r#"sloth_id="checkout-availability""#,
     r#"sloth_severity="page""#,
@@ -31,6 +36,19 @@ fn pagerduty_events(runtime: &tokio::runtime::Runtime, server: &MockServer) -> V
         .unwrap_or_default()
         .iter()
         .map(|r| serde_json::from_slice(&r.body).expect("PagerDuty body is JSON"))
+        .collect()
+}
+
+/// (path, body) of every request `server` received.
+fn received(runtime: &tokio::runtime::Runtime, server: &MockServer) -> Vec<(String, Value)> {
+    runtime
+        .block_on(server.received_requests())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let body = serde_json::from_slice(&r.body).expect("a JSON body");
+            (r.url.path().to_string(), body)
+        })
         .collect()
 }
 
@@ -99,6 +117,23 @@ fn an_incident_pages_once_through_pagerduty_and_alertmanager_then_resolves() {
             })))
             .mount(&pagerduty),
     );
+    // Opsgenie queues every request: 202 for creates and closes alike.
+    let opsgenie = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v2/alerts(/[^/]+/close)?$"))
+            .respond_with(ResponseTemplate::new(202).set_body_json(serde_json::json!({
+                "result": "Request will be processed", "took": 0.1, "requestId": "e2e"
+            })))
+            .mount(&opsgenie),
+    );
+    let teams = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("POST"))
+            .and(path(TEAMS_PATH))
+            .respond_with(ResponseTemplate::new(202))
+            .mount(&teams),
+    );
 
     let port = free_port();
     let config = format!(
@@ -161,8 +196,17 @@ url = "{pagerduty}/v2/enqueue"
 type = "alertmanager"
 url = "{alertmanager}"
 
+[receivers.genie]
+type = "opsgenie"
+api_key = "${{OG_API_KEY}}"
+url = "{opsgenie}"
+
+[receivers.chat]
+type = "teams"
+url = "${{TEAMS_URL}}"
+
 [[route]]
-receivers = ["pager", "am"]
+receivers = ["pager", "am", "genie", "chat"]
 "#,
         incident_errors = errors(&incident_addr),
         incident_total = total(&incident_addr),
@@ -171,11 +215,20 @@ receivers = ["pager", "am"]
         prometheus = prometheus.url(),
         pagerduty = pagerduty.uri(),
         alertmanager = alertmanager.url(),
+        opsgenie = opsgenie.uri(),
+    );
+    let teams_url = format!(
+        "{}{TEAMS_PATH}?api-version=2016-06-01&{TEAMS_SIG}",
+        teams.uri()
     );
     let daemon = Daemon::start(
         Path::new(env!("CARGO_BIN_EXE_burnwatch")),
         &config,
-        &[("PD_ROUTING_KEY", ROUTING_KEY)],
+        &[
+            ("PD_ROUTING_KEY", ROUTING_KEY),
+            ("OG_API_KEY", OPSGENIE_KEY),
+            ("TEAMS_URL", &teams_url),
+        ],
     );
     daemon.wait_ready(Duration::from_secs(60));
 
@@ -290,6 +343,62 @@ receivers = ["pager", "am"]
             .then_some(())
         },
     );
+    // Opsgenie: one create for the incident and one close, by the create's alias, which is the
+    // page's identity (the same as PagerDuty's dedup_key), with the API key in the header.
+    let genie = wait_for("an Opsgenie close", Duration::from_secs(30), || {
+        let got = received(&runtime, &opsgenie);
+        got.iter()
+            .any(|(p, _)| p.ends_with("/close"))
+            .then_some(got)
+    });
+    let creates: Vec<&Value> = genie
+        .iter()
+        .filter(|(p, _)| p == "/v2/alerts")
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(creates.len(), 1, "one incident, one create: {genie:?}");
+    assert_eq!(creates[0]["alias"], dedup_key.as_str());
+    assert_eq!(creates[0]["priority"], "P1");
+    let closes: Vec<&str> = genie
+        .iter()
+        .filter(|(p, _)| p.ends_with("/close"))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(closes, [format!("/v2/alerts/{dedup_key}/close")]);
+    let requests = runtime.block_on(opsgenie.received_requests()).unwrap();
+    assert!(requests.iter().all(|r| {
+        r.headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(format!("GenieKey {OPSGENIE_KEY}").as_str())
+    }));
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.url.query() == Some("identifierType=alias"))
+    );
+    // Teams: one firing card and one resolved card for the checkout page, nothing else.
+    let cards = wait_for("the resolved Teams card", Duration::from_secs(30), || {
+        let titles: Vec<String> = received(&runtime, &teams)
+            .iter()
+            .map(|(_, body)| {
+                body["attachments"][0]["content"]["body"][0]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        titles
+            .iter()
+            .any(|t| t.starts_with("RESOLVED"))
+            .then_some(titles)
+    });
+    assert_eq!(
+        cards,
+        [
+            "FIRING page: checkout-availability",
+            "RESOLVED page: checkout-availability"
+        ]
+    );
+
     // The steady 0.5x burn: data flowed (its burn rate is there and right), nothing alerted.
     let steady_labels = [r#"sloth_id="search-availability""#, r#"sloth_window="5m""#];
     let burn = daemon
@@ -318,8 +427,8 @@ receivers = ["pager", "am"]
     // The secret never leaves the configuration.
     let (_, metrics) = daemon.get("/metrics").unwrap();
     assert!(!metrics.contains(ROUTING_KEY), "routing key on /metrics");
-    assert!(
-        !daemon.log().contains(ROUTING_KEY),
-        "routing key in the log"
-    );
+    for secret in [ROUTING_KEY, OPSGENIE_KEY, TEAMS_SIG] {
+        assert!(!metrics.contains(secret), "a secret on /metrics");
+        assert!(!daemon.log().contains(secret), "a secret in the log");
+    }
 }

@@ -1,7 +1,7 @@
 //! Restart semantics under `kill -9`, against real parts: a simulated service with an incident,
 //! a real Prometheus scraping it every second, the burnwatch binary ticking each second with its
-//! data directory kept across runs, and PagerDuty (Events API v2) and Alertmanager played by
-//! wiremock so that every request is counted.
+//! data directory kept across runs, and PagerDuty (Events API v2), Alertmanager, Opsgenie (Alert
+//! API v2) and Microsoft Teams (a webhook) played by wiremock so that every request is counted.
 //!
 //! Timeline, in seconds after the start:
 //! - healthy traffic (0.1% errors); run 0 starts and stops cleanly: an engine snapshot with the
@@ -24,7 +24,11 @@
 //! a kill that left the engine snapshot without the resolve, a resolve only after a kill that
 //! left the journal without it (each checked in the files the next run loads); Alertmanager
 //! hears the firing page at least a minute apart each time (resends resume from the last send,
-//! not from each restart) and hears the resolve.
+//! not from each restart) and hears the resolve. Opsgenie: every create carries the one alias
+//! (so Opsgenie de-duplicates any create sent again after a kill) and every close names it;
+//! closes come after the return, as often as the same at-least-once bound allows. Teams, which
+//! de-duplicates nothing: a second firing card only after a kill between the two, resolved cards
+//! within the same bound as PagerDuty's resolves.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -34,7 +38,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use burnwatch_simulator::{Phase, Scenario};
 use burnwatch_tests::{Daemon, Exporter, Prometheus, PrometheusOptions, free_port};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Seeds the "random" kill moments; change it to explore other interleavings.
@@ -56,6 +60,10 @@ const RETURN_AT: f64 = 125.0;
 const RESOLVE_WITHIN: Duration = Duration::from_secs(90);
 /// The page pair's threshold as an error ratio: 14.4 × (1 − 99.9%).
 const PAGE_RATIO: f64 = 14.4 * 0.001;
+
+const OPSGENIE_KEY: &str = "0P5G3N1E-crash-key";
+const TEAMS_PATH: &str = "/workflows/crash/triggers/manual/paths/invoke";
+const TEAMS_SIG: &str = "sig=CRA5Hs1gnature";
 
 const ENGINE_FILE: &str = "state.json";
 const NOTIFIER_FILE: &str = "notifications.json";
@@ -104,6 +112,7 @@ impl Rng {
 #[derive(Debug, Clone)]
 struct Received {
     at: Instant,
+    path: String,
     wall: f64,
     body: Value,
     status: u16,
@@ -139,6 +148,7 @@ impl wiremock::Respond for Endpoint {
         };
         self.log.lock().unwrap().push(Received {
             at: Instant::now(),
+            path: request.url.path().to_string(),
             wall: wall_secs(),
             body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
             status,
@@ -287,6 +297,9 @@ struct AfterResolve {
     /// The notifier's journal records the page's resolve as delivered to PagerDuty (else the
     /// next run sends it again).
     journal_knows: bool,
+    /// The same for Opsgenie's close and Teams' resolved card.
+    genie_journal_knows: bool,
+    chat_journal_knows: bool,
     /// The engine's snapshot holds the page resolved (else the next run resumes it firing,
     /// or from before it fired, and evaluates the gap again).
     engine_knows: bool,
@@ -301,15 +314,17 @@ impl Runs {
                 .unwrap_or(Value::Null)
         };
         let journal = read(NOTIFIER_FILE);
-        let journal_knows = journal["receivers"]["pager"]["resolved"]
-            .as_array()
-            .is_some_and(|resolved| {
-                resolved.iter().any(|a| {
-                    a["delivered"] == true
-                        && a["notification"]["kind"] == "page"
-                        && a["notification"]["status"] == "resolved"
+        let knows = |receiver: &str| {
+            journal["receivers"][receiver]["resolved"]
+                .as_array()
+                .is_some_and(|resolved| {
+                    resolved.iter().any(|a| {
+                        a["delivered"] == true
+                            && a["notification"]["kind"] == "page"
+                            && a["notification"]["status"] == "resolved"
+                    })
                 })
-            });
+        };
         let engine = read(ENGINE_FILE);
         let engine_knows =
             engine["slos"]["checkout-availability"]["instances"][0]["alerts"]["alerts"]
@@ -317,7 +332,9 @@ impl Runs {
                 .and_then(|alerts| alerts.iter().find(|a| a["kind"] == "page"))
                 .is_some_and(|page| page["state"] != "firing" && !page["resolved_at"].is_null());
         AfterResolve {
-            journal_knows,
+            journal_knows: knows("pager"),
+            genie_journal_knows: knows("genie"),
+            chat_journal_knows: knows("chat"),
             engine_knows,
         }
     }
@@ -393,7 +410,9 @@ fn kill_9_at_any_moment_neither_pages_twice_nor_loses_nor_invents_a_notification
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let pagerduty = Endpoint::new(202, Some(at(PAGERDUTY_DOWN_UNTIL)));
     let alertmanager = Endpoint::new(200, None);
-    let (pd_server, am_server) = runtime.block_on(async {
+    let opsgenie = Endpoint::new(202, None);
+    let teams = Endpoint::new(202, None);
+    let (pd_server, am_server, og_server, teams_server) = runtime.block_on(async {
         let pd = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/v2/enqueue"))
@@ -406,9 +425,26 @@ fn kill_9_at_any_moment_neither_pages_twice_nor_loses_nor_invents_a_notification
             .respond_with(alertmanager.clone())
             .mount(&am)
             .await;
-        (pd, am)
+        let og = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v2/alerts(/[^/]+/close)?$"))
+            .respond_with(opsgenie.clone())
+            .mount(&og)
+            .await;
+        let chat = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(TEAMS_PATH))
+            .respond_with(teams.clone())
+            .mount(&chat)
+            .await;
+        (pd, am, og, chat)
     });
 
+    let secrets_dir = tempfile::tempdir().unwrap();
+    let secrets = secrets_dir.path();
+    std::fs::write(secrets.join("opsgenie.key"), format!("{OPSGENIE_KEY}\n")).unwrap();
+    let teams_url = format!("{}{TEAMS_PATH}?{TEAMS_SIG}", teams_server.uri());
+    std::fs::write(secrets.join("teams.url"), teams_url).unwrap();
     let config = format!(
         r#"[server]
 listen = "127.0.0.1:{port}"
@@ -447,10 +483,23 @@ url = "{pagerduty}/v2/enqueue"
 type = "alertmanager"
 url = "{alertmanager}"
 
+# Secrets in files, read at each send, as from a mounted Kubernetes secret.
+[receivers.genie]
+type = "opsgenie"
+url = "{opsgenie}"
+api_key_file = "{genie_key}"
+
+[receivers.chat]
+type = "teams"
+url_file = "{chat_url}"
+
 [[route]]
-receivers = ["pager", "am"]
+receivers = ["pager", "am", "genie", "chat"]
 "#,
         port = free_port(),
+        opsgenie = og_server.uri(),
+        genie_key = secrets.join("opsgenie.key").display(),
+        chat_url = secrets.join("teams.url").display(),
         prometheus = prometheus.url(),
         pagerduty = pd_server.uri(),
         alertmanager = am_server.uri(),
@@ -572,6 +621,8 @@ receivers = ["pager", "am"]
     last.daemon.stop(Duration::from_secs(10));
     runs.record(last, uptime, "SIGTERM at the end".into());
     let unjournaled = windows.iter().filter(|w| !w.journal_knows).count();
+    let genie_unjournaled = windows.iter().filter(|w| !w.genie_journal_knows).count();
+    let chat_unjournaled = windows.iter().filter(|w| !w.chat_journal_knows).count();
     let unsnapshotted = windows.iter().filter(|w| !w.engine_knows).count();
     eprintln!(
         "kills after the resolve: {}; the journal did not yet record the resolve at {unjournaled}, \
@@ -694,10 +745,111 @@ receivers = ["pager", "am"]
         page.iter().any(|(r, firing)| !firing && r.at > returned),
         "Alertmanager hears the resolve"
     );
+    // Opsgenie: idempotent by alias. Every create carries the page's one alias, so a create
+    // sent again after a kill only raises the open alert's count; every close names that alias.
+    let genie = opsgenie.received();
+    let genie_summary: Vec<String> = genie
+        .iter()
+        .map(|r| format!("{:.1}s {} {}", (r.at - t0).as_secs_f64(), r.path, r.status))
+        .collect();
+    eprintln!("Opsgenie requests: {genie_summary:?}");
+    let creates: Vec<&Received> = genie.iter().filter(|r| r.path == "/v2/alerts").collect();
+    let closes: Vec<&Received> = genie
+        .iter()
+        .filter(|r| r.path.ends_with("/close"))
+        .collect();
+    assert_eq!(
+        creates.len() + closes.len(),
+        genie.len(),
+        "{genie_summary:?}"
+    );
+    let mut aliases: Vec<&str> = creates
+        .iter()
+        .map(|c| c.body["alias"].as_str().unwrap_or(""))
+        .collect();
+    aliases.dedup();
+    assert_eq!(
+        aliases,
+        [dedup_key.as_str()],
+        "one alias for the incident, the page's identity: {genie_summary:?}"
+    );
+    let close_path = format!("/v2/alerts/{dedup_key}/close");
+    assert!(
+        !closes.is_empty() && closes.iter().all(|c| c.path == close_path),
+        "closed by that alias: {genie_summary:?}"
+    );
+    let first_close = closes[0].at;
+    let genie_refired = creates.iter().filter(|c| c.at > first_close).count();
+    assert!(
+        genie_refired <= unsnapshotted,
+        "{genie_refired} creates after the close, {unsnapshotted} stale snapshots: {genie_summary:?}"
+    );
+    assert!(
+        closes.iter().all(|c| c.at > returned)
+            && closes.len() <= 1 + genie_unjournaled + genie_refired,
+        "{} closes; {genie_unjournaled} kills before the journal recorded one: {genie_summary:?}",
+        closes.len()
+    );
+
+    // Teams de-duplicates nothing: at least once, within the documented bound.
+    let cards = teams.received();
+    let title = |r: &Received| {
+        r.body["attachments"][0]["content"]["body"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let cards_summary: Vec<String> = cards
+        .iter()
+        .map(|r| format!("{:.1}s {}", (r.at - t0).as_secs_f64(), title(r)))
+        .collect();
+    eprintln!("Teams cards: {cards_summary:?}");
+    let firing_cards: Vec<Instant> = cards
+        .iter()
+        .filter(|r| title(r) == "FIRING page: checkout-availability")
+        .map(|r| r.at)
+        .collect();
+    let resolved_cards: Vec<Instant> = cards
+        .iter()
+        .filter(|r| title(r) == "RESOLVED page: checkout-availability")
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(
+        firing_cards.len() + resolved_cards.len(),
+        cards.len(),
+        "{cards_summary:?}"
+    );
+    let first_resolved = *resolved_cards.first().expect("a resolved card");
+    let before: Vec<Instant> = firing_cards
+        .iter()
+        .copied()
+        .filter(|at| *at < first_resolved)
+        .collect();
+    assert!(
+        !before.is_empty() && before.windows(2).all(|w| killed_between(w[0], w[1])),
+        "one firing card, another only after a kill that could hide the first from the journal:          {cards_summary:?}"
+    );
+    let chat_refired = firing_cards.len() - before.len();
+    assert!(chat_refired <= unsnapshotted, "{cards_summary:?}");
+    assert!(
+        resolved_cards.iter().all(|at| *at > returned)
+            && resolved_cards.len() <= 1 + chat_unjournaled + chat_refired,
+        "{} resolved cards; {chat_unjournaled} kills before the journal recorded one:          {cards_summary:?}",
+        resolved_cards.len()
+    );
+
     // The state files hold alerts, never the receivers' secrets.
     for file in [ENGINE_FILE, NOTIFIER_FILE] {
         let text = std::fs::read_to_string(runs.data.join(file)).unwrap();
         assert!(!text.contains("R0UT1NGKEY"), "the routing key is in {file}");
+        assert!(
+            !text.contains(OPSGENIE_KEY),
+            "the Opsgenie key is in {file}"
+        );
+        assert!(
+            !text.contains(TEAMS_SIG),
+            "the Teams signature is in {file}"
+        );
     }
     drop(exporter);
 }

@@ -5,7 +5,8 @@
 //! renders the board as Sloth-compatible series, the read-only JSON API under `/api/v1` (with
 //! the release gate), the server-rendered status page at `/` with inline SVG [`chart`]s, and the
 //! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
-//! PagerDuty, Slack, webhooks and Alertmanager through a bounded queue per receiver.
+//! PagerDuty, Slack, webhooks, Alertmanager, Opsgenie and Microsoft Teams through a bounded queue
+//! per receiver.
 //!
 //! Neighbours: it reads the [`burnwatch_engine::Board`] the scheduler publishes to and formats
 //! durations with `burnwatch-spec`; the binary wires it. It never queries a backend and never

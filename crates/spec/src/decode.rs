@@ -13,7 +13,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::raw::{RawBackend, RawDefaults, RawReceiver, RawRoute, RawServer, RawSlo, SECTIONS};
+use crate::raw::{RawBackend, RawDefaults, RawRoute, RawServer, RawSlo, SECTIONS};
+use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
 
 /// Gives up on a table after this many problems in it (each costs one decoding attempt).
@@ -363,8 +364,8 @@ fn humanize(message: &str) -> String {
 fn is_secret(table: &str, key: &str) -> bool {
     matches!(key, "bearer_token" | "password" | "routing_key")
         || table.ends_with(".headers]")
-        // Slack and webhook URLs are secret; the type is not known here, so every receiver URL.
-        || (key == "url" && table.starts_with("[receivers."))
+        // The type is not known here: a key that holds a secret in any receiver type.
+        || (table.starts_with("[receivers.") && crate::receiver::validate::is_secret_key(key))
 }
 
 /// `invalid type: string "hunter2", expected ...` without the value.

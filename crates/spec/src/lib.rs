@@ -33,8 +33,9 @@ mod identity;
 mod location;
 mod model;
 mod names;
+mod plugin;
 mod raw;
-mod receiver;
+pub mod receiver;
 mod route;
 mod secret;
 mod selector;
@@ -59,6 +60,7 @@ pub use model::{
     AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,
     SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
 };
+pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;
 pub use selector::{MatchOp, Matcher, Selector};
 pub use template::Template;

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::plugin::Plugin;
 use crate::secret::Secret;
 use crate::selector::Selector;
 use crate::template::Template;
@@ -306,6 +307,21 @@ pub enum ReceiverKind {
         /// Base URL without a trailing slash.
         url: String,
     },
+    /// A type added as a plug-in (its own file in `receiver/`): its settings.
+    Plugin(Plugin),
+}
+
+impl ReceiverKind {
+    /// The `type` written in the configuration.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ReceiverKind::PagerDuty { .. } => "pagerduty",
+            ReceiverKind::Slack { .. } => "slack",
+            ReceiverKind::Webhook { .. } => "webhook",
+            ReceiverKind::Alertmanager { .. } => "alertmanager",
+            ReceiverKind::Plugin(plugin) => plugin.type_name(),
+        }
+    }
 }
 
 /// One `[[route]]`.

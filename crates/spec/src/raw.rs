@@ -242,33 +242,8 @@ pub(crate) struct RawWindow {
     pub factor: Option<Spanned<f64>>,
 }
 
-/// `[receivers.<name>]`: every type's keys; validation checks which ones the `type` takes.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawReceiver {
-    /// `"pagerduty"`, `"slack"`, `"webhook"` or `"alertmanager"`. Required.
-    #[serde(rename = "type")]
-    pub kind: Option<Str>,
-    /// Endpoint: secret for slack and webhook, the base URL for alertmanager, an override for
-    /// pagerduty.
-    pub url: Option<Str>,
-    /// File holding the secret URL (slack, webhook), re-read on use.
-    pub url_file: Option<Str>,
-    /// PagerDuty integration (routing) key; secret.
-    pub routing_key: Option<Str>,
-    /// File holding the PagerDuty routing key, re-read on use.
-    pub routing_key_file: Option<Str>,
-    /// PagerDuty severity of page alerts. Default: [`default_page_severity`].
-    pub page_severity: Option<Str>,
-    /// PagerDuty severity of ticket alerts. Default: [`default_ticket_severity`].
-    pub ticket_severity: Option<Str>,
-    /// Per-request timeout. Default: [`default_receiver_timeout`].
-    pub timeout: Option<Str>,
-    /// Re-send a still-firing alert after this long. Default: [`default_repeat_interval`].
-    pub repeat_interval: Option<Str>,
-    /// Send resolved notifications. Default: true.
-    pub send_resolved: Option<Spanned<bool>>,
-}
+// `[receivers.<name>]` is decoded by `crate::receiver::raw`: each receiver type declares its
+// own keys.
 
 /// `[[route]]`: which alerts go to which receivers.
 #[derive(Debug, Deserialize)]
@@ -348,26 +323,4 @@ pub(crate) fn default_receiver_timeout() -> Duration {
 /// `receivers.*.repeat_interval`: 4 h, Alertmanager's default.
 pub(crate) fn default_repeat_interval() -> Duration {
     Duration::from_secs(4 * 3_600)
-}
-
-/// Alertmanager receivers: firing alerts are re-sent every minute so Alertmanager keeps them
-/// active (it resolves alerts it has not heard of for `resolve_timeout`); Alertmanager itself
-/// decides how often people are notified.
-pub(crate) fn alertmanager_repeat_interval() -> Duration {
-    Duration::from_secs(60)
-}
-
-/// `receivers.*.url` of a pagerduty receiver: the Events API v2 endpoint.
-pub(crate) fn default_pagerduty_url() -> &'static str {
-    "https://events.pagerduty.com/v2/enqueue"
-}
-
-/// `receivers.*.page_severity`: PagerDuty's `critical`.
-pub(crate) fn default_page_severity() -> &'static str {
-    "critical"
-}
-
-/// `receivers.*.ticket_severity`: PagerDuty's `warning`.
-pub(crate) fn default_ticket_severity() -> &'static str {
-    "warning"
 }

@@ -65,7 +65,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         .collect();
     let mut receivers = BTreeMap::new();
     for (name, raw) in &doc.receivers {
-        if let Some(receiver) = crate::receiver::receiver(ctx, name, raw, config_dir) {
+        if let Some(receiver) = crate::receiver::validate::receiver(ctx, name, raw, config_dir) {
             receivers.insert(receiver.name.clone(), receiver);
         }
     }

@@ -305,7 +305,7 @@ fn every_receiver_problem_is_reported_at_its_place() {
         "page_severity \"critcal\" is not a PagerDuty severity (did you mean \"critical\"?); valid: \"critical\", \"error\", \"warning\", \"info\"",
         "`routing_key` is not a key of \"slack\" receivers ([receivers.chat]): only \"pagerduty\" receivers take it; keys of \"slack\" receivers: type, timeout, repeat_interval, send_resolved, url, url_file",
         "Alertmanager's own route `repeat_interval` decides",
-        "`url_file` is not a key of \"alertmanager\" receivers ([receivers.am]): only \"slack\" and \"webhook\" receivers take it",
+        "`url_file` is not a key of \"alertmanager\" receivers ([receivers.am]): only \"slack\", \"webhook\" and \"teams\" receivers take it",
         "receiver type \"webhok\" is not supported (did you mean \"webhook\"?); valid types: \"pagerduty\", \"slack\", \"webhook\", \"alertmanager\"",
         "timeout must be more than 0",
         "[receivers.bad name] needs `type`",

@@ -1,8 +1,9 @@
 //! Getting one request accepted: POST, classify the answer, retry what may succeed later.
 //!
-//! Timeouts, connection errors, 408, 429 and 5xx are retried with exponential backoff and
-//! jitter (a 429's or 503's `Retry-After` seconds are honoured); any other 4xx is permanent and
-//! logged with the start of the response body. Retries stop after [`RetryPolicy::attempts`] or
+//! Timeouts and connection errors are retried with exponential backoff and jitter, and so is
+//! what the receiver kind classifies as worth retrying (by default 408, 429 and 5xx; a 429's or
+//! 503's `Retry-After` seconds are honoured); what it rejects (by default any other 4xx) is
+//! permanent and logged with the start of the response body. Retries stop after [`RetryPolicy::attempts`] or
 //! when the next wait would pass [`RetryPolicy::give_up_after`]. Nothing logged here contains a
 //! URL or a key: errors come from reqwest without their URL and response bodies are scrubbed of
 //! the request's secrets.
@@ -13,21 +14,11 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use tokio::time::Instant;
 
-use super::channel::Request;
 use super::metrics::NotifyMetrics;
+use super::receiver::{Receiver, Reply, Request, Verdict};
 
 /// How much of a response body is kept for the log.
 const BODY_LOG_LIMIT: usize = 512;
-
-/// What a receiver answered.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Reply {
-    pub status: u16,
-    /// `Retry-After` in seconds, when given as seconds.
-    pub retry_after: Option<Duration>,
-    /// The start of the body (at most a few KiB).
-    pub body: String,
-}
 
 /// Sends a request; the HTTP client in production, a recorder in unit tests.
 pub(crate) trait Transport: Send + Sync + 'static {
@@ -63,10 +54,14 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     async fn post(&self, request: &Request) -> Result<Reply, String> {
-        let mut response = self
+        let mut post = self
             .client
             .post(&request.url)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in &request.headers {
+            post = post.header(*name, value);
+        }
+        let mut response = post
             .body(request.body.clone())
             .send()
             .await
@@ -148,9 +143,10 @@ impl Pacer {
     }
 }
 
-/// Who is delivering, for logs and metrics.
+/// Who is delivering, for logs and metrics, and what its answers mean.
 pub(crate) struct Context<'a> {
     pub receiver: &'a str,
+    pub kind: &'a dyn Receiver,
     pub metrics: &'a NotifyMetrics,
     pub policy: RetryPolicy,
 }
@@ -169,19 +165,19 @@ pub(crate) async fn deliver<T: Transport>(
         pacer.wait().await;
         attempt += 1;
         let (reason, retry_after) = match transport.post(request).await {
-            Ok(reply) if (200..300).contains(&reply.status) => return true,
-            Ok(reply) if retryable(reply.status) => {
-                (format!("HTTP {}", reply.status), reply.retry_after)
-            }
-            Ok(reply) => {
-                tracing::warn!(
-                    receiver = %receiver,
-                    status = reply.status,
-                    body = %scrub(&reply.body, &request.secrets),
-                    "notification rejected; not retried"
-                );
-                return false;
-            }
+            Ok(reply) => match cx.kind.classify(&reply) {
+                Verdict::Accepted => return true,
+                Verdict::Retry(retry_after) => (format!("HTTP {}", reply.status), retry_after),
+                Verdict::Rejected => {
+                    tracing::warn!(
+                        receiver = %receiver,
+                        status = reply.status,
+                        body = %scrub(&reply.body, &request.secrets),
+                        "notification rejected; not retried"
+                    );
+                    return false;
+                }
+            },
             Err(err) => (scrub(&err, &request.secrets), None),
         };
         let wait = retry_after.unwrap_or_else(|| cx.policy.backoff(attempt - 1));
@@ -198,11 +194,6 @@ pub(crate) async fn deliver<T: Transport>(
         tracing::debug!(receiver = %receiver, attempt, error = %reason, ?wait, "notification failed; retrying");
         tokio::time::sleep(wait).await;
     }
-}
-
-/// 408 Request Timeout, 429 Too Many Requests and every 5xx may succeed later.
-fn retryable(status: u16) -> bool {
-    status == 408 || status == 429 || (500..600).contains(&status)
 }
 
 /// `text` cut to [`BODY_LOG_LIMIT`] characters with every secret replaced.
@@ -223,7 +214,17 @@ mod tests {
         Request {
             url: "http://127.0.0.1:1/secret-path".into(),
             body: b"{}".to_vec(),
+            headers: Vec::new(),
             secrets: vec!["secret-path".into()],
+        }
+    }
+
+    /// A kind with the usual HTTP meaning of answers.
+    struct Plain;
+
+    impl Receiver for Plain {
+        fn request(&self, _: &[burnwatch_engine::Notification], _: i64) -> Result<Request, String> {
+            Ok(request())
         }
     }
 
@@ -231,6 +232,7 @@ mod tests {
         let metrics = NotifyMetrics::unregistered();
         let cx = Context {
             receiver: "r",
+            kind: &Plain,
             metrics: &metrics,
             policy: RetryPolicy::DEFAULT,
         };

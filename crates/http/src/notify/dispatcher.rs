@@ -18,13 +18,14 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::channel::Channel;
 use super::clock::Clock;
 use super::delivery::HttpTransport;
 use super::journal::Journal;
 use super::labels::alert_labels;
 use super::metrics::{NotifyMetrics, Outcome};
-use super::queue::{Queued, Settings, Worker};
+use super::queue::{Queued, Worker};
+use super::receiver::{Receiver as Kind, Settings};
+use super::receivers;
 use super::route::RouteTable;
 use super::store::Store;
 
@@ -48,7 +49,7 @@ pub struct Dispatcher {
 /// One receiver before its worker starts.
 struct Endpoint {
     name: String,
-    channel: Channel,
+    channel: Box<dyn Kind>,
     settings: Settings,
     transport: HttpTransport,
 }
@@ -84,8 +85,8 @@ impl Dispatcher {
             .iter()
             .map(|(name, receiver)| {
                 metrics.init_receiver(name);
-                let channel = Channel::new(receiver);
-                let settings = Settings::new(receiver, &channel);
+                let channel = receivers::build(receiver)?;
+                let settings = channel.settings(receiver);
                 let transport = HttpTransport::new(receiver.timeout).map_err(|err| {
                     format!("receiver `{name}`: cannot build an HTTP client: {err}")
                 })?;

@@ -49,6 +49,18 @@ pub(crate) fn fingerprint(labels: &BTreeMap<String, String>) -> String {
     format!("{hash:016x}")
 }
 
+/// Labels common to every alert (Alertmanager's `commonLabels`).
+pub(crate) fn common(sets: &[BTreeMap<String, String>]) -> BTreeMap<String, String> {
+    let Some((first, rest)) = sets.split_first() else {
+        return BTreeMap::new();
+    };
+    first
+        .iter()
+        .filter(|(k, v)| rest.iter().all(|set| set.get(*k) == Some(*v)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, BurnPair, Notification, WindowFigures};
+use burnwatch_engine::{AlertKind, AlertStatus, BurnPair, Millis, Notification, WindowFigures};
 use burnwatch_spec::format_prometheus;
 pub(crate) use burnwatch_spec::text::{human_duration, percent, rfc3339};
 
@@ -230,6 +230,43 @@ pub(crate) fn conditions(n: &Notification) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// What a chat message shows about the alert, as (title, value) pairs: the burn rates of the
+/// pair that fired with its threshold (`no_data`: that there is no data), the budget left, when
+/// it runs out (firing only), and how long it has fired (at `now`) or did fire.
+pub(crate) fn facts(n: &Notification, now: Millis) -> Vec<(&'static str, String)> {
+    let firing = n.status == AlertStatus::Firing;
+    let mut facts = Vec::new();
+    match n.kind {
+        AlertKind::Page | AlertKind::Ticket => {
+            if let Some(burn) = burn_line(n) {
+                let threshold = focus_pair(n)
+                    .map(|p| format!(" (threshold {})", rate(p.factor)))
+                    .unwrap_or_default();
+                facts.push(("Burn rate", format!("{burn}{threshold}")));
+            }
+        }
+        AlertKind::NoData => facts.push(("Data", "no series from the backend".to_string())),
+        AlertKind::BudgetExhausted => {}
+    }
+    facts.push(("Budget left", budget_left(n)));
+    if firing && let Some((left, at)) = exhaustion(n) {
+        let out = if left.is_zero() {
+            "now: budget exhausted".to_string()
+        } else {
+            format!("in {} at the {at} rate", human_duration(left))
+        };
+        facts.push(("Runs out", out));
+    }
+    let since =
+        |until: Millis| Duration::from_millis(u64::try_from(until - n.fired_at).unwrap_or(0));
+    if firing {
+        facts.push(("Firing for", human_duration(since(now.max(n.at)))));
+    } else {
+        facts.push(("Fired for", human_duration(since(n.at))));
+    }
+    facts
 }
 
 #[cfg(test)]

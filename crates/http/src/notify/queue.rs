@@ -26,15 +26,14 @@ use std::time::Duration;
 use burnwatch_engine::{
     AlertKind, AlertState, AlertStatus, Board, DataState, Entry, Millis, Notification,
 };
-use burnwatch_spec::Receiver;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::channel::{ALERTMANAGER_RESEND, ALERTMANAGER_RESOLVED_FOR, Channel, SLACK_GAP};
 use super::clock::Clock;
 use super::delivery::{Context, Pacer, RetryPolicy, Transport, deliver};
 use super::journal::{Journal, ReceiverState, Sent};
 use super::metrics::{NotifyMetrics, Outcome};
+use super::receiver::{Receiver, Settings};
 
 /// How often inherited firing alerts are compared with the engine's board.
 pub(crate) const RECONCILE_EVERY: Duration = Duration::from_secs(1);
@@ -50,45 +49,6 @@ pub(crate) struct Queued {
     pub since: Instant,
 }
 
-/// How a receiver repeats and paces.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Settings {
-    /// Re-send a firing alert after this long; None: never.
-    pub repeat: Option<Duration>,
-    /// Deliver resolved notifications.
-    pub send_resolved: bool,
-    /// Keep re-sending resolved alerts for this long (Alertmanager); zero: not at all.
-    pub resolved_for: Duration,
-    /// Minimum time between two requests.
-    pub gap: Duration,
-}
-
-impl Settings {
-    pub(crate) fn new(receiver: &Receiver, channel: &Channel) -> Settings {
-        let repeat = (!receiver.repeat_interval.is_zero()).then_some(receiver.repeat_interval);
-        match channel {
-            Channel::Alertmanager(_) => Settings {
-                repeat: Some(ALERTMANAGER_RESEND),
-                send_resolved: true,
-                resolved_for: ALERTMANAGER_RESOLVED_FOR,
-                gap: Duration::ZERO,
-            },
-            Channel::Slack(_) => Settings {
-                repeat,
-                send_resolved: receiver.send_resolved,
-                resolved_for: Duration::ZERO,
-                gap: SLACK_GAP,
-            },
-            Channel::PagerDuty(_) | Channel::Webhook(_) => Settings {
-                repeat,
-                send_resolved: receiver.send_resolved,
-                resolved_for: Duration::ZERO,
-                gap: Duration::ZERO,
-            },
-        }
-    }
-}
-
 fn millis(d: Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
@@ -96,7 +56,7 @@ fn millis(d: Duration) -> Millis {
 /// The worker of one receiver.
 pub(crate) struct Worker<T> {
     name: String,
-    channel: Channel,
+    channel: Box<dyn Receiver>,
     transport: T,
     settings: Settings,
     policy: RetryPolicy,
@@ -115,7 +75,7 @@ pub(crate) struct Worker<T> {
 impl<T: Transport> Worker<T> {
     pub(crate) fn new(
         name: String,
-        channel: Channel,
+        channel: Box<dyn Receiver>,
         transport: T,
         settings: Settings,
         metrics: Arc<NotifyMetrics>,
@@ -417,6 +377,7 @@ impl<T: Transport> Worker<T> {
         };
         let cx = Context {
             receiver: &self.name,
+            kind: self.channel.as_ref(),
             metrics: &self.metrics,
             policy: self.policy,
         };
@@ -442,9 +403,10 @@ async fn sleep_until(due: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::receivers;
     use crate::notify::testing::{Figures, Recorder, notification};
     use burnwatch_engine::AlertKind;
-    use burnwatch_spec::{ReceiverKind, Secret, SecretSource};
+    use burnwatch_spec::{Receiver, ReceiverKind, Secret, SecretSource};
 
     const HOUR: Duration = Duration::from_secs(3_600);
     const MINUTE: Duration = Duration::from_secs(60);
@@ -485,8 +447,8 @@ mod tests {
         recorder: Recorder,
     ) -> (mpsc::Sender<Queued>, Arc<Recorder>) {
         let receiver = receiver(kind, send_resolved);
-        let channel = Channel::new(&receiver);
-        let settings = Settings::new(&receiver, &channel);
+        let channel = receivers::build(&receiver).unwrap();
+        let settings = channel.settings(&receiver);
         let recorder = Arc::new(recorder);
         let clock = Clock::start();
         let worker = Worker::new(
@@ -645,8 +607,8 @@ mod tests {
             board: Option<Arc<Board>>,
         ) -> Run {
             let receiver = receiver(kind, true);
-            let channel = Channel::new(&receiver);
-            let settings = Settings::new(&receiver, &channel);
+            let channel = receivers::build(&receiver).unwrap();
+            let settings = channel.settings(&receiver);
             let store = crate::notify::store::Store::new(dir);
             let (journal, mut state) = Journal::open(store, &["r".to_string()], clock);
             let journal = Arc::new(journal);

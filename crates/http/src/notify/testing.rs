@@ -9,8 +9,8 @@ use burnwatch_engine::{
     PeriodFigures, SloInfo, WindowFigures,
 };
 
-use super::channel::Request;
-use super::delivery::{Reply, Transport};
+use super::delivery::Transport;
+use super::receiver::{Reply, Request};
 
 const DAY: u64 = 86_400;
 const OBJECTIVE: f64 = 0.999;

@@ -17,6 +17,11 @@
 //!   `rollup_error` retried, 400 invalid_payload not retried, timeout retried.
 //! - `webhook`: 429 waits for Retry-After, 5xx backoff doubling (1 s, 2 s), 400 permanent with
 //!   the next notification still delivered, timeout retried and logged as one.
+//! - `opsgenie`: create (P1/P3, message limit, string details) and close by the same alias,
+//!   429 retried, 422 permanent with the key scrubbed from the log, a base URL for the EU.
+//! - `teams`: Adaptive Card messages paced half a second apart, a throttle wrapped in a 200
+//!   retried, 429 Retry-After, 400 and a wrapped 413 permanent with the signed URL kept out of
+//!   the log.
 //! - `alertmanager`: timeout retried (the rest against a real Alertmanager, see above).
 //! - `formats`: webhook (Alertmanager webhook v4) and Alertmanager API payloads.
 //! - `routing`: severity and matcher routes, de-duplication, unrouted, send_resolved=false,
@@ -30,10 +35,12 @@
 mod alertmanager;
 mod formats;
 mod lifecycle;
+mod opsgenie;
 mod pagerduty;
 mod restart;
 mod routing;
 mod secrets;
 mod slack;
 mod support;
+mod teams;
 mod webhook;

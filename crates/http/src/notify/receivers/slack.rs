@@ -6,12 +6,27 @@
 
 use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, AlertStatus, Millis, Notification};
-use burnwatch_spec::SecretSource;
+use burnwatch_engine::{AlertStatus, Millis, Notification};
+use burnwatch_spec::{Receiver as Configured, ReceiverKind, SecretSource};
 use serde_json::{Value, json};
 
-use super::channel::{Request, reveal};
-use super::message;
+use crate::notify::message;
+use crate::notify::receiver::{Kind, Receiver, Request, Settings, not_mine, reveal, single};
+
+pub(crate) const KIND: Kind = Kind {
+    name: "slack",
+    build,
+};
+
+/// At most one Slack message per second per webhook (Slack's documented limit).
+pub(crate) const GAP: Duration = Duration::from_secs(1);
+
+fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
+    let ReceiverKind::Slack { url } = &configured.kind else {
+        return Err(not_mine(KIND.name, configured));
+    };
+    Ok(Box::new(Slack { url: url.clone() }))
+}
 
 /// Attachment colour while firing.
 pub(crate) const FIRING_COLOR: &str = "#d62728";
@@ -23,15 +38,14 @@ pub(crate) struct Slack {
     pub url: SecretSource,
 }
 
-impl Slack {
-    pub(crate) fn request(&self, n: &Notification, now: Millis) -> Result<Request, String> {
+impl Receiver for Slack {
+    fn settings(&self, receiver: &Configured) -> Settings {
+        Settings::configured(receiver, GAP)
+    }
+
+    fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
         let url = reveal(&self.url)?;
-        let body = serde_json::to_vec(&message_json(n, now)).map_err(|err| err.to_string())?;
-        Ok(Request {
-            url: url.clone(),
-            body,
-            secrets: vec![url],
-        })
+        Request::json(url.clone(), &message_json(single(batch)?, now), vec![url])
     }
 }
 
@@ -44,41 +58,17 @@ fn message_json(n: &Notification, now: Millis) -> Value {
         escape(&message::subject(n))
     );
     let fallback = format!("{status} {}", escape(&message::headline(n)));
-    let mut fields = Vec::new();
-    let mut field = |title: &str, value: String| {
-        fields.push(json!({ "title": title, "value": value, "short": true }));
-    };
-    match n.kind {
-        AlertKind::Page | AlertKind::Ticket => {
-            if let Some(burn) = message::burn_line(n) {
-                let threshold = message::focus_pair(n)
-                    .map(|p| format!(" (threshold {})", message::rate(p.factor)))
-                    .unwrap_or_default();
-                field("Burn rate", format!("{burn}{threshold}"));
-            }
-        }
-        AlertKind::NoData => field("Data", "no series from the backend".to_string()),
-        AlertKind::BudgetExhausted => {}
-    }
-    field("Budget left", message::budget_left(n));
-    if firing && let Some((left, at)) = message::exhaustion(n) {
-        let out = if left.is_zero() {
-            "now: budget exhausted".to_string()
-        } else {
-            format!("in {} at the {at} rate", message::human_duration(left))
-        };
-        field("Runs out", out);
-    }
-    let episode = Duration::from_millis(u64::try_from(now.max(n.at) - n.fired_at).unwrap_or(0));
-    if firing {
-        field("Firing for", message::human_duration(episode));
-    } else {
-        let lasted = Duration::from_millis(u64::try_from(n.at - n.fired_at).unwrap_or(0));
-        field("Fired for", message::human_duration(lasted));
-    }
+    let mut fields: Vec<Value> = message::facts(n, now)
+        .into_iter()
+        .map(|(title, value)| json!({ "title": title, "value": value, "short": true }))
+        .collect();
     let links = message::links(n);
     if let Some((_, runbook)) = links.iter().find(|(text, _)| *text == "Runbook") {
-        field("Runbook", format!("<{runbook}|open runbook>"));
+        fields.push(json!({
+            "title": "Runbook",
+            "value": format!("<{runbook}|open runbook>"),
+            "short": true,
+        }));
     }
     let mut attachment = json!({
         "color": if firing { FIRING_COLOR } else { RESOLVED_COLOR },
@@ -110,6 +100,7 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::notify::testing::{Figures, notification};
+    use burnwatch_engine::AlertKind;
 
     fn value(n: &Notification) -> Value {
         message_json(n, n.at)

@@ -4,11 +4,34 @@
 //! retried), 429 (throttled: retried).
 
 use burnwatch_engine::{AlertStatus, Millis, Notification, Severity};
-use burnwatch_spec::SecretSource;
+use burnwatch_spec::{Receiver as Configured, ReceiverKind, SecretSource};
 use serde_json::{Map, Value, json};
 
-use super::channel::{Request, reveal};
-use super::message;
+use crate::notify::message;
+use crate::notify::receiver::{Kind, Receiver, Request, not_mine, reveal, single};
+
+pub(crate) const KIND: Kind = Kind {
+    name: "pagerduty",
+    build,
+};
+
+fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
+    let ReceiverKind::PagerDuty {
+        routing_key,
+        url,
+        page_severity,
+        ticket_severity,
+    } = &configured.kind
+    else {
+        return Err(not_mine(KIND.name, configured));
+    };
+    Ok(Box::new(PagerDuty {
+        routing_key: routing_key.clone(),
+        url: url.clone(),
+        page_severity: page_severity.clone(),
+        ticket_severity: ticket_severity.clone(),
+    }))
+}
 
 /// PagerDuty's limit on `payload.summary`, in characters.
 pub(crate) const SUMMARY_LIMIT: usize = 1_024;
@@ -21,8 +44,9 @@ pub(crate) struct PagerDuty {
     pub ticket_severity: String,
 }
 
-impl PagerDuty {
-    pub(crate) fn request(&self, n: &Notification, now: Millis) -> Result<Request, String> {
+impl Receiver for PagerDuty {
+    fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
+        let n = single(batch)?;
         let routing_key = reveal(&self.routing_key)?;
         let body = match n.status {
             AlertStatus::Firing => self.trigger(n, &routing_key, now),
@@ -32,13 +56,11 @@ impl PagerDuty {
                 "dedup_key": n.dedup_key(),
             }),
         };
-        Ok(Request {
-            url: self.url.clone(),
-            body: serde_json::to_vec(&body).map_err(|err| err.to_string())?,
-            secrets: vec![routing_key],
-        })
+        Request::json(self.url.clone(), &body, vec![routing_key])
     }
+}
 
+impl PagerDuty {
     fn trigger(&self, n: &Notification, routing_key: &str, now: Millis) -> Value {
         let severity = match n.severity() {
             Severity::Page => &self.page_severity,
@@ -145,7 +167,8 @@ mod tests {
     }
 
     fn body(n: &Notification) -> Value {
-        serde_json::from_slice(&pd().request(n, n.at).unwrap().body).unwrap()
+        let batch = std::slice::from_ref(n);
+        serde_json::from_slice(&pd().request(batch, n.at).unwrap().body).unwrap()
     }
 
     #[test]

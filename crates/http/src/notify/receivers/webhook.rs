@@ -4,13 +4,27 @@
 use std::collections::BTreeMap;
 
 use burnwatch_engine::{AlertStatus, Millis, Notification};
-use burnwatch_spec::SecretSource;
+use burnwatch_spec::{Receiver as Configured, ReceiverKind, SecretSource};
 use serde_json::{Value, json};
 
-use super::alertmanager::common;
-use super::channel::{Request, reveal};
-use super::labels::{alert_annotations, alert_labels, fingerprint};
-use super::message;
+use crate::notify::labels::{alert_annotations, alert_labels, common, fingerprint};
+use crate::notify::message;
+use crate::notify::receiver::{Kind, Receiver, Request, not_mine, reveal};
+
+pub(crate) const KIND: Kind = Kind {
+    name: "webhook",
+    build,
+};
+
+fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
+    let ReceiverKind::Webhook { url } = &configured.kind else {
+        return Err(not_mine(KIND.name, configured));
+    };
+    Ok(Box::new(Webhook {
+        receiver: configured.name.clone(),
+        url: url.clone(),
+    }))
+}
 
 /// Alertmanager writes an unset `endsAt` as Go's zero time.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -24,17 +38,15 @@ pub(crate) struct Webhook {
     pub url: SecretSource,
 }
 
-impl Webhook {
-    pub(crate) fn request(&self, batch: &[Notification], _now: Millis) -> Result<Request, String> {
+impl Receiver for Webhook {
+    /// Sent one at a time, like Alertmanager's webhook notifier per alert group.
+    fn request(&self, batch: &[Notification], _now: Millis) -> Result<Request, String> {
         let url = reveal(&self.url)?;
-        let body = serde_json::to_vec(&self.payload(batch)).map_err(|err| err.to_string())?;
-        Ok(Request {
-            url: url.clone(),
-            body,
-            secrets: vec![url],
-        })
+        Request::json(url.clone(), &self.payload(batch), vec![url])
     }
+}
 
+impl Webhook {
     fn payload(&self, batch: &[Notification]) -> Value {
         let labels: Vec<BTreeMap<String, String>> = batch.iter().map(alert_labels).collect();
         let annotations: Vec<BTreeMap<String, String>> =

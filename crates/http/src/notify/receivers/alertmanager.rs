@@ -5,28 +5,60 @@
 //! time as `endsAt` and are re-sent for 15 minutes. Labels include `sloth_severity` and
 //! `sloth_id`, so an inhibit rule `page` -> `ticket` with `equal: [sloth_id]` works.
 
-use std::collections::BTreeMap;
+use std::time::Duration;
 
 use burnwatch_engine::{AlertStatus, Millis, Notification};
+use burnwatch_spec::{Receiver as Configured, ReceiverKind};
 use serde_json::{Value, json};
 
-use super::channel::{ALERTMANAGER_RESEND, Request};
-use super::labels::{alert_annotations, alert_labels};
-use super::message;
+use crate::notify::labels::{alert_annotations, alert_labels};
+use crate::notify::message;
+use crate::notify::receiver::{Kind, Receiver, Request, Settings, not_mine};
+
+pub(crate) const KIND: Kind = Kind {
+    name: "alertmanager",
+    build,
+};
+
+/// How long Alertmanager keeps hearing about a resolved alert (Prometheus: 15 minutes).
+pub(crate) const RESOLVED_FOR: Duration = Duration::from_secs(15 * 60);
+/// How often firing alerts are re-sent to Alertmanager (Prometheus' `--rules.alert.resend-delay`).
+pub(crate) const RESEND: Duration = Duration::from_secs(60);
+
+fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
+    let ReceiverKind::Alertmanager { url } = &configured.kind else {
+        return Err(not_mine(KIND.name, configured));
+    };
+    Ok(Box::new(Alertmanager {
+        url: format!("{}/api/v2/alerts", url.trim_end_matches('/')),
+    }))
+}
 
 /// An Alertmanager receiver; `url` is the full `/api/v2/alerts` endpoint.
 pub(crate) struct Alertmanager {
     pub url: String,
 }
 
-impl Alertmanager {
-    pub(crate) fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
+impl Receiver for Alertmanager {
+    /// Re-sent each minute while firing, resolved ones for 15 minutes; `send_resolved` does not
+    /// apply (Alertmanager needs the `endsAt`).
+    fn settings(&self, _: &Configured) -> Settings {
+        Settings {
+            repeat: Some(RESEND),
+            send_resolved: true,
+            resolved_for: RESOLVED_FOR,
+            gap: Duration::ZERO,
+        }
+    }
+
+    /// Only Alertmanager takes several alerts in one request (its periodic re-send).
+    fn batches(&self) -> bool {
+        true
+    }
+
+    fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
         let alerts: Vec<Value> = batch.iter().map(|n| alert_json(n, now)).collect();
-        Ok(Request {
-            url: self.url.clone(),
-            body: serde_json::to_vec(&alerts).map_err(|err| err.to_string())?,
-            secrets: Vec::new(),
-        })
+        Request::json(self.url.clone(), &alerts, Vec::new())
     }
 }
 
@@ -34,7 +66,7 @@ impl Alertmanager {
 /// missed re-sends.
 pub(crate) fn ends_at(n: &Notification, now: Millis) -> Millis {
     match n.status {
-        AlertStatus::Firing => now + 4 * ALERTMANAGER_RESEND.as_millis() as Millis,
+        AlertStatus::Firing => now + 4 * RESEND.as_millis() as Millis,
         AlertStatus::Resolved => n.at,
     }
 }
@@ -47,18 +79,6 @@ pub(crate) fn alert_json(n: &Notification, now: Millis) -> Value {
         "startsAt": message::rfc3339(n.fired_at),
         "endsAt": message::rfc3339(ends_at(n, now)),
     })
-}
-
-/// Labels common to every alert (Alertmanager's `commonLabels`).
-pub(crate) fn common(sets: &[BTreeMap<String, String>]) -> BTreeMap<String, String> {
-    let Some((first, rest)) = sets.split_first() else {
-        return BTreeMap::new();
-    };
-    first
-        .iter()
-        .filter(|(k, v)| rest.iter().all(|set| set.get(*k) == Some(*v)))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 #[cfg(test)]
