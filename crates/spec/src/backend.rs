@@ -110,17 +110,13 @@ fn checked_url(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {
         );
         return None;
     }
-    match crate::url::base_url(&value, "http://prometheus:9090") {
-        Ok(url) => Some(url),
-        Err(why) => {
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &text.span(),
-                format!("url {value:?} {why}"),
-            );
-            None
-        }
-    }
+    crate::url::shaped(
+        ctx,
+        text,
+        &value,
+        "http://prometheus:9090",
+        crate::url::base_url,
+    )
 }
 
 fn checked_headers(

@@ -1,6 +1,32 @@
 //! URL checks shared by backends and receivers. Only the shape is checked: host names are not
 //! resolved and nothing is contacted.
 
+use crate::context::Ctx;
+use crate::error::ErrorKind;
+use crate::raw::Str;
+
+/// `value` (expanded from `text`) shaped by `check` (`base_url` or `endpoint`); `None` after
+/// reporting why it is not a URL of that shape. The message quotes the URL: not for secret ones.
+pub(crate) fn shaped(
+    ctx: &mut Ctx<'_>,
+    text: &Str,
+    value: &str,
+    example: &str,
+    check: fn(&str, &str) -> Result<String, String>,
+) -> Option<String> {
+    match check(value, example) {
+        Ok(url) => Some(url),
+        Err(why) => {
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &text.span(),
+                format!("url {value:?} {why}"),
+            );
+            None
+        }
+    }
+}
+
 /// A base URL to which API paths are appended (`/api/v1/...`, `/api/v2/alerts`), without
 /// trailing slashes, or why it is not one. `example` is a valid URL to show in the reason.
 pub(crate) fn base_url(url: &str, example: &str) -> Result<String, String> {

@@ -81,17 +81,7 @@ pub(crate) fn url(
     check: fn(&str, &str) -> Result<String, String>,
 ) -> Option<String> {
     let value = ctx.expand(text)?;
-    match check(&value, example) {
-        Ok(url) => Some(url),
-        Err(why) => {
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &text.span(),
-                format!("url {value:?} {why}"),
-            );
-            None
-        }
-    }
+    crate::url::shaped(ctx, text, &value, example, check)
 }
 
 /// A credential given as `key` (from the environment) or `file_key`, not empty when inline.
@@ -198,20 +188,12 @@ pub(crate) fn choice(
     let Some(text) = text else {
         return Some(default.to_string());
     };
-    let value = ctx.expand(text)?;
-    if valid.contains(&value.as_str()) {
-        return Some(value);
-    }
-    let hint = crate::suggest::closest(&value, valid)
-        .map(|s| format!(" (did you mean \"{s}\"?)"))
-        .unwrap_or_default();
-    ctx.error(
-        ErrorKind::InvalidValue,
-        &text.span(),
+    let choices: Vec<(&str, &str)> = valid.iter().map(|v| (*v, *v)).collect();
+    ctx.choice(text, &choices, |value, hint| {
         format!(
             "{key} {value:?} is not {what}{hint}; valid: {}",
             quoted(valid)
-        ),
-    );
-    None
+        )
+    })
+    .map(str::to_string)
 }

@@ -15,7 +15,6 @@ use crate::error::ErrorKind;
 use crate::model::Receiver;
 use crate::names::check_table_name;
 use crate::raw::{Str, default_receiver_timeout, default_repeat_interval};
-use crate::suggest::closest;
 
 /// Keys every type takes (except `repeat_interval` where the type fixes it).
 const COMMON_KEYS: [&str; 4] = ["type", "timeout", "repeat_interval", "send_resolved"];
@@ -81,23 +80,13 @@ fn names() -> Vec<&'static str> {
 }
 
 fn kind(ctx: &mut Ctx<'_>, text: &Str) -> Option<&'static Kind> {
-    let value = ctx.expand(text)?;
-    if let Some(kind) = KINDS.iter().find(|k| k.name == value) {
-        return Some(kind);
-    }
-    let names = names();
-    let hint = closest(&value, &names)
-        .map(|k| format!(" (did you mean \"{k}\"?)"))
-        .unwrap_or_default();
-    ctx.error(
-        ErrorKind::InvalidValue,
-        &text.span(),
+    let choices: Vec<(&str, &'static Kind)> = KINDS.iter().map(|k| (k.name, *k)).collect();
+    ctx.choice(text, &choices, |value, hint| {
         format!(
             "receiver type {value:?} is not supported{hint}; valid types: {}",
-            quoted(&names)
-        ),
-    );
-    None
+            quoted(&names())
+        )
+    })
 }
 
 /// The keys of `kind`, in documentation order.
