@@ -16,7 +16,8 @@ pub struct Line {
     pub points: Vec<(f64, Option<f64>)>,
 }
 
-/// A line chart with a time axis.
+/// A line chart with a time axis: x values are unix milliseconds, labelled in UTC at round
+/// times (`14:00`, with the date where the day changes), y values at round steps with grid lines.
 #[derive(Debug, Clone)]
 pub struct Chart {
     /// Accessible name and heading, e.g. "Budget remaining".
@@ -29,8 +30,6 @@ pub struct Chart {
     pub rules: Vec<(f64, String)>,
     /// Values the y range must include besides the data (e.g. 0 and 1 for a budget).
     pub y_include: Vec<f64>,
-    /// Labels of the first and last x, e.g. dates.
-    pub x_labels: (String, String),
 }
 
 const WIDTH: f64 = 640.0;
@@ -39,6 +38,14 @@ const LEFT: f64 = 56.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 24.0;
+/// At most this many labelled ticks per axis (every other one is hidden on a phone).
+const MAX_TICKS: usize = 6;
+
+/// On a phone the chart is scaled to about half its drawn width: its text is drawn twice as
+/// large there (CSS beats the presentation attributes), at least 10 px on a 375 px screen, and
+/// every other time tick is hidden so the larger labels do not collide.
+const STYLE: &str = "<style>@media (max-width:640px){svg.chart text{font-size:24px}\
+svg.chart text.y{text-anchor:start}svg.chart .odd{display:none}}</style>";
 
 impl Chart {
     /// The chart as an `<svg>` element that scales to its container's width.
@@ -63,16 +70,20 @@ impl Chart {
             r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
             escape(&self.title)
         );
+        svg.push_str(STYLE);
         let _ = write!(
             svg,
             r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#ccc"/>"##,
             WIDTH - LEFT - RIGHT,
             HEIGHT - TOP - BOTTOM
         );
-        for v in [y0, y1] {
+        for v in y_ticks(y0, y1) {
             let _ = write!(
                 svg,
-                r##"<text x="{}" y="{:.1}" font-size="13" text-anchor="end" fill="#555">{}</text>"##,
+                r##"<line class="grid" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#eceef1"/><text class="y" x="{}" y="{:.1}" font-size="13" text-anchor="end" fill="#555">{}</text>"##,
+                WIDTH - RIGHT,
+                y(v),
+                y(v),
                 LEFT - 4.0,
                 y(v) + 4.0,
                 escape(&(self.y_format)(v))
@@ -90,15 +101,22 @@ impl Chart {
                 escape(label)
             );
         }
-        let _ = write!(
-            svg,
-            r##"<text x="{LEFT}" y="{}" font-size="13" fill="#555">{}</text><text x="{}" y="{}" font-size="13" text-anchor="end" fill="#555">{}</text>"##,
-            HEIGHT - 6.0,
-            escape(&self.x_labels.0),
-            WIDTH - RIGHT,
-            HEIGHT - 6.0,
-            escape(&self.x_labels.1)
-        );
+        for (i, (at, label)) in time_ticks(x0, x1).into_iter().enumerate() {
+            let anchor = if i == 0 && x(at) < LEFT + 40.0 {
+                "start"
+            } else {
+                "middle"
+            };
+            let _ = write!(
+                svg,
+                r##"<line class="grid" x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}" stroke="#eceef1"/><text class="x{odd}" x="{x:.1}" y="{}" font-size="13" text-anchor="{anchor}" fill="#555">{}</text>"##,
+                HEIGHT - BOTTOM,
+                HEIGHT - 6.0,
+                escape(&label),
+                x = x(at),
+                odd = if i % 2 == 1 { " odd" } else { "" },
+            );
+        }
         for line in &self.lines {
             let d = path(&line.points, x, y);
             if d.is_empty() {
@@ -116,10 +134,11 @@ impl Chart {
         svg
     }
 
-    /// A legend: one coloured swatch and name per line.
+    /// A legend: one coloured swatch and name per line drawn (a line without a single value is
+    /// not drawn, so not listed).
     pub fn legend_html(&self) -> String {
         let mut html = String::from(r#"<div class="legend">"#);
-        for line in &self.lines {
+        for line in self.drawn() {
             let _ = write!(
                 html,
                 r#"<span><i style="background:{}"></i>{}</span>"#,
@@ -130,6 +149,90 @@ impl Chart {
         html.push_str("</div>");
         html
     }
+}
+
+impl Chart {
+    /// The lines with at least one value to draw.
+    pub fn drawn(&self) -> impl Iterator<Item = &Line> {
+        self.lines
+            .iter()
+            .filter(|l| l.points.iter().any(|p| p.1.is_some_and(f64::is_finite)))
+    }
+}
+
+/// Round values from `lo` to `hi` for the y axis: steps of 1, 2, 2.5 or 5 times a power of ten,
+/// at most [`MAX_TICKS`] of them.
+fn y_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return vec![lo];
+    }
+    let raw = span / (MAX_TICKS - 1) as f64;
+    let power = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|s| span / s <= (MAX_TICKS - 1) as f64 + 1e-9)
+        .unwrap_or(10.0 * power);
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// Round UTC times from `lo` to `hi` (unix ms) and their labels: `14:00`, or `12-02 14:00` at
+/// the first tick and where the day changes; whole days as `12-02`. The first label names UTC.
+fn time_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    const MINUTE: f64 = 60_000.0;
+    const DAY: f64 = 1_440.0 * MINUTE;
+    const STEPS: [f64; 16] = [
+        MINUTE,
+        5.0 * MINUTE,
+        10.0 * MINUTE,
+        15.0 * MINUTE,
+        30.0 * MINUTE,
+        60.0 * MINUTE,
+        120.0 * MINUTE,
+        180.0 * MINUTE,
+        360.0 * MINUTE,
+        720.0 * MINUTE,
+        DAY,
+        2.0 * DAY,
+        7.0 * DAY,
+        14.0 * DAY,
+        30.0 * DAY,
+        90.0 * DAY,
+    ];
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return Vec::new();
+    }
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|s| span / s <= (MAX_TICKS - 1) as f64)
+        .unwrap_or(span / (MAX_TICKS - 1) as f64);
+    let mut ticks = Vec::new();
+    let mut at = (lo / step).ceil() * step;
+    let mut last_day = String::new();
+    while at <= hi && ticks.len() < 2 * MAX_TICKS {
+        let text = burnwatch_spec::text::rfc3339_seconds(at as i64);
+        // `2026-12-02T14:00:00Z`: the month and day, and the hour and minute.
+        let (day, time) = (&text[5..10], &text[11..16]);
+        let mut label = if step >= DAY {
+            day.to_string()
+        } else if day != last_day {
+            format!("{day} {time}")
+        } else {
+            time.to_string()
+        };
+        if ticks.is_empty() {
+            label.push_str(" UTC");
+        }
+        last_day = day.to_string();
+        ticks.push((at, label));
+        at += step;
+    }
+    ticks
 }
 
 /// `M x y L x y ...`, starting again after every gap.
@@ -202,7 +305,6 @@ mod tests {
             }],
             rules: vec![(0.0, "spent".into())],
             y_include: vec![1.0],
-            x_labels: ("a".into(), "b".into()),
         }
     }
 
@@ -235,5 +337,46 @@ mod tests {
         }
         .to_svg();
         assert!(!flat.contains("NaN") && !flat.contains("inf"), "{flat}");
+    }
+
+    #[test]
+    fn round_ticks_on_both_axes() {
+        assert_eq!(
+            y_ticks(0.0, 1.0),
+            [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        assert_eq!(y_ticks(0.0, 14.4), [0.0, 5.0, 10.0]);
+        // 1.3 in at most five steps: 0.25 would take 5.2, so 0.5.
+        assert_eq!(y_ticks(-0.3, 1.0), [0.0, 0.5, 1.0]);
+        // 2026-12-02T13:37Z to 15:37Z: every half hour from 14:00, the first naming the day.
+        let start = 1_796_218_620_000.0;
+        let ticks = time_ticks(start, start + 2.0 * 3_600_000.0);
+        let labels: Vec<&str> = ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["12-02 14:00 UTC", "14:30", "15:00", "15:30"]);
+        assert_eq!(ticks[0].0, start + 23.0 * 60_000.0);
+        // Across midnight (23:50 to 03:50), the new day is named where it starts.
+        let late = 1_796_255_400_000.0;
+        let labels: Vec<String> = time_ticks(late, late + 4.0 * 3_600_000.0)
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(labels, ["12-03 00:00 UTC", "01:00", "02:00", "03:00"]);
+        assert!(time_ticks(5.0, 5.0).is_empty());
+    }
+
+    #[test]
+    fn the_legend_lists_only_lines_drawn() {
+        let mut two = chart(vec![(0.0, Some(1.0)), (1.0, Some(0.5))]);
+        two.lines.push(Line {
+            name: "1m".into(),
+            colour: "#000".into(),
+            points: vec![(0.0, None), (1.0, Some(f64::NAN))],
+        });
+        let legend = two.legend_html();
+        assert!(
+            legend.contains(">budget<") && !legend.contains(">1m<"),
+            "{legend}"
+        );
+        assert_eq!(two.drawn().count(), 1);
     }
 }

@@ -188,7 +188,6 @@ fn section(body: &mut String, r: &InstanceReport) {
         }],
         rules: vec![(0.0, "spent".into())],
         y_include: vec![0.0, 1.0],
-        x_labels: (rfc3339(r.span.start), rfc3339(r.span.end)),
     };
     body.push_str(&chart.to_svg());
     if r.track.episodes.is_empty() {

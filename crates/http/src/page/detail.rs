@@ -11,7 +11,6 @@ use super::{encode_segment, format_objective, not_served};
 use crate::AppState;
 use crate::api::{EpisodeView, InstanceView, Subject, resolve_one, window};
 use crate::chart::{Chart, Line, escape};
-use burnwatch_spec::text::rfc3339;
 
 /// Line colours for the burn-rate chart, shortest window first.
 const PALETTE: [&str; 9] = [
@@ -156,11 +155,10 @@ fn render(view: &InstanceView, entry: Option<&Entry>, trail: Option<&Trail>) -> 
 /// Budget remaining over the period and burn rate per window, from the trail.
 fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
     let points = trail.points(i64::MIN);
-    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+    if points.is_empty() {
         html.push_str(r#"<p class="muted">No history yet.</p>"#);
         return;
-    };
-    let x_labels = (rfc3339(first.at), rfc3339(last.at));
+    }
     let budget = Chart {
         title: format!("Budget remaining over {}", view.period),
         y_format: |v| format!("{:.0}%", v * 100.0),
@@ -174,7 +172,6 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
         }],
         rules: vec![(0.0, "spent".into())],
         y_include: vec![0.0, 1.0],
-        x_labels: x_labels.clone(),
     };
     let windows = trail.windows();
     let burn_chart = Chart {
@@ -194,7 +191,6 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
             .collect(),
         rules: vec![(1.0, "1x".into())],
         y_include: vec![0.0],
-        x_labels,
     };
     for (id, chart) in [("budget", &budget), ("burn", &burn_chart)] {
         let _ = write!(
@@ -202,7 +198,7 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
             r#"<h2>{}</h2><div class="card" id="chart-{id}">{}{}</div>"#,
             escape(&chart.title),
             chart.to_svg(),
-            if chart.lines.len() > 1 {
+            if chart.drawn().count() > 1 {
                 chart.legend_html()
             } else {
                 String::new()
