@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::Objective;
-use crate::{Alerts, DataState, Evaluation, Trail};
+use crate::{AlertPolicy, Alerts, DataState, Evaluation, Trail};
 
 /// Identity of one SLO (before grouping).
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +113,8 @@ pub struct Board {
     entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     slos: RwLock<BTreeMap<String, Arc<SloStatus>>>,
     trails: RwLock<BTreeMap<String, Arc<Mutex<Trail>>>>,
+    /// Each SLO's alert policy, by id (the status page draws its thresholds).
+    policies: RwLock<BTreeMap<String, Arc<AlertPolicy>>>,
     /// Bumped by every change, so readers can tell a cached rendering is stale.
     version: AtomicU64,
 }
@@ -160,6 +162,17 @@ impl Board {
         self.changed();
     }
 
+    /// Publish the alert policy of the SLO `id`; it does not change what is rendered on
+    /// `/metrics`, so the board's version stays.
+    pub fn publish_policy(&self, id: &str, policy: Arc<AlertPolicy>) {
+        write(&self.policies).insert(id.to_string(), policy);
+    }
+
+    /// The alert policy of the SLO `id`, once published.
+    pub fn policy(&self, id: &str) -> Option<Arc<AlertPolicy>> {
+        read(&self.policies).get(id).cloned()
+    }
+
     /// Remove one instance (its group vanished or its SLO was removed).
     pub fn remove(&self, info: &InstanceInfo) {
         write(&self.entries).remove(&info.key());
@@ -170,6 +183,7 @@ impl Board {
     /// Remove an SLO and all its instances.
     pub fn remove_slo(&self, id: &str) {
         write(&self.slos).remove(id);
+        write(&self.policies).remove(id);
         write(&self.entries).retain(|_, entry| entry.info.slo.id != id);
         // Keys are the id, then group labels after a separator no id contains.
         write(&self.trails).retain(|key, _| key.split('\u{1f}').next() != Some(id));

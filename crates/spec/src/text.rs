@@ -53,6 +53,23 @@ pub fn percent(ratio: f64) -> String {
     percent_with(ratio, 1)
 }
 
+/// A burn rate with three significant digits at most: `14.4x`, `6x`, `0.85x`, `120x`.
+pub fn burn_rate(burn: f64) -> String {
+    let text = if burn.abs() >= 100.0 {
+        format!("{burn:.0}")
+    } else if burn.abs() >= 10.0 {
+        format!("{burn:.1}")
+    } else {
+        format!("{burn:.2}")
+    };
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text}x")
+}
+
 /// `3h 20m`, `2d 4h`, `45s`: the two largest non-zero units, the way a person says it.
 pub fn human_duration(d: Duration) -> String {
     const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];

@@ -5,24 +5,7 @@ use std::time::Duration;
 
 use burnwatch_engine::{AlertKind, AlertStatus, BurnPair, Millis, Notification, WindowFigures};
 use burnwatch_spec::format_prometheus;
-pub(crate) use burnwatch_spec::text::{human_duration, percent, rfc3339};
-
-/// A burn rate with three significant digits at most: `14.4x`, `6x`, `0.85x`, `120x`.
-pub(crate) fn rate(burn: f64) -> String {
-    let text = if burn.abs() >= 100.0 {
-        format!("{burn:.0}")
-    } else if burn.abs() >= 10.0 {
-        format!("{burn:.1}")
-    } else {
-        format!("{burn:.2}")
-    };
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    format!("{text}x")
-}
+pub(crate) use burnwatch_spec::text::{burn_rate as rate, human_duration, percent, rfc3339};
 
 /// Rounds to `digits` significant digits, for JSON figures a person reads (`15.234567` -> 15.23).
 pub(crate) fn round_sig(x: f64, digits: i32) -> f64 {

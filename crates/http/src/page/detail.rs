@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
-use burnwatch_engine::{Entry, Trail};
+use burnwatch_engine::{AlertPolicy, Entry, Trail};
 
 use super::layout::{badge, burn, page, percent};
 use super::{encode_segment, format_objective, not_served};
@@ -37,11 +37,22 @@ pub(super) async fn detail(State(state): State<AppState>, Path(id): Path<String>
         Subject::Empty(slo) => (InstanceView::empty(slo), None),
     };
     let trail = entry.and_then(|e| board.trail(&e.info.key()));
-    let body = render(&view, entry.map(|e| e.as_ref()), trail.as_ref());
+    let policy = entry.and_then(|e| board.policy(&e.info.slo.id));
+    let body = render(
+        &view,
+        entry.map(|e| e.as_ref()),
+        trail.as_ref(),
+        policy.as_deref(),
+    );
     Html(page(&format!("burnwatch: {}", view.id), &body)).into_response()
 }
 
-fn render(view: &InstanceView, entry: Option<&Entry>, trail: Option<&Trail>) -> String {
+fn render(
+    view: &InstanceView,
+    entry: Option<&Entry>,
+    trail: Option<&Trail>,
+    policy: Option<&AlertPolicy>,
+) -> String {
     let mut html = format!(
         r#"<h1>{badge} <span class="id">{id}</span></h1><div class="card"><dl>"#,
         badge = badge(view.status),
@@ -108,7 +119,7 @@ fn render(view: &InstanceView, entry: Option<&Entry>, trail: Option<&Trail>) -> 
     html.push_str("</tbody></table>");
 
     if let Some(trail) = trail {
-        charts(&mut html, view, trail);
+        charts(&mut html, view, trail, policy);
     } else {
         html.push_str(r#"<p class="muted">No history yet.</p>"#);
     }
@@ -152,8 +163,33 @@ fn render(view: &InstanceView, entry: Option<&Entry>, trail: Option<&Trail>) -> 
     html
 }
 
+/// The burn chart's reference lines: 1x (the budget lasts exactly the period) and each alert
+/// pair's threshold, e.g. `page 14.4x` (a pair fires when both its windows burn above it).
+fn thresholds(policy: Option<&AlertPolicy>) -> Vec<(f64, String)> {
+    let mut rules: Vec<(f64, String)> = Vec::new();
+    for pair in policy.map_or(&[][..], |p| &p.pairs[..]) {
+        let label = format!(
+            "{} {}",
+            pair.severity.as_str(),
+            burnwatch_spec::text::burn_rate(pair.factor)
+        );
+        match rules
+            .iter_mut()
+            .find(|(f, _)| (*f - pair.factor).abs() < 1e-9)
+        {
+            Some(rule) if !rule.1.contains(&label) => rule.1 = format!("{}, {label}", rule.1),
+            Some(_) => {}
+            None => rules.push((pair.factor, label)),
+        }
+    }
+    if !rules.iter().any(|(f, _)| (*f - 1.0).abs() < 1e-9) {
+        rules.push((1.0, "1x".into()));
+    }
+    rules
+}
+
 /// Budget remaining over the period and burn rate per window, from the trail.
-fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
+fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<&AlertPolicy>) {
     let points = trail.points(i64::MIN);
     if points.is_empty() {
         html.push_str(r#"<p class="muted">No history yet.</p>"#);
@@ -189,7 +225,7 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
                     .collect(),
             })
             .collect(),
-        rules: vec![(1.0, "1x".into())],
+        rules: thresholds(policy),
         y_include: vec![0.0],
     };
     for (id, chart) in [("budget", &budget), ("burn", &burn_chart)] {
@@ -204,5 +240,31 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail) {
                 String::new()
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_burn_chart_marks_every_alert_threshold() {
+        // The SRE Workbook's pairs over 30 days: 2% of the budget in 1h is 0.02 * 720 = 14.4x,
+        // 5% in 6h is 0.05 * 120 = 6x, 10% in 1d is 0.1 * 30 = 3x, 10% in 3d is 0.1 * 10 = 1x.
+        let policy = AlertPolicy::sre_workbook(Duration::from_secs(30 * 86_400));
+        let rules: Vec<(String, String)> = thresholds(Some(&policy))
+            .into_iter()
+            .map(|(f, label)| (format!("{f:.3}"), label))
+            .collect();
+        let expected = [
+            ("14.400", "page 14.4x"),
+            ("6.000", "page 6x"),
+            ("3.000", "ticket 3x"),
+            ("1.000", "ticket 1x"),
+        ];
+        assert_eq!(rules, expected.map(|(f, l)| (f.to_string(), l.to_string())));
+        // Without a policy (not yet published): the 1x line alone.
+        assert_eq!(thresholds(None), [(1.0, "1x".to_string())]);
     }
 }

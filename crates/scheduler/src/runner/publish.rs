@@ -35,6 +35,8 @@ impl SloRunner {
                 alerts: instance.alerts.clone(),
             });
         }
+        self.board
+            .publish_policy(&self.info.id, Arc::clone(&self.policy));
         self.board.publish_slo(SloStatus {
             info: Arc::clone(&self.info),
             data_state: best,
