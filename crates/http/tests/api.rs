@@ -187,6 +187,13 @@ async fn api_lists_instances_with_status_and_figures() {
         (availability["burn_rate"]["1h"].as_f64().unwrap() - 0.5).abs() < 1e-9,
         "{availability}"
     );
+    // 25 hours published of a 30-day period: 90,000 s, 25 / 720 of it.
+    assert_eq!(
+        availability["period_covered_seconds"].as_f64(),
+        Some(90_000.0)
+    );
+    let coverage = availability["period_coverage"].as_f64().unwrap();
+    assert!((coverage - 25.0 / 720.0).abs() < 1e-12, "{coverage}");
     // Burning at 0.5x: half the budget lasts 0.5 * 30d / 0.5 = 30 days.
     assert_eq!(availability["exhaustion_eta"], "2026-11-01T01:00:00.000Z");
     assert_eq!(availability["evaluated_at"], "2026-10-02T01:00:00.000Z");
@@ -376,6 +383,9 @@ async fn pages_render_rows_charts_and_404s() {
     let (status, detail) = get(&served, &format!("/slos/{PAY}")).await;
     assert_eq!(status, 200);
     assert_eq!(detail.matches("<svg").count(), 2, "{detail}");
+    // 25 hours is 1.04 days: the budget is said to rest on them.
+    assert!(detail.contains("1.0 of 30 days observed"), "{detail}");
+    assert_eq!(html.matches("of 30 days observed").count(), 3, "{html}");
     let budget = detail.split(r#"id="chart-budget""#).nth(1).unwrap();
     let d = budget
         .split(r#" d=""#)

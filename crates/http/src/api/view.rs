@@ -48,10 +48,15 @@ pub struct InstanceView {
     pub labels: Ordered<String>,
     pub objective: f64,
     pub period: String,
+    /// The period's length, for the page's sentences.
+    #[serde(skip)]
+    pub period_length: std::time::Duration,
     pub error_ratio: Ordered<Option<f64>>,
     pub burn_rate: Ordered<Option<f64>>,
     pub budget_remaining: Option<f64>,
     pub budget_remaining_minutes: Option<f64>,
+    pub period_covered_seconds: Option<f64>,
+    pub period_coverage: Option<f64>,
     pub exhaustion_eta: Option<String>,
     pub status: &'static str,
     pub alerts: Ordered<AlertView>,
@@ -59,7 +64,26 @@ pub struct InstanceView {
     pub evaluated_at: Option<String>,
 }
 
+/// How much of the period the figures rest on, 0 to 1.
+fn coverage(covered: std::time::Duration, period: std::time::Duration) -> Option<f64> {
+    (!period.is_zero()).then(|| (covered.as_secs_f64() / period.as_secs_f64()).min(1.0))
+}
+
 impl InstanceView {
+    /// "3.2 of 30 days observed": how much of the period a budget figure rests on; None before
+    /// any evaluation.
+    pub fn observed(&self) -> Option<String> {
+        let covered = self.period_covered_seconds?;
+        let days = self.period_length.as_secs_f64() / 86_400.0;
+        let seen = (covered / 86_400.0).min(days);
+        let seen = if seen >= days - 0.05 {
+            format_days(days)
+        } else {
+            format!("{:.1}", seen)
+        };
+        Some(format!("{seen} of {} days observed", format_days(days)))
+    }
+
     /// A published instance.
     pub fn of(entry: &Entry) -> InstanceView {
         let eval = &entry.eval;
@@ -78,6 +102,8 @@ impl InstanceView {
             burn_rate: Ordered(windows().map(|w| (window(w.window), w.burn_rate)).collect()),
             budget_remaining: eval.period.budget_remaining,
             budget_remaining_minutes: eval.budget_remaining_minutes(),
+            period_covered_seconds: Some(eval.period.covered.as_secs_f64()),
+            period_coverage: coverage(eval.period.covered, entry.info.slo.period),
             exhaustion_eta: eval.exhaustion_eta().map(rfc3339),
             status: Status::of(eval, &entry.alerts).as_str(),
             alerts: alerts(&entry.alerts),
@@ -104,10 +130,13 @@ impl InstanceView {
             labels: Ordered(info.labels.clone()),
             objective: info.objective.ratio(),
             period: window(info.period),
+            period_length: info.period,
             error_ratio: Ordered(Vec::new()),
             burn_rate: Ordered(Vec::new()),
             budget_remaining: None,
             budget_remaining_minutes: None,
+            period_covered_seconds: None,
+            period_coverage: None,
             exhaustion_eta: None,
             status: Status::Healthy.as_str(),
             alerts: alerts(&Alerts::new()),
@@ -191,4 +220,13 @@ impl EpisodeView {
 
 fn kind(kind: AlertKind) -> &'static str {
     kind.as_str()
+}
+
+/// Whole days without decimals (`30`), others with one (`7.5`).
+fn format_days(days: f64) -> String {
+    if (days - days.round()).abs() < 1e-9 {
+        format!("{days:.0}")
+    } else {
+        format!("{days:.1}")
+    }
 }

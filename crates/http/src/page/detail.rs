@@ -71,16 +71,19 @@ fn render(
             "Objective",
             format!("{} over {}", format_objective(view.objective), view.period),
         ),
-        (
-            "Budget left",
-            match view.budget_remaining_minutes {
+        ("Budget left", {
+            let budget = match view.budget_remaining_minutes {
                 Some(m) => format!(
                     "{} ({m:.1} minutes of full outage)",
                     percent(view.budget_remaining)
                 ),
                 None => percent(view.budget_remaining),
-            },
-        ),
+            };
+            match view.observed() {
+                Some(observed) => format!("{budget}; {observed}"),
+                None => budget,
+            }
+        }),
         (
             "Budget gone at",
             view.exhaustion_eta

@@ -114,7 +114,14 @@ async fn overview(
             href = encode_segment(&v.id),
             objective = format_objective(v.objective),
             period = escape(&v.period),
-            budget = percent(v.budget_remaining),
+            budget = match v.observed() {
+                Some(observed) if v.period_coverage.is_some_and(|c| c < 0.99) => format!(
+                    r#"{} <span class="muted observed">{}</span>"#,
+                    percent(v.budget_remaining),
+                    escape(&observed)
+                ),
+                _ => percent(v.budget_remaining),
+            },
             worst = worst.map_or("–".to_string(), |(w, b)| format!(
                 "{} <span class=\"muted\">{}</span>",
                 burn(Some(b)),
