@@ -383,6 +383,12 @@ async fn pages_render_rows_charts_and_404s() {
     let (status, detail) = get(&served, &format!("/slos/{PAY}")).await;
     assert_eq!(status, 200);
     assert_eq!(detail.matches("<svg").count(), 2, "{detail}");
+    // Availability burns at 0.5x with half its budget left: gone in 30 days (above).
+    let (_, availability) = get(&served, "/slos/checkout-availability").await;
+    assert!(
+        availability.contains("in 30d (2026-11-01 01:00 UTC)"),
+        "{availability}"
+    );
     // 25 hours is 1.04 days: the budget is said to rest on them.
     assert!(detail.contains("1.0 of 30 days observed"), "{detail}");
     assert_eq!(html.matches("of 30 days observed").count(), 3, "{html}");

@@ -84,12 +84,7 @@ fn render(
                 None => budget,
             }
         }),
-        (
-            "Budget gone at",
-            view.exhaustion_eta
-                .clone()
-                .unwrap_or_else(|| "not burning".to_string()),
-        ),
+        ("Budget gone", budget_gone(entry)),
         ("Data", view.data_state.to_string()),
         (
             "Evaluated",
@@ -164,6 +159,29 @@ fn render(
         id = encode_segment(&view.id)
     );
     html
+}
+
+/// When the budget runs out at the last hour's burn rate, as a person says it: "in 1d 12h
+/// (2026-12-03 13:31 UTC)", "already spent", "not burning".
+fn budget_gone(entry: Option<&Entry>) -> String {
+    let Some(eval) = entry.map(|e| &e.eval) else {
+        return "not burning".to_string();
+    };
+    match eval.exhaustion_eta() {
+        None => "not burning".to_string(),
+        Some(at) if at <= eval.at => "already spent".to_string(),
+        Some(at) => {
+            let text = burnwatch_spec::text::rfc3339_seconds(at);
+            format!(
+                "in {} ({} {} UTC)",
+                burnwatch_spec::text::human_duration(std::time::Duration::from_millis(
+                    (at - eval.at) as u64
+                )),
+                &text[..10],
+                &text[11..16]
+            )
+        }
+    }
 }
 
 /// The burn chart's reference lines: 1x (the budget lasts exactly the period) and each alert
