@@ -303,3 +303,68 @@ fn run_refuses_a_snapshot_interval_outside_its_range_before_starting() {
         assert!(stderr.contains(why), "{value}: {stderr}");
     }
 }
+
+/// With the backend down from the start, `/` and `/api/v1/slos` still list every configured SLO,
+/// saying the backend fails and why, instead of "0 instances".
+#[test]
+fn configured_slos_are_listed_while_the_backend_is_down() {
+    // A port nothing listens on: the backend refuses every connection.
+    let backend = format!("http://127.0.0.1:{}", free_port());
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:{port}"
+
+[backends.main]
+type = "prometheus"
+url = "{backend}"
+timeout = "1s"
+
+[[slo]]
+service = "checkout"
+name = "availability"
+objective = 99.9
+[slo.sli.ratio]
+errors = 'http_requests_total{{code=~"5.."}}'
+total = 'http_requests_total'
+
+[[slo]]
+service = "search"
+name = "availability"
+objective = 99.5
+[slo.sli.ratio]
+errors = 'search_requests_total{{code=~"5.."}}'
+total = 'search_requests_total'
+"#,
+        port = free_port(),
+    );
+    let daemon = Daemon::start(Path::new(env!("CARGO_BIN_EXE_burnwatch")), &config, &[]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let slos = loop {
+        if let Some((200, body)) = daemon.get("/api/v1/slos") {
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let slos = value["slos"].as_array().cloned().unwrap_or_default();
+            if slos.len() == 2 && slos.iter().all(|s| s["status"] == "unreachable") {
+                break slos;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the SLOs are not listed as unreachable within 30 s; log:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let ids: Vec<&str> = slos.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["checkout-availability", "search-availability"]);
+    for slo in &slos {
+        let error = slo["backend_error"].as_str().unwrap_or_default();
+        assert!(!error.is_empty() && !error.contains(&backend), "{slo}");
+    }
+    let (status, html) = daemon.get("/").unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<tr data-id=").count(), 2, "{html}");
+    assert!(html.contains("backend: "), "{html}");
+    let (status, _) = daemon.get("/readyz").unwrap();
+    assert_eq!(status, 503, "not ready while nothing could be read");
+}

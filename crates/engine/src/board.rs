@@ -107,12 +107,47 @@ pub struct SloStatus {
     pub group_limit_reached: bool,
 }
 
+impl SloStatus {
+    /// The status of a configured SLO nothing is known of yet: no series, no instance.
+    pub fn unknown(info: Arc<SloInfo>) -> SloStatus {
+        SloStatus {
+            info,
+            data_state: DataState::NoData,
+            instances: 0,
+            group_limit_reached: false,
+        }
+    }
+}
+
+/// Why a configured SLO has no figures yet (the status page and API say so instead of leaving
+/// it out).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Waiting {
+    /// Its history is being read.
+    Backfilling,
+    /// Reading its history (or, after a restart, the gap since the snapshot) failed; the
+    /// backend's last error, without credentials.
+    Unreachable(String),
+}
+
+impl Waiting {
+    /// `backfilling` or `unreachable`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Waiting::Backfilling => "backfilling",
+            Waiting::Unreachable(_) => "unreachable",
+        }
+    }
+}
+
 /// The latest evaluation of everything, shared between the writer (scheduler) and readers (http).
 #[derive(Debug, Default)]
 pub struct Board {
     entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     slos: RwLock<BTreeMap<String, Arc<SloStatus>>>,
     trails: RwLock<BTreeMap<String, Arc<Mutex<Trail>>>>,
+    /// Configured SLOs without figures yet, by id, and why.
+    waiting: RwLock<BTreeMap<String, (Arc<SloInfo>, Waiting)>>,
     /// Each SLO's alert policy, by id (the status page draws its thresholds).
     policies: RwLock<BTreeMap<String, Arc<AlertPolicy>>>,
     /// Bumped by every change, so readers can tell a cached rendering is stale.
@@ -156,10 +191,30 @@ impl Board {
         Some(lock(&trail).clone())
     }
 
-    /// Publish the per-SLO status.
+    /// Publish the per-SLO status (the SLO is no longer waiting).
     pub fn publish_slo(&self, status: SloStatus) {
+        write(&self.waiting).remove(&status.info.id);
         write(&self.slos).insert(status.info.id.clone(), Arc::new(status));
         self.changed();
+    }
+
+    /// Says why the SLO `info` has no figures yet, until its first [`Board::publish_slo`]. It
+    /// is not on `/metrics` (nothing is known of it), so the board's version stays.
+    pub fn publish_waiting(&self, info: &Arc<SloInfo>, why: Waiting) {
+        if read(&self.slos).contains_key(&info.id) {
+            return;
+        }
+        write(&self.waiting).insert(info.id.clone(), (Arc::clone(info), why));
+    }
+
+    /// Configured SLOs without figures yet, ordered by id.
+    pub fn waiting(&self) -> Vec<(Arc<SloInfo>, Waiting)> {
+        read(&self.waiting).values().cloned().collect()
+    }
+
+    /// Why the SLO `id` has no figures yet, if it is waiting.
+    pub fn waiting_for(&self, id: &str) -> Option<Waiting> {
+        read(&self.waiting).get(id).map(|(_, why)| why.clone())
     }
 
     /// Publish the alert policy of the SLO `id`; it does not change what is rendered on
@@ -183,6 +238,7 @@ impl Board {
     /// Remove an SLO and all its instances.
     pub fn remove_slo(&self, id: &str) {
         write(&self.slos).remove(id);
+        write(&self.waiting).remove(id);
         write(&self.policies).remove(id);
         write(&self.entries).retain(|_, entry| entry.info.slo.id != id);
         // Keys are the id, then group labels after a separator no id contains.
@@ -287,5 +343,32 @@ mod tests {
         board.remove_slo("svc-a");
         assert_ne!(board.version(), published);
         assert!(board.entries().is_empty());
+    }
+
+    #[test]
+    fn an_slo_waits_until_its_first_status_and_not_after() {
+        let board = Board::new();
+        let info = slo();
+        let version = board.version();
+        board.publish_waiting(&info, Waiting::Backfilling);
+        assert_eq!(board.waiting_for(&info.id), Some(Waiting::Backfilling));
+        let failing = Waiting::Unreachable("transport error: connection refused".into());
+        board.publish_waiting(&info, failing.clone());
+        assert_eq!(board.waiting().len(), 1);
+        assert_eq!(board.waiting_for(&info.id), Some(failing));
+        assert_eq!(board.version(), version, "nothing new on /metrics");
+
+        board.publish_slo(SloStatus::unknown(Arc::clone(&info)));
+        assert_eq!(board.waiting_for(&info.id), None);
+        board.publish_waiting(&info, Waiting::Backfilling);
+        assert!(
+            board.waiting().is_empty(),
+            "a published SLO never waits again"
+        );
+
+        board.remove_slo(&info.id);
+        board.publish_waiting(&info, Waiting::Backfilling);
+        board.remove_slo(&info.id);
+        assert!(board.waiting().is_empty());
     }
 }

@@ -57,7 +57,7 @@ mod trail;
 mod window;
 
 pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Transition};
-pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus};
+pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting};
 pub use budget::PeriodFigures;
 pub use counter::CounterTracker;
 pub use counts::Counts;

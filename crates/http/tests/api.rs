@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use burnwatch_engine::{
     AlertPolicy, Alerts, Board, Counts, DEFAULT_WINDOWS, DataState, Entry, InstanceInfo, Millis,
-    Observation, SloInfo, SloState, SloStatus,
+    Observation, SloInfo, SloState, SloStatus, Waiting,
 };
 use burnwatch_http::{AppState, serve};
 use prometheus_client::registry::Registry;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -119,6 +119,10 @@ async fn served() -> Served {
         instances: 0,
         group_limit_reached: false,
     });
+    serve_board(board, entries).await
+}
+
+async fn serve_board(board: Arc<Board>, entries: Vec<Entry>) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
@@ -406,4 +410,70 @@ async fn pages_render_rows_charts_and_404s() {
     let (status, missing) = get(&served, "/slos/nope").await;
     assert_eq!(status, 404);
     assert!(missing.contains("unknown SLO"));
+}
+
+#[tokio::test]
+async fn configured_slos_without_figures_are_listed_with_why() {
+    let board = Arc::new(Board::new());
+    let reading = slo("checkout-availability", 0.999);
+    let failing = slo("search-availability", 0.99);
+    board.publish_waiting(&reading, Waiting::Backfilling);
+    board.publish_waiting(
+        &failing,
+        Waiting::Unreachable("transport error: connection refused".into()),
+    );
+    let served = serve_board(board.clone(), Vec::new()).await;
+
+    let (status, body) = json(&served, "/api/v1/slos").await;
+    assert_eq!(status, 200);
+    let slos = body["slos"].as_array().unwrap();
+    let seen: Vec<(&str, &str, &Value)> = slos
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+                &s["backend_error"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("checkout-availability", "backfilling", &Value::Null),
+            (
+                "search-availability",
+                "unreachable",
+                &json!("transport error: connection refused")
+            ),
+        ]
+    );
+    let (status, one) = json(&served, "/api/v1/slos/search-availability").await;
+    assert_eq!(status, 200);
+    assert_eq!(one["status"], "unreachable");
+
+    let (_, html) = get(&served, "/").await;
+    assert_eq!(html.matches("<tr data-id=").count(), 2, "{html}");
+    assert!(html.contains(r#"data-id="checkout-availability" data-status="backfilling""#));
+    assert!(
+        html.contains("backend: transport error: connection refused"),
+        "{html}"
+    );
+    let (status, detail) = get(&served, "/slos/checkout-availability").await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("none yet: reading its history"), "{detail}");
+
+    // Its first figures end the wait; a late word of waiting does not bring it back.
+    board.publish_slo(SloStatus::unknown(Arc::clone(&reading)));
+    board.publish_waiting(&reading, Waiting::Backfilling);
+    let (_, body) = json(&served, "/api/v1/slos").await;
+    let reading = body["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "checkout-availability")
+        .unwrap()
+        .clone();
+    assert_eq!(reading["status"], "healthy");
+    assert_eq!(reading["data_state"], "no_data");
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use burnwatch_engine::Millis;
+use burnwatch_engine::{Millis, Waiting};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -157,6 +157,7 @@ impl SloTask {
             // until a tick succeeds.
             if let Err(err) = self.runner.tick(now_millis()).await {
                 tracing::warn!(slo = %self.runner.id(), error = %err, "reading the gap since the snapshot failed; retrying every tick");
+                self.runner.wait(Waiting::Unreachable(err.to_string()));
             }
             self.restored.fetch_add(1, Ordering::AcqRel);
             self.ready();
@@ -237,6 +238,7 @@ impl SloTask {
 
     /// Backfill with retries until it works or shutdown; false on shutdown.
     async fn backfill(&mut self) -> bool {
+        self.runner.wait(Waiting::Backfilling);
         let mut delay = Duration::from_secs(1);
         loop {
             let permit = tokio::select! {
@@ -268,6 +270,7 @@ impl SloTask {
                 }
                 Err(err) => {
                     tracing::warn!(slo = %self.runner.id(), error = %err, retry_in = ?delay, "backfill failed; retrying");
+                    self.runner.wait(Waiting::Unreachable(err.to_string()));
                     tokio::select! {
                         () = self.shutdown.cancelled() => return false,
                         () = tokio::time::sleep(delay) => {}

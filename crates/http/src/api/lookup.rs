@@ -43,7 +43,7 @@ fn quoted(value: &str) -> String {
 pub enum Subject {
     /// Published instances: one for an instance id, every instance for a grouped SLO's id.
     Instances(Vec<Arc<Entry>>),
-    /// An SLO the backend has no series for yet.
+    /// An SLO the backend has no series for yet, or one still waiting for its first figures.
     Empty(Arc<SloStatus>),
 }
 
@@ -64,6 +64,10 @@ pub fn resolve(board: &Board, id: &str) -> Result<Subject, ApiError> {
     let slos = board.slos();
     if let Some(status) = slos.iter().find(|s| s.info.id == id) {
         return Ok(Subject::Empty(Arc::clone(status)));
+    }
+    // Configured, without figures yet (backfilling, or the backend failing).
+    if let Some((info, _)) = board.waiting().into_iter().find(|(info, _)| info.id == id) {
+        return Ok(Subject::Empty(Arc::new(SloStatus::unknown(info))));
     }
     let mut known: Vec<String> = slos.iter().map(|s| s.info.id.clone()).collect();
     let more = known.len().saturating_sub(20);

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use burnwatch_engine::{Board, Risk};
+use burnwatch_engine::{Board, Risk, SloStatus};
 use serde::Serialize;
 
 pub use error::ApiError;
@@ -52,6 +52,9 @@ pub(crate) fn all_views(board: &Board) -> Vec<InstanceView> {
             views.push(InstanceView::empty(&slo));
         }
     }
+    for (info, _) in board.waiting() {
+        views.push(InstanceView::empty(&SloStatus::unknown(info)).waiting_on(board));
+    }
     views.sort_by(|a, b| a.id.cmp(&b.id));
     views
 }
@@ -73,7 +76,7 @@ async fn one(
 ) -> Result<Json<InstanceView>, ApiError> {
     Ok(Json(match resolve_one(board(&state)?, &id)? {
         Subject::Instances(entries) => InstanceView::of(&entries[0]),
-        Subject::Empty(slo) => InstanceView::empty(&slo),
+        Subject::Empty(slo) => InstanceView::empty(&slo).waiting_on(board(&state)?),
     }))
 }
 

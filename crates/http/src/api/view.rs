@@ -62,6 +62,8 @@ pub struct InstanceView {
     pub alerts: Ordered<AlertView>,
     pub data_state: &'static str,
     pub evaluated_at: Option<String>,
+    /// Why a configured SLO has no figures yet: the backend's last error.
+    pub backend_error: Option<String>,
 }
 
 /// How much of the period the figures rest on, 0 to 1.
@@ -121,6 +123,22 @@ impl InstanceView {
         }
     }
 
+    /// The same, said to be waiting when the board says the SLO is (status `backfilling` or
+    /// `unreachable`, with the backend's last error).
+    pub fn waiting_on(self, board: &burnwatch_engine::Board) -> InstanceView {
+        match board.waiting_for(&self.slo) {
+            Some(why) => InstanceView {
+                status: why.as_str(),
+                backend_error: match why {
+                    burnwatch_engine::Waiting::Unreachable(error) => Some(error),
+                    burnwatch_engine::Waiting::Backfilling => None,
+                },
+                ..self
+            },
+            None => self,
+        }
+    }
+
     fn slo(info: &SloInfo, id: String) -> InstanceView {
         InstanceView {
             id,
@@ -142,6 +160,7 @@ impl InstanceView {
             alerts: alerts(&Alerts::new()),
             data_state: "no_data",
             evaluated_at: None,
+            backend_error: None,
         }
     }
 }

@@ -34,7 +34,7 @@ pub(super) async fn detail(State(state): State<AppState>, Path(id): Path<String>
     };
     let (view, entry) = match &subject {
         Subject::Instances(entries) => (InstanceView::of(&entries[0]), Some(&entries[0])),
-        Subject::Empty(slo) => (InstanceView::empty(slo), None),
+        Subject::Empty(slo) => (InstanceView::empty(slo).waiting_on(board), None),
     };
     let trail = entry.and_then(|e| board.trail(&e.info.key()));
     let policy = entry.and_then(|e| board.policy(&e.info.slo.id));
@@ -85,7 +85,14 @@ fn render(
             }
         }),
         ("Budget gone", budget_gone(entry)),
-        ("Data", view.data_state.to_string()),
+        (
+            "Data",
+            match (&view.backend_error, view.status) {
+                (Some(error), _) => format!("none yet: the backend fails: {error}"),
+                (None, "backfilling") => "none yet: reading its history".to_string(),
+                _ => view.data_state.to_string(),
+            },
+        ),
         (
             "Evaluated",
             view.evaluated_at

@@ -3,9 +3,11 @@
 
 use crate::chart::escape;
 
-/// Status colours, also used by the legend and tests: healthy, attention, warning, critical,
-/// exhausted.
-pub const STATUS_COLOURS: [(&str, &str); 5] = [
+/// Status colours, also used by the legend and tests: backfilling and unreachable (an SLO without
+/// figures yet), healthy, attention, warning, critical, exhausted.
+pub const STATUS_COLOURS: [(&str, &str); 7] = [
+    ("backfilling", "#546e7a"),
+    ("unreachable", "#37474f"),
     ("healthy", "#2e7d32"),
     ("attention", "#f9a825"),
     ("warning", "#ef6c00"),

@@ -127,7 +127,14 @@ async fn overview(
                 burn(Some(b)),
                 escape(w)
             )),
-            alerts = if v.data_state != "ok" {
+            alerts = if let Some(error) = &v.backend_error {
+                format!(
+                    r#"<span class="muted backend-error">backend: {}</span>"#,
+                    escape(&error.chars().take(160).collect::<String>())
+                )
+            } else if v.status == "backfilling" {
+                r#"<span class="muted">reading history</span>"#.to_string()
+            } else if v.data_state != "ok" {
                 format!(
                     r#"<span class="muted">{}</span> {}"#,
                     v.data_state.replace('_', " "),

@@ -170,6 +170,11 @@ impl SloRunner {
         windows
     }
 
+    /// Says on the board why this SLO has no figures yet (until it first publishes).
+    pub fn wait(&self, why: burnwatch_engine::Waiting) {
+        self.board.publish_waiting(&self.info, why);
+    }
+
     /// The SLO's id.
     pub fn id(&self) -> &str {
         &self.spec.id
