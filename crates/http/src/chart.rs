@@ -274,6 +274,64 @@ fn range(values: impl Iterator<Item = f64>, extra: impl Iterator<Item = f64>) ->
     }
 }
 
+/// One bar of a timeline: a row name (`page`), a colour, and `[from, to)` in unix ms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// The row it sits on.
+    pub row: String,
+    /// A CSS colour.
+    pub colour: String,
+    /// When it began.
+    pub from: f64,
+    /// When it ended (or now, while it lasts).
+    pub to: f64,
+}
+
+/// A timeline of `spans` over `[x0, x1]` (unix ms): one row per distinct row name in order of
+/// first appearance, bars placed in percent of the row and times under it as on the charts. HTML,
+/// not SVG, so its text keeps the page's size on a phone.
+pub fn timeline(spans: &[Span], x0: f64, x1: f64) -> String {
+    let mut rows: Vec<&str> = Vec::new();
+    for span in spans {
+        if !rows.contains(&span.row.as_str()) {
+            rows.push(&span.row);
+        }
+    }
+    let (x0, x1) = if x1 > x0 { (x0, x1) } else { (x0, x0 + 1.0) };
+    let pct = |v: f64| (v.clamp(x0, x1) - x0) / (x1 - x0) * 100.0;
+    let mut html = String::from(r#"<div class="timeline">"#);
+    for row in &rows {
+        let _ = write!(
+            html,
+            r#"<div class="tl-row"><span class="tl-name">{}</span><div class="tl-track">"#,
+            escape(row)
+        );
+        for span in spans.iter().filter(|s| s.row == *row) {
+            let (from, to) = (pct(span.from), pct(span.to));
+            let _ = write!(
+                html,
+                r#"<i class="span" data-row="{row}" style="left:{from:.1}%;width:{:.1}%;background:{}" title="{row}"></i>"#,
+                (to - from).max(0.4),
+                escape(&span.colour),
+                row = escape(row),
+            );
+        }
+        html.push_str("</div></div>");
+    }
+    html.push_str(r#"<div class="tl-row"><span class="tl-name"></span><div class="tl-axis">"#);
+    for (i, (at, label)) in time_ticks(x0, x1).into_iter().enumerate() {
+        let _ = write!(
+            html,
+            r#"<span class="{}" style="left:{:.1}%">{}</span>"#,
+            if i % 2 == 1 { "odd" } else { "even" },
+            pct(at),
+            escape(&label)
+        );
+    }
+    html.push_str("</div></div></div>");
+    html
+}
+
 /// Escapes text for HTML and SVG content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -378,5 +436,39 @@ mod tests {
             "{legend}"
         );
         assert_eq!(two.drawn().count(), 1);
+    }
+
+    #[test]
+    fn a_timeline_has_a_row_per_alert_and_a_bar_per_span() {
+        let span = |row: &str, from: f64, to: f64| Span {
+            row: row.into(),
+            colour: "#c62828".into(),
+            from,
+            to,
+        };
+        let html = timeline(
+            &[
+                span("page", 0.0, 500.0),
+                span("ticket", 250.0, 2_000.0),
+                span("page", 900.0, 1_000.0),
+            ],
+            0.0,
+            1_000.0,
+        );
+        assert_eq!(html.matches(r#"class="span""#).count(), 3, "{html}");
+        assert_eq!(html.matches(r#"class="tl-track""#).count(), 2, "{html}");
+        assert!(
+            html.contains(r#"data-row="page" style="left:0.0%;width:50.0%"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-row="page" style="left:90.0%;width:10.0%"#),
+            "{html}"
+        );
+        // The ticket bar runs past the end: cut at the row's edge.
+        assert!(
+            html.contains(r#"data-row="ticket" style="left:25.0%;width:75.0%"#),
+            "{html}"
+        );
     }
 }

@@ -406,6 +406,9 @@ async fn pages_render_rows_charts_and_404s() {
         .unwrap();
     assert!(d.matches('L').count() > 100, "{d}");
     assert!(detail.contains(r#"data-alert="page" data-state="firing""#));
+    // The page fired at 00:44 and still fires: one bar on the timeline, on the page row.
+    assert_eq!(detail.matches(r#"class="span" data-row="page""#).count(), 1);
+    assert_eq!(detail.matches(r#"class="span""#).count(), 1);
 
     let (status, missing) = get(&served, "/slos/nope").await;
     assert_eq!(status, 404);

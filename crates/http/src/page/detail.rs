@@ -10,7 +10,7 @@ use super::layout::{badge, burn, page, percent};
 use super::{encode_segment, format_objective, not_served};
 use crate::AppState;
 use crate::api::{EpisodeView, InstanceView, Subject, resolve_one, window};
-use crate::chart::{Chart, Line, escape};
+use crate::chart::{Chart, Line, Span, escape};
 
 /// Line colours for the burn-rate chart, shortest window first.
 const PALETTE: [&str; 9] = [
@@ -142,6 +142,9 @@ fn render(
     html.push_str("</tbody></table>");
 
     html.push_str(r#"<h2>Alert episodes</h2>"#);
+    if let Some(svg) = trail.and_then(episode_timeline) {
+        let _ = write!(html, r#"<div class="card" id="timeline">{svg}</div>"#);
+    }
     let episodes: Vec<EpisodeView> = trail
         .map(|t| t.episodes().map(EpisodeView::of).collect())
         .unwrap_or_default();
@@ -166,6 +169,29 @@ fn render(
         id = encode_segment(&view.id)
     );
     html
+}
+
+/// The alert episodes the trail holds, as bars on the charts' time range (a firing one runs to
+/// the newest point); None without episodes.
+fn episode_timeline(trail: &Trail) -> Option<String> {
+    let points = trail.points(i64::MIN);
+    let (first, last) = (points.first()?.at, points.last()?.at);
+    let spans: Vec<Span> = trail
+        .episodes()
+        .map(|e| Span {
+            row: e.kind.as_str().to_string(),
+            colour: if e.kind == burnwatch_engine::AlertKind::Page {
+                "#c62828".into()
+            } else {
+                "#ef6c00".into()
+            },
+            from: e.fired_at as f64,
+            to: e.resolved_at.unwrap_or(last) as f64,
+        })
+        .collect();
+    (!spans.is_empty()).then(|| {
+        crate::chart::timeline(&spans, first.min(spans[0].from as i64) as f64, last as f64)
+    })
 }
 
 /// When the budget runs out at the last hour's burn rate, as a person says it: "in 1d 12h

@@ -37,6 +37,13 @@ a{color:#1458a8}
 .muted{color:#6b7785}
 .card{background:#fff;border:1px solid #dde1e6;padding:12px;margin-bottom:12px}
 .chart{display:block;width:100%;height:auto}
+.timeline{font-size:12px}
+.tl-row{display:flex;align-items:center;gap:8px;margin:3px 0}
+.tl-name{flex:0 0 56px;text-align:right;color:#5f6b7a}
+.tl-track,.tl-axis{position:relative;flex:1;height:18px;background:#fafbfc}
+.tl-axis{background:none;color:#5f6b7a}
+.tl-track i{position:absolute;top:2px;bottom:2px;border-radius:2px}
+.tl-axis span{position:absolute;transform:translateX(-50%);white-space:nowrap}
 .legend span{display:inline-block;margin:4px 12px 0 0;font-size:12px;white-space:nowrap}
 .legend i{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-right:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
@@ -49,6 +56,7 @@ dt{color:#5f6b7a}dd{margin:0;overflow-wrap:anywhere}
   table.list td{border:0;padding:2px 10px}
   table.list td[data-label]::before{content:attr(data-label) ": ";color:#5f6b7a;font-size:12px}
   td.num{white-space:normal;overflow-wrap:anywhere}
+  .tl-axis span.odd{display:none}
 }
 "#;
 
