@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::Objective;
-use crate::{AlertPolicy, Alerts, DataState, Evaluation, Trail};
+use crate::{AlertPolicy, Alerts, DataState, Evaluation, Trail, TrailPoint};
 
 /// Identity of one SLO (before grouping).
 #[derive(Debug, Clone, PartialEq)]
@@ -162,16 +162,32 @@ impl Board {
 
     /// Publish (insert or replace) one instance's evaluation, and record it in its trail.
     pub fn publish(&self, entry: Entry) {
+        self.publish_with_past(entry, Vec::new);
+    }
+
+    /// [`Board::publish`], and when this starts the instance's trail, seed it with `past`
+    /// (called only then): what the instance's buckets say of the time before.
+    pub fn publish_with_past(&self, entry: Entry, past: impl FnOnce() -> Vec<TrailPoint>) {
         let key = entry.info.key();
         let trail = read(&self.trails).get(&key).cloned();
-        let trail = trail.unwrap_or_else(|| {
-            Arc::clone(
-                write(&self.trails)
-                    .entry(key.clone())
-                    .or_insert_with(|| Arc::new(Mutex::new(Trail::new(&entry.eval)))),
-            )
-        });
-        lock(&trail).record(&entry.eval, &entry.alerts);
+        let (trail, new) = match trail {
+            Some(trail) => (trail, false),
+            None => (
+                Arc::clone(
+                    write(&self.trails)
+                        .entry(key.clone())
+                        .or_insert_with(|| Arc::new(Mutex::new(Trail::new(&entry.eval)))),
+                ),
+                true,
+            ),
+        };
+        {
+            let mut trail = lock(&trail);
+            trail.record(&entry.eval, &entry.alerts);
+            if new {
+                trail.seed(&past());
+            }
+        }
         write(&self.entries).insert(key, Arc::new(entry));
         self.changed();
     }

@@ -82,6 +82,16 @@ impl History {
         self.rolling.window(i)
     }
 
+    /// A reader of counts over past spans, from whole buckets.
+    pub fn spans(&self) -> crate::rolling::Spans {
+        self.rolling.spans()
+    }
+
+    /// The earliest start of any observation.
+    pub fn first_start(&self) -> Option<Millis> {
+        self.first_start
+    }
+
     pub fn last_end(&self) -> Option<Millis> {
         self.last_end
     }

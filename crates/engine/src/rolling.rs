@@ -107,6 +107,31 @@ impl Rolling {
         sum.value(&self.levels[sum.level], clock)
     }
 
+    /// A reader of counts over past spans (see [`Spans`]), built once for many questions.
+    pub fn spans(&self) -> Spans {
+        Spans {
+            levels: self
+                .levels
+                .iter()
+                .map(|level| {
+                    // The oldest slot may hold part of a bucket only; the head is still filling.
+                    let first = level.oldest() + 1;
+                    let mut prefix = vec![Counts::default()];
+                    let mut sum = Counts::default();
+                    for k in first..level.head() {
+                        sum.add(level.get(k));
+                        prefix.push(sum);
+                    }
+                    SpanLevel {
+                        resolution: level.resolution(),
+                        first,
+                        prefix,
+                    }
+                })
+                .collect(),
+        }
+    }
+
     /// `(resolution, span)` in ms per level, finest first.
     pub fn levels(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.levels.iter().map(|l| (l.resolution(), l.span()))
@@ -258,5 +283,56 @@ mod tests {
         for i in 0..r.sums.len() {
             assert!(r.window(i).total.is_finite());
         }
+    }
+}
+
+/// Counts over past spans from whole buckets, each answered in constant time from running
+/// totals of every level.
+#[derive(Debug, Clone)]
+pub(crate) struct Spans {
+    levels: Vec<SpanLevel>,
+}
+
+#[derive(Debug, Clone)]
+struct SpanLevel {
+    resolution: i64,
+    /// The first whole bucket held.
+    first: i64,
+    /// `prefix[i]`: the sum of the `i` buckets from `first`.
+    prefix: Vec<Counts>,
+}
+
+impl Spans {
+    /// Counts over `(from, to]` from the finest level that holds the span in whole buckets with
+    /// both ends on its bucket boundaries; None when no level does. With `clamp`, a span
+    /// reaching back before what the coarsest level holds is cut to what it holds (the period's
+    /// figures as they read with shorter coverage).
+    pub fn counts(&self, from: Millis, to: Millis, clamp: bool) -> Option<Counts> {
+        let coarsest = self.levels.len().checked_sub(1)?;
+        for (i, level) in self.levels.iter().enumerate() {
+            let r = level.resolution;
+            let held_from = level.first.saturating_mul(r);
+            let from = if clamp && i == coarsest {
+                from.max(held_from)
+            } else {
+                from
+            };
+            if from >= to || from.rem_euclid(r) != 0 || to.rem_euclid(r) != 0 {
+                continue;
+            }
+            let (lo, hi) = (
+                from.div_euclid(r) - level.first,
+                to.div_euclid(r) - level.first,
+            );
+            if lo < 0 || hi as usize >= level.prefix.len() {
+                continue;
+            }
+            let (a, b) = (level.prefix[lo as usize], level.prefix[hi as usize]);
+            return Some(Counts {
+                errors: b.errors - a.errors,
+                total: b.total - a.total,
+            });
+        }
+        None
     }
 }

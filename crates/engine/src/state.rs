@@ -163,6 +163,49 @@ impl SloState {
         }
     }
 
+    /// The burn rates this state held at past moments, read back from its buckets, oldest
+    /// first, in the windows' order with the period last (as [`crate::TrailPoint`]s): on the hour
+    /// from the first observation, every 10 minutes over the last 3 days, up to `now`. A window
+    /// its buckets cannot answer at a moment (a 5-minute window three days back) is `None`
+    /// there; the period reads what the buckets hold. Empty for backend-computed ratios.
+    pub fn past(&self, now: Millis) -> Vec<crate::TrailPoint> {
+        const MINUTE: Millis = 60_000;
+        const HOUR: Millis = 60 * MINUTE;
+        let Source::Counted(history) = &self.source else {
+            return Vec::new();
+        };
+        let Some(first) = history.first_start() else {
+            return Vec::new();
+        };
+        let budget = self.objective.budget();
+        let period = crate::millis::to_millis(self.period);
+        let mut windows: Vec<Millis> = self
+            .windows
+            .iter()
+            .map(|w| crate::millis::to_millis(*w))
+            .collect();
+        windows.push(period);
+        let spans = history.spans();
+        let recent = now.saturating_sub(72 * HOUR);
+        let mut points = Vec::new();
+        let mut at = first
+            .div_euclid(HOUR)
+            .saturating_add(1)
+            .saturating_mul(HOUR);
+        while at < now {
+            let burn_rates = windows
+                .iter()
+                .map(|&w| {
+                    let counts = spans.counts(at.saturating_sub(w), at, w == period)?;
+                    counts.clamped().error_ratio().map(|ratio| ratio / budget)
+                })
+                .collect();
+            points.push(crate::TrailPoint { at, burn_rates });
+            at = at.saturating_add(if at >= recent { 10 * MINUTE } else { HOUR });
+        }
+        points
+    }
+
     /// End of the newest recorded span (None before the first observation).
     ///
     /// For a direct state: the time of the newest ratios.
@@ -655,5 +698,43 @@ mod tests {
     #[should_panic(expected = "longer than the period")]
     fn windows_longer_than_the_period_panic() {
         SloState::counted(0.999, DAY, &DEFAULT_WINDOWS);
+    }
+
+    #[test]
+    fn the_past_is_read_back_from_the_buckets() {
+        // Two days at 1 error per 1,000 a minute (burn 1 at 99.9%), then an hour at 20 (burn 20).
+        let mut s = slo();
+        for minute in 0..48 * 60 {
+            s.observe(events(T0 + minute * M, T0 + (minute + 1) * M, 1.0, 1000.0));
+        }
+        for minute in 48 * 60..49 * 60 {
+            s.observe(events(T0 + minute * M, T0 + (minute + 1) * M, 20.0, 1000.0));
+        }
+        let now = T0 + 49 * H;
+        let past = s.past(now);
+        // Every 10 minutes (all of it is within 3 days) from the first whole hour to now.
+        assert_eq!(past.len(), 48 * 6);
+        assert_eq!(past[0].at, T0 + H);
+        assert_eq!(past.last().unwrap().at, now - 10 * M);
+        let at = |t: i64| past.iter().find(|p| p.at == t).unwrap();
+        let close = |v: Option<f64>, want: f64| v.is_some_and(|v| (v - want).abs() < 1e-9);
+        // Windows in order: 5m, 30m, 1h, 2h, 6h, 1d, 3d, then the period (30d).
+        let half_past = at(T0 + 48 * H + 30 * M);
+        assert!(close(half_past.burn_rates[0], 20.0), "{half_past:?}");
+        // 30 minutes at 1 and 30 at 20 per 1,000: 630 of 60,000, 0.0105, burn 10.5.
+        assert!(close(half_past.burn_rates[2], 10.5), "{half_past:?}");
+        // Two days back, the minute buckets are gone: no 5-minute figure; 30 minutes from the
+        // 10-minute buckets.
+        let early = at(T0 + H);
+        assert_eq!(early.burn_rates[0], None);
+        assert!(close(early.burn_rates[1], 1.0), "{early:?}");
+        // The period at the end of the first day: the day held, 1,440 of 1,440,000.
+        let day = at(T0 + 24 * H);
+        assert!(close(day.burn_rates[7], 1.0), "{day:?}");
+        assert!(
+            SloState::direct(0.999, 30 * DAY, &DEFAULT_WINDOWS)
+                .past(now)
+                .is_empty()
+        );
     }
 }

@@ -11,6 +11,10 @@
 //!   30 days), for the budget's course over the period;
 //! - the newest evaluation, so a chart always ends at "now".
 //!
+//! A new trail is seeded with what the buckets can still say of the past
+//! ([`crate::SloState::past`]: burn rates on the hour, every 10 minutes over the last 3 days), so
+//! the charts cover the backfilled period from the first minute after a start or restart.
+//!
 //! Each ring starts at one point per second and, when full, drops every other point and halves
 //! its rate: a young daemon shows its first minutes in detail, an old one shows the whole span.
 //! Values are `f32` (charts need no more) with NaN for "no evidence".
@@ -160,6 +164,29 @@ impl Trail {
             windows,
             newest: None,
             episodes: VecDeque::new(),
+        }
+    }
+
+    /// Puts `past` (oldest first, read from the buckets) before the points this trail holds, if
+    /// it holds no more than its first evaluation: a new trail gets the history the buckets
+    /// hold, an older one keeps what it recorded. Points with another window count are skipped.
+    pub fn seed(&mut self, past: &[TrailPoint]) {
+        let held = self.points(Millis::MIN);
+        if held.len() > 1 || past.is_empty() {
+            return;
+        }
+        let stride = self.windows.len();
+        let first_held = held.first().map_or(Millis::MAX, |p| p.at);
+        self.recent = Ring::new(crate::millis::to_duration(self.recent.span));
+        self.period = Ring::new(crate::millis::to_duration(self.period.span));
+        for point in past
+            .iter()
+            .filter(|p| p.at < first_held && p.burn_rates.len() == stride)
+            .chain(held.iter())
+        {
+            let values: Vec<f32> = point.burn_rates.iter().copied().map(encode).collect();
+            self.recent.record(point.at, &values);
+            self.period.record(point.at, &values);
         }
     }
 
@@ -417,5 +444,40 @@ mod tests {
         let older = state.evaluate(T0);
         trail.record(&older, &alerts);
         assert_eq!(trail.points(Millis::MIN).len(), 1);
+    }
+
+    #[test]
+    fn a_new_trail_is_seeded_with_the_past_the_buckets_hold_and_an_old_one_is_not() {
+        // Four days of backfill at 0.5 errors per 1,000 a minute (burn 0.5), then the first
+        // evaluation: the trail starts with what the buckets say of those four days.
+        let mut state = SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS);
+        state.observe(Observation::Events {
+            start: T0,
+            end: T0 + 4 * 1_440 * M,
+            counts: Counts {
+                errors: 0.5 * 4.0 * 1_440.0,
+                total: 1000.0 * 4.0 * 1_440.0,
+            },
+        });
+        let now = T0 + 4 * 1_440 * M;
+        let eval = state.evaluate(now);
+        let mut trail = Trail::new(&eval);
+        trail.record(&eval, &Alerts::new());
+        trail.seed(&state.past(now));
+        let points = trail.points(Millis::MIN);
+        // The first whole hour is the oldest point, the evaluation the newest.
+        assert_eq!(points.first().unwrap().at, T0 + 60 * M);
+        assert_eq!(points.last().unwrap().at, now);
+        assert!(points.len() > 300, "{}", points.len());
+        // 1d at the end of the first day: burn 0.5.
+        let day = points.iter().find(|p| p.at == T0 + 1_440 * M).unwrap();
+        assert!((day.burn_rates[5].unwrap() - 0.5).abs() < 1e-4, "{day:?}");
+
+        // A trail with its own history keeps it.
+        let mut run = Run::new();
+        run.feed(T0, T0 + 30 * S, S, 0.5);
+        let mut old = run.trail();
+        old.seed(&state.past(now));
+        assert_eq!(old.points(Millis::MIN).len(), 31);
     }
 }

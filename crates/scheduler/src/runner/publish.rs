@@ -29,11 +29,15 @@ impl SloRunner {
                     });
                 }
             }
-            self.board.publish(Entry {
-                info: Arc::clone(&instance.info),
-                eval,
-                alerts: instance.alerts.clone(),
-            });
+            let state = &instance.state;
+            self.board.publish_with_past(
+                Entry {
+                    info: Arc::clone(&instance.info),
+                    eval,
+                    alerts: instance.alerts.clone(),
+                },
+                || state.past(now),
+            );
         }
         self.board
             .publish_policy(&self.info.id, Arc::clone(&self.policy));
