@@ -59,14 +59,7 @@ fn scenario(s: f64) -> Scenario {
 const SLOS: [(&str, &str, &str); 3] = [
     (
         "checkout-availability",
-        r#"[[slo]]
-service = "checkout"
-name = "availability"
-objective = 99.9
-[slo.sli.ratio]
-errors = 'http_requests_total{service="checkout",code=~"5.."}'
-total = 'http_requests_total{service="checkout"}'
-"#,
+        burnwatch_tests::CHECKOUT_AVAILABILITY_SLO,
         r#"sum(rate(http_requests_total{service="checkout",code=~"5.."}[{w}])) / sum(rate(http_requests_total{service="checkout"}[{w}]))"#,
     ),
     (

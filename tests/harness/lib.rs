@@ -23,3 +23,13 @@ pub use exporter::Exporter;
 pub use process::{free_port, http_client, require_binary, rss_kib};
 pub use prometheus::{Prometheus, PrometheusOptions};
 pub use release::release_binary;
+
+/// The simulator's checkout availability as an `[[slo]]` at 99.9%: errors are its 5xx.
+pub const CHECKOUT_AVAILABILITY_SLO: &str = r#"[[slo]]
+service = "checkout"
+name = "availability"
+objective = 99.9
+[slo.sli.ratio]
+errors = 'http_requests_total{service="checkout",code=~"5.."}'
+total = 'http_requests_total{service="checkout"}'
+"#;

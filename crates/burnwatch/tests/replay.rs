@@ -77,14 +77,7 @@ fn start_prometheus() -> (Prometheus, i64) {
     (prometheus, s)
 }
 
-const AVAILABILITY_SLO: &str = r#"[[slo]]
-service = "checkout"
-name = "availability"
-objective = 99.9
-[slo.sli.ratio]
-errors = 'http_requests_total{service="checkout",code=~"5.."}'
-total = 'http_requests_total{service="checkout"}'
-"#;
+const AVAILABILITY_SLO: &str = burnwatch_tests::CHECKOUT_AVAILABILITY_SLO;
 
 const LATENCY_SLO: &str = r#"[[slo]]
 service = "checkout"

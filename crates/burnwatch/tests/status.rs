@@ -459,3 +459,141 @@ fn browse(url: &str, want: &[(&str, &str)]) {
         );
     }
 }
+
+/// A day and a half of history in Prometheus: a minute after start the detail page's charts
+/// already span more than a day (read back from the engine's buckets), the burn chart marks the
+/// default policy's four thresholds, and chart text is at least 10 px on a 375 px phone. A
+/// second daemon whose backend refuses connections lists its SLO on `/` all the same.
+#[test]
+fn the_status_page_shows_the_backfilled_day_with_thresholds_on_a_phone() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let start = now - 36.0 * 3_600.0;
+    // 0.4% errors at 99.9%: burn 4, above the ticket thresholds, below the pages'.
+    let scenario = Scenario::checkout(vec![Phase::steady(start, 20.0, 0.004, 0.0)]);
+    let prometheus = Prometheus::start(PrometheusOptions {
+        history: Some(burnwatch_simulator::render_openmetrics_history(
+            &scenario,
+            start,
+            now - 120.0,
+            60.0,
+        )),
+        ..Default::default()
+    });
+    let slo = burnwatch_tests::CHECKOUT_AVAILABILITY_SLO;
+    let config = |backend: &str| {
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{}\"\n\n[backends.main]\ntype = \"prometheus\"\nurl = \"{backend}\"\ntimeout = \"2s\"\n\n{slo}",
+            free_port()
+        )
+    };
+    let bin = Path::new(env!("CARGO_BIN_EXE_burnwatch"));
+    let daemon = Daemon::start(bin, &config(prometheus.url()), &[]);
+    daemon.wait_ready(Duration::from_secs(60));
+    let started = Instant::now();
+    let id = "checkout-availability";
+    // The charts' points (the API reads the same trail): a day and more, a minute after start.
+    let span_hours = wait_for("a day of points", Duration::from_secs(60), || {
+        let (_, history) = json_of(&daemon, &format!("/api/v1/slos/{id}/history?window=30d"));
+        let times: Vec<f64> = history["points"]
+            .as_array()
+            .map(|points| {
+                points
+                    .iter()
+                    .filter_map(|p| p["time"].as_str())
+                    .filter_map(|t| humantime::parse_rfc3339(t).ok())
+                    .map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match (times.first(), times.last()) {
+            (Some(first), Some(last)) if last - first >= 24.0 * 3_600.0 => {
+                Ok((last - first) / 3_600.0)
+            }
+            _ => Err(format!("{} points", times.len())),
+        }
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "history after {:?}",
+        started.elapsed()
+    );
+
+    let down = Daemon::start(
+        bin,
+        &config(&format!("http://127.0.0.1:{}", free_port())),
+        &[],
+    );
+    wait_for(
+        "the SLO listed as unreachable",
+        Duration::from_secs(30),
+        || {
+            let (_, body) = json_of(&down, "/api/v1/slos");
+            match body["slos"][0]["status"].as_str() {
+                Some("unreachable") => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    );
+
+    let temp = tempfile::tempdir().unwrap();
+    let keep = std::env::var_os("BURNWATCH_KEEP_SCREENSHOTS").map(std::path::PathBuf::from);
+    let shots = keep.as_deref().unwrap_or(temp.path());
+    std::fs::create_dir_all(shots).unwrap();
+    let mut browser = Browser::start();
+    for (width, height, mobile) in [(1280, 1400, false), (375, 1800, true)] {
+        let tab = browser.open(
+            &format!("{}/slos/{id}", daemon.url()),
+            width,
+            height,
+            mobile,
+        );
+        browser.screenshot(&tab, &shots.join(format!("history-{width}.png")));
+        let seen = browser.evaluate(
+            &tab,
+            r#"({
+                 rules: [...document.querySelectorAll('#chart-burn line.rule')].length,
+                 labels: [...document.querySelectorAll('#chart-burn text')].map(t => t.textContent),
+                 smallest: Math.min(...[...document.querySelectorAll('svg.chart')].flatMap(svg => {
+                   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+                   return [...svg.querySelectorAll('text')]
+                     .filter(t => getComputedStyle(t).display !== 'none')
+                     .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+                 })),
+                 points: Math.min(...[...document.querySelectorAll('#chart-burn path.line')]
+                   .map(p => (p.getAttribute('d').match(/[ML]/g) || []).length)),
+                 overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth
+               })"#,
+        );
+        // The workbook pairs over 30 days: 14.4x and 6x page, 3x and 1x ticket.
+        assert_eq!(seen["rules"], json!(4), "{width}px: {seen}");
+        for label in ["page 14.4x", "page 6x", "ticket 3x", "ticket 1x"] {
+            assert!(
+                seen["labels"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l == label),
+                "{width}px: no {label}: {seen}"
+            );
+        }
+        assert!(
+            seen["smallest"].as_f64().unwrap() >= 10.0,
+            "{width}px: chart text below 10 px: {seen}"
+        );
+        // A point an hour for a day and a half at least (every 10 minutes over the last day).
+        assert!(seen["points"].as_u64().unwrap() >= 36, "{width}px: {seen}");
+        assert_eq!(seen["overflow"], json!(0), "{width}px: {seen}");
+
+        let tab = browser.open(&format!("{}/", down.url()), width, height, mobile);
+        browser.screenshot(&tab, &shots.join(format!("down-{width}.png")));
+        let rows = browser.evaluate(
+            &tab,
+            "[...document.querySelectorAll('tr[data-id]')].map(r => r.dataset.status)",
+        );
+        assert_eq!(rows, json!(["unreachable"]), "{width}px");
+    }
+    eprintln!("history spans {span_hours:.1} h a minute after start; screenshots in {shots:?}");
+}

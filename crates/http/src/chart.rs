@@ -78,26 +78,37 @@ impl Chart {
             HEIGHT - TOP - BOTTOM
         );
         for v in y_ticks(y0, y1) {
+            // The top label hangs below its line, so no text size cuts it off.
+            let (ty, baseline) = if y(v) - TOP < 20.0 {
+                (y(v) + 2.0, "hanging")
+            } else {
+                (y(v) + 4.0, "auto")
+            };
             let _ = write!(
                 svg,
-                r##"<line class="grid" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#eceef1"/><text class="y" x="{}" y="{:.1}" font-size="13" text-anchor="end" fill="#555">{}</text>"##,
+                r##"<line class="grid" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#eceef1"/><text class="y" x="{}" y="{ty:.1}" font-size="13" text-anchor="end" dominant-baseline="{baseline}" fill="#555">{}</text>"##,
                 WIDTH - RIGHT,
                 y(v),
                 y(v),
                 LEFT - 4.0,
-                y(v) + 4.0,
                 escape(&(self.y_format)(v))
             );
         }
         for (v, label) in &self.rules {
+            // Above its line, or below it when the line runs along the top of the plot (the
+            // label would be cut off, the more so at a phone's larger text).
+            let (ty, baseline) = if y(*v) - TOP < 30.0 {
+                (y(*v) + 3.0, "hanging")
+            } else {
+                (y(*v) - 3.0, "auto")
+            };
             let _ = write!(
                 svg,
-                r##"<line class="rule" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/><text x="{}" y="{:.1}" font-size="12" text-anchor="end" fill="#777">{}</text>"##,
+                r##"<line class="rule" x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/><text x="{}" y="{ty:.1}" font-size="12" text-anchor="end" dominant-baseline="{baseline}" fill="#777">{}</text>"##,
                 WIDTH - RIGHT,
                 y(*v),
                 y(*v),
                 WIDTH - RIGHT - 2.0,
-                y(*v) - 3.0,
                 escape(label)
             );
         }

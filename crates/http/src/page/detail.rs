@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use burnwatch_engine::{AlertPolicy, Entry, Trail};
 
-use super::layout::{badge, burn, page, percent};
+use super::layout::{badge, burn, page, percent, when};
 use super::{encode_segment, format_objective, not_served};
 use crate::AppState;
 use crate::api::{EpisodeView, InstanceView, Subject, resolve_one, window};
@@ -96,7 +96,8 @@ fn render(
         (
             "Evaluated",
             view.evaluated_at
-                .clone()
+                .as_deref()
+                .map(when)
                 .unwrap_or_else(|| "not yet".into()),
         ),
     ];
@@ -136,7 +137,7 @@ fn render(
             r#"<tr data-alert="{kind}" data-state="{state}"><td>{kind}</td><td>{state}</td><td class="num">{since}</td></tr>"#,
             kind = escape(kind),
             state = alert.state,
-            since = escape(alert.since.as_deref().unwrap_or("–"))
+            since = escape(&alert.since.as_deref().map_or("–".to_string(), when))
         );
     }
     html.push_str("</tbody></table>");
@@ -157,8 +158,12 @@ fn render(
                 html,
                 r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
                 e.alert,
-                escape(&e.fired_at),
-                escape(e.resolved_at.as_deref().unwrap_or("still firing"))
+                escape(&when(&e.fired_at)),
+                escape(
+                    &e.resolved_at
+                        .as_deref()
+                        .map_or("still firing".to_string(), when)
+                )
             );
         }
         html.push_str("</tbody></table>");
@@ -266,7 +271,7 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<
     let windows = trail.windows();
     let burn_chart = Chart {
         title: "Burn rate per window".into(),
-        y_format: |v| format!("{v:.1}x"),
+        y_format: burnwatch_spec::text::burn_rate,
         lines: windows
             .iter()
             .enumerate()

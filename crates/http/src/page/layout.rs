@@ -91,7 +91,28 @@ pub fn percent(value: Option<f64>) -> String {
     value.map_or("–".to_string(), burnwatch_spec::text::percent)
 }
 
+/// An API time (`2026-12-02T14:40:10.457Z`) as a page shows it: `2026-12-02 14:40:10 UTC`, no
+/// milliseconds; anything else as it is.
+pub fn when(text: &str) -> String {
+    match (text.get(..10), text.get(11..19), text.as_bytes().get(10)) {
+        (Some(day), Some(time), Some(b'T')) if text.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => text.to_string(),
+    }
+}
+
 /// A burn rate, `–` when unknown.
 pub fn burn(value: Option<f64>) -> String {
     value.map_or("–".to_string(), |v| format!("{v:.2}x"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::when;
+
+    #[test]
+    fn times_lose_their_milliseconds_and_name_utc() {
+        assert_eq!(when("2026-12-02T14:40:10.457Z"), "2026-12-02 14:40:10 UTC");
+        assert_eq!(when("2026-12-02T14:40:10Z"), "2026-12-02 14:40:10 UTC");
+        assert_eq!(when("not yet"), "not yet");
+    }
 }

@@ -151,7 +151,7 @@ async fn overview(
         .iter()
         .filter_map(|v| v.evaluated_at.as_deref())
         .max()
-        .unwrap_or("not yet");
+        .map_or("not yet".to_string(), layout::when);
     let body = format!(
         r#"<h1>SLOs <small class="muted">{n} instances, evaluated {evaluated}</small></h1>
 <p class="counts">{counts}</p>{nav}
@@ -159,7 +159,7 @@ async fn overview(
 <tbody>{rows}</tbody></table>{nav}
 <p class="muted">JSON: <a href="/api/v1/slos">/api/v1/slos</a></p>"#,
         n = views.len(),
-        evaluated = escape(evaluated),
+        evaluated = escape(&evaluated),
         counts = counts(&views),
         nav = navigation(number, pages, shown.len(), views.len()),
     );
