@@ -9,7 +9,28 @@
 //!
 //! Neighbours: it reads the [`burnwatch_engine::Board`] the scheduler publishes to and formats
 //! durations with `burnwatch-spec`; the binary wires it. It never queries a backend and never
-//! computes SLO figures: every number it shows comes from an engine evaluation.
+//! computes SLO figures: every number it shows comes from an engine evaluation.//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::body::Body;
+//! use axum::http::Request;
+//! use burnwatch_http::{AppState, ReadyCheck, router};
+//! use prometheus_client::registry::Registry;
+//! use tower::ServiceExt;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! // Not ready while backfilling, and saying why; Prometheus' spelling answers the same.
+//! let ready: ReadyCheck = Arc::new(|| Err("backfill: 1 SLO pending".to_string()));
+//! let app = router(AppState::new(Arc::new(Registry::default()), ready));
+//! for path in ["/readyz", "/-/ready"] {
+//!     let request = Request::get(path).body(Body::empty()).unwrap();
+//!     let response = app.clone().oneshot(request).await.unwrap();
+//!     assert_eq!(response.status(), 503);
+//! }
+//! # });
+//! ```
 #![deny(missing_docs)]
 
 mod api;
