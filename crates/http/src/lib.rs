@@ -1,7 +1,8 @@
 //! burnwatch's HTTP side: the server Prometheus scrapes and people look at.
 //!
-//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`, `/-/reload`) and the server
-//! that runs it under `[server]` timeouts and caps ([`serve`]), the [`SloCollector`] that
+//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`, their Prometheus-style
+//! aliases `/-/healthy` and `/-/ready`, `/-/reload`) and the server that runs it under
+//! `[server]` timeouts and caps ([`serve`]), the [`SloCollector`] that
 //! renders the board as Sloth-compatible series, the read-only JSON API under `/api/v1` (with
 //! the release gate), the server-rendered status page at `/` with inline SVG [`chart`]s, and the
 //! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
