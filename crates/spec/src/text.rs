@@ -53,23 +53,6 @@ pub fn percent(ratio: f64) -> String {
     percent_with(ratio, 1)
 }
 
-/// A count and its noun, plural unless the count is 1: `count(1, "SLO")` is `1 SLO`,
-/// `count(0, "problem")` is `0 problems`. Every noun burnwatch counts takes a plain `s`.
-///
-/// ```
-/// use burnwatch_spec::text::count;
-/// assert_eq!(count(1, "SLO"), "1 SLO");
-/// assert_eq!(count(2, "SLO"), "2 SLOs");
-/// assert_eq!(count(0, "instance"), "0 instances");
-/// ```
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// `3h 20m`, `2d 4h`, `45s`: the two largest non-zero units, the way a person says it.
 pub fn human_duration(d: Duration) -> String {
     const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
@@ -88,6 +71,23 @@ pub fn human_duration(d: Duration) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// A count and its noun, plural unless the count is 1: `count(1, "SLO")` is `1 SLO`,
+/// `count(0, "problem")` is `0 problems`. Every noun burnwatch counts takes a plain `s`.
+///
+/// ```
+/// use burnwatch_spec::text::count;
+/// assert_eq!(count(1, "SLO"), "1 SLO");
+/// assert_eq!(count(2, "SLO"), "2 SLOs");
+/// assert_eq!(count(0, "instance"), "0 instances");
+/// ```
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 #[cfg(test)]
