@@ -17,6 +17,9 @@ pub struct PrometheusOptions {
     pub scrape_interval: Option<Duration>,
     /// A rule file (YAML) to load, e.g. alerting rules to compare burnwatch with.
     pub rules: Option<String>,
+    /// Drop `job` and `instance` from scraped samples, so that they continue the series of the
+    /// backfilled history (which has neither) as `scripts/demo` does.
+    pub continue_history: bool,
 }
 
 /// A running Prometheus; killed and its data removed on drop.
@@ -58,6 +61,11 @@ impl Prometheus {
                 "  - job_name: sim\n    static_configs:\n      - targets: [{}]\n",
                 targets.join(", ")
             ));
+            if options.continue_history {
+                config.push_str(
+                    "    metric_relabel_configs: [{ action: labeldrop, regex: 'job|instance' }]\n",
+                );
+            }
         }
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write prometheus.yml");

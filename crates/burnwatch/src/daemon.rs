@@ -19,6 +19,7 @@ use crate::shard::Shard;
 use crate::signal::{Signal, Signals};
 use crate::slos::{ReloadMetrics, Shared, SloSet};
 use crate::watch::ConfigWatch;
+use burnwatch_spec::text::count;
 
 /// How often the configuration file is checked for changes (a mounted ConfigMap).
 const CONFIG_POLL: Duration = Duration::from_secs(5);
@@ -88,8 +89,9 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     if shard.is_split() {
         tracing::info!(
             shard = %shard.describe(),
-            "sharded: this replica evaluates {} of the {all} SLOs",
-            config.slos.len()
+            "sharded: this replica evaluates {} of {}",
+            config.slos.len(),
+            count(all, "SLO")
         );
     }
 
@@ -101,7 +103,10 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             if readiness.is_ready() {
                 Ok(())
             } else {
-                Err(format!("backfill: {} SLOs pending", readiness.pending()))
+                Err(format!(
+                    "backfill: {} pending",
+                    count(readiness.pending(), "SLO")
+                ))
             }
         })
     };

@@ -16,6 +16,7 @@ mod watch;
 
 use std::process::ExitCode;
 
+use burnwatch_spec::text::count;
 use clap::Parser;
 use cli::{Cli, Command, LogFormat};
 use failure::Failure;
@@ -33,19 +34,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Validate { config } => {
             let loaded = burnwatch_spec::load(&config).map_err(|errors| {
                 Failure::Config(format!(
-                    "{} has {} problem{}:\n{errors}",
+                    "{} has {}:\n{errors}",
                     config.display(),
-                    errors.len(),
-                    if errors.len() == 1 { "" } else { "s" }
+                    count(errors.len(), "problem")
                 ))
             })?;
             println!(
-                "{} is valid: {} SLO{}, {} backend{}",
+                "{} is valid: {}, {}",
                 config.display(),
-                loaded.slos.len(),
-                if loaded.slos.len() == 1 { "" } else { "s" },
-                loaded.backends.len(),
-                if loaded.backends.len() == 1 { "" } else { "s" },
+                count(loaded.slos.len(), "SLO"),
+                count(loaded.backends.len(), "backend"),
             );
             Ok(())
         }

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::failure::Failure;
 use crate::shard::Shard;
+use burnwatch_spec::text::count;
 
 /// `burnwatch_config_last_reload_successful` and its timestamp, as Prometheus names them.
 #[derive(Debug, Clone, Default)]
@@ -122,9 +123,9 @@ impl SloSet {
                     tracing::error!(problem = %error, "configuration reload rejected; the previous configuration keeps running");
                 }
                 return Err(format!(
-                    "{} has {} problem(s); the previous configuration keeps running:\n{errors}",
+                    "{} has {}; the previous configuration keeps running:\n{errors}",
                     path.display(),
-                    errors.len()
+                    count(errors.len(), "problem")
                 ));
             }
         };
@@ -193,15 +194,16 @@ impl SloSet {
             .extend(spawn(start.into_iter(), &backends, &self.shared));
         let summary = if stop.is_empty() && started == 0 {
             format!(
-                "{} unchanged: {running} SLOs run on, nothing restarted",
-                path.display()
+                "{} unchanged: {} run on, nothing restarted",
+                path.display(),
+                count(running, "SLO")
             )
         } else {
             format!(
-                "reloaded {}: {} SLOs, {running} kept their state and run on, {started} rebuilt \
+                "reloaded {}: {}, {running} kept their state and run on, {started} rebuilt \
                  or added, {removed} removed",
                 path.display(),
-                new.slos.len(),
+                count(new.slos.len(), "SLO"),
             )
         };
         let summary = if notes.is_empty() {

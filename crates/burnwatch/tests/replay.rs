@@ -545,7 +545,7 @@ fn formats_compare_filters_and_usage_errors() {
     let text = run(&["--compare", b.to_str().unwrap()]);
     eprintln!("--compare (table):\n{text}");
     assert!(
-        text.contains("checkout-latency{route=/pay}: 1 episode(s)"),
+        text.contains("checkout-latency{route=/pay}: 1 episode with"),
         "{text}"
     );
     assert!(text.contains("only with"), "{text}");

@@ -27,7 +27,32 @@
 //! No tokio, no I/O, no clock: every call that depends on time is given `now` as [`Millis`].
 //! That keeps the engine deterministic, so live, replay and tests agree to the bit. Nothing the
 //! data brings (NaN, negative counts, reversed spans, timestamps far away) may panic; only
-//! constructors panic, on arguments the spec has already validated.
+//! constructors panic, on arguments the spec has already validated.//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use burnwatch_engine::{Counts, Observation, SloState};
+//!
+//! const MINUTE: i64 = 60_000; // the engine's clock is milliseconds, given by the caller
+//! let (five_minutes, hour) = (Duration::from_secs(300), Duration::from_secs(3600));
+//! let mut state = SloState::counted(0.999, Duration::from_secs(30 * 86_400), &[five_minutes, hour]);
+//! // An hour of 1000 requests a minute: 55 clean minutes, then 5 minutes with 2% errors.
+//! for minute in 0..60 {
+//!     let errors = if minute < 55 { 0.0 } else { 20.0 };
+//!     state.observe(Observation::Events {
+//!         start: minute * MINUTE,
+//!         end: (minute + 1) * MINUTE,
+//!         counts: Counts { errors, total: 1000.0 },
+//!     });
+//! }
+//! let evaluation = state.evaluate(60 * MINUTE);
+//! let burn = |w| evaluation.window(w).unwrap().burn_rate.unwrap();
+//! // 100 errors in the last 5000 requests: 2%, twenty times the 0.1% budget; over the hour,
+//! // 100 in 60000 is 1/600, 1.67 times it.
+//! assert!((burn(five_minutes) - 20.0).abs() < 1e-9);
+//! assert!((burn(hour) - 1000.0 / 600.0).abs() < 1e-9);
+//! ```
 #![deny(missing_docs)]
 
 mod alert;

@@ -1,7 +1,8 @@
 //! burnwatch's HTTP side: the server Prometheus scrapes and people look at.
 //!
-//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`, `/-/reload`) and the server
-//! that runs it under `[server]` timeouts and caps ([`serve`]), the [`SloCollector`] that
+//! It owns the axum [`router`] (`/metrics`, `/healthz`, `/readyz`, their Prometheus-style
+//! aliases `/-/healthy` and `/-/ready`, `/-/reload`) and the server that runs it under
+//! `[server]` timeouts and caps ([`serve`]), the [`SloCollector`] that
 //! renders the board as Sloth-compatible series, the read-only JSON API under `/api/v1` (with
 //! the release gate), the server-rendered status page at `/` with inline SVG [`chart`]s, and the
 //! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
@@ -10,7 +11,28 @@
 //!
 //! Neighbours: it reads the [`burnwatch_engine::Board`] the scheduler publishes to and formats
 //! durations with `burnwatch-spec`; the binary wires it. It never queries a backend and never
-//! computes SLO figures: every number it shows comes from an engine evaluation.
+//! computes SLO figures: every number it shows comes from an engine evaluation.//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::body::Body;
+//! use axum::http::Request;
+//! use burnwatch_http::{AppState, ReadyCheck, router};
+//! use prometheus_client::registry::Registry;
+//! use tower::ServiceExt;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! // Not ready while backfilling, and saying why; Prometheus' spelling answers the same.
+//! let ready: ReadyCheck = Arc::new(|| Err("backfill: 1 SLO pending".to_string()));
+//! let app = router(AppState::new(Arc::new(Registry::default()), ready));
+//! for path in ["/readyz", "/-/ready"] {
+//!     let request = Request::get(path).body(Body::empty()).unwrap();
+//!     let response = app.clone().oneshot(request).await.unwrap();
+//!     assert_eq!(response.status(), 503);
+//! }
+//! # });
+//! ```
 #![deny(missing_docs)]
 
 mod api;

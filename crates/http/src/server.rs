@@ -101,12 +101,19 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/metrics", get(crate::scrape::metrics))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        // Prometheus' spellings, beside its /-/reload: the same answers.
+        .route("/-/healthy", get(healthz))
+        .route("/-/ready", get(readyz))
         .route("/-/reload", post(crate::reload::reload))
         .merge(rendered)
         .layer(from_fn(crate::headers::security_headers))
         .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -162,12 +169,24 @@ mod tests {
         let client = reqwest::Client::new();
         let get = |path: &str| client.get(format!("http://{addr}{path}")).send();
 
-        let response = get("/readyz").await.unwrap();
-        assert_eq!(response.status(), 503);
-        assert!(response.text().await.unwrap().contains("2 SLOs pending"));
+        for path in ["/readyz", "/-/ready"] {
+            let response = get(path).await.unwrap();
+            assert_eq!(response.status(), 503, "{path}");
+            let body = response.text().await.unwrap();
+            assert_eq!(body, "not ready: backfill: 2 SLOs pending\n", "{path}");
+        }
+        // Healthy while not ready: the process lives, it only has no figures yet.
+        for path in ["/healthz", "/-/healthy"] {
+            let response = get(path).await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(response.text().await.unwrap(), "ok\n", "{path}");
+        }
         ready.store(true, Ordering::SeqCst);
-        assert_eq!(get("/readyz").await.unwrap().status(), 200);
-        assert_eq!(get("/healthz").await.unwrap().status(), 200);
+        for path in ["/readyz", "/-/ready"] {
+            let response = get(path).await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(response.text().await.unwrap(), "ready\n", "{path}");
+        }
         let metrics = get("/metrics").await.unwrap();
         assert_eq!(metrics.headers()["content-type"], OPENMETRICS);
         assert!(metrics.text().await.unwrap().ends_with("# EOF\n"));

@@ -11,7 +11,22 @@
 //!
 //! Backend work per tick is constant: the raw samples since the previous tick (or one small
 //! query per window for `raw` SLIs). The whole period is read once, at startup, by range queries
-//! at each bucket level's resolution.
+//! at each bucket level's resolution.//!
+//! # Example
+//!
+//! The backfill reads counters at bucket boundaries, and PromQL gets its durations in the
+//! largest exact unit:
+//!
+//! ```
+//! use std::time::Duration;
+//! use burnwatch_scheduler::{align_down, promql_duration};
+//!
+//! // 10:07:30 (in milliseconds) lies in the 10-minute bucket that starts at 10:00.
+//! let (at, ten_minutes) = (36_450_000, Duration::from_secs(600));
+//! assert_eq!(align_down(at, ten_minutes), 36_000_000);
+//! assert_eq!(promql_duration(Duration::from_secs(3600)), "1h");
+//! assert_eq!(promql_duration(Duration::from_secs(90)), "90s");
+//! ```
 #![deny(missing_docs)]
 
 mod backend;

@@ -26,7 +26,7 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9101")]
         listen: SocketAddr,
-        /// Unix seconds where the scenario's history begins (default: 3 days ago).
+        /// Unix seconds where the scenario's history begins (default: 6 days ago).
         #[arg(long)]
         origin: Option<f64>,
         /// Unix seconds where the live part begins (default: now).
@@ -69,7 +69,7 @@ async fn main() -> std::process::ExitCode {
             live,
         } => {
             let live = live.unwrap_or_else(now);
-            let origin = origin.unwrap_or(live - 3.0 * 86_400.0);
+            let origin = origin.unwrap_or(live - 6.0 * 86_400.0);
             let scenario = Arc::new(Scenario::demo(origin, live));
             let app = Router::new().route(
                 "/metrics",
@@ -93,7 +93,9 @@ async fn main() -> std::process::ExitCode {
                 }
             };
             eprintln!(
-                "burnwatch-sim: serving http://{listen}/metrics (incident every 20 min, first 3 min after start)"
+                "burnwatch-sim: serving http://{listen}/metrics (an outage every {} min, the first {} s after start)",
+                Scenario::DEMO_CYCLE_SECONDS / 60.0,
+                Scenario::DEMO_OUTAGE_OFFSET_SECONDS
             );
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;

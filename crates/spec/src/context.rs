@@ -95,12 +95,26 @@ impl<'a> Ctx<'a> {
     /// The value with `${NAME}` references expanded; `None` after reporting a problem. Errors
     /// point at the `$` when the string is written without escapes, else at the value.
     pub(crate) fn expand(&mut self, value: &Spanned<String>) -> Option<String> {
+        self.expand_or(value, None)
+    }
+
+    /// [`Ctx::expand`], with `unset_hint(name)` as the message for a variable that is not set
+    /// when given.
+    fn expand_or(
+        &mut self,
+        value: &Spanned<String>,
+        unset_hint: Option<&dyn Fn(&str) -> String>,
+    ) -> Option<String> {
         match env::expand(value.get_ref(), self.env) {
             Ok(expanded) => Some(expanded),
             Err(problems) => {
                 for problem in problems {
                     let offset = self.offset_in(value, problem.offset);
-                    self.error_at_offset(ErrorKind::Env, offset, problem.message);
+                    let message = match (&problem.unset, unset_hint) {
+                        (Some(name), Some(hint)) => hint(name),
+                        _ => problem.message,
+                    };
+                    self.error_at_offset(ErrorKind::Env, offset, message);
                 }
                 None
             }
@@ -135,7 +149,14 @@ impl<'a> Ctx<'a> {
             );
             return None;
         }
-        self.expand_secret(value)
+        // Writing the reference literally (`$${X}`) would be a secret in the file, refused
+        // above: the ways out are the variable or the file.
+        let hint = |name: &str| {
+            format!(
+                "environment variable `{name}` is not set (referenced as `${{{name}}}` in                  `{key}`); set it in burnwatch's environment, or give the secret in a file:                  `{file_key} = \"/run/secrets/...\"`"
+            )
+        };
+        self.expand_or(value, Some(&hint)).map(Secret::from)
     }
 
     /// The file offset of byte `offset` inside a string value, when the string is written

@@ -11,6 +11,9 @@ pub(crate) struct EnvError {
     pub offset: usize,
     /// What is wrong, without the value of any variable.
     pub message: String,
+    /// The variable's name when the problem is that it is not set (a secret's reference says
+    /// so differently: writing it literally is no way out there).
+    pub unset: Option<String>,
 }
 
 /// Expands every `${NAME}` in `text` with `lookup`. Reports every problem in the value.
@@ -35,6 +38,7 @@ pub(crate) fn expand(
                         offset: offset + dollar,
                         message: "`${` without a closing `}`; write `$${` for a literal `${`"
                             .to_string(),
+                        unset: None,
                     });
                     rest.len() - dollar
                 }
@@ -48,6 +52,7 @@ pub(crate) fn expand(
                                  names are letters, digits and `_`, not starting with a digit \
                                  (write `$$` for a literal `$`)"
                             ),
+                            unset: None,
                         });
                     } else if let Some(value) = lookup(name) {
                         out.push_str(&value);
@@ -58,6 +63,7 @@ pub(crate) fn expand(
                                 "environment variable `{name}` is not set (referenced as `${{{name}}}`); \
                                  set it, or write `$${{{name}}}` for the literal text"
                             ),
+                            unset: Some(name.to_string()),
                         });
                     }
                     2 + end + 1

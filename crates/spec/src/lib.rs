@@ -18,7 +18,36 @@
 //!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
 //! `validate` turns it into `model` types with defaults applied and `${ENV}` expanded.
-
+//!
+//! # Example
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let text = r#"
+//! [backends.main]
+//! type = "prometheus"
+//! url = "http://127.0.0.1:9090"
+//!
+//! [[slo]]
+//! service = "checkout"
+//! name = "availability"
+//! objective = 99.9
+//! [slo.sli.ratio]
+//! errors = 'http_requests_total{code=~"5.."}'
+//! total = 'http_requests_total'
+//! "#;
+//! let file = Path::new("burnwatch.toml");
+//! let no_env = |_: &str| None;
+//! let config = burnwatch_spec::parse(text, file, &no_env).unwrap();
+//! assert_eq!(config.slos[0].id, "checkout-availability");
+//! assert_eq!(config.slos[0].objective.budget(), 0.001);
+//!
+//! // Every problem, at its line and column (the value on line 9, after `objective = `).
+//! let errors = burnwatch_spec::parse(&text.replace("99.9", "150"), file, &no_env).unwrap_err();
+//! assert_eq!(errors.len(), 1);
+//! assert!(errors.to_string().starts_with("burnwatch.toml:9:13: objective 150 must be between 0 and 100"));
+//! ```
 #![deny(missing_docs)]
 
 mod alerting;

@@ -90,6 +90,23 @@ pub fn human_duration(d: Duration) -> String {
     parts.join(" ")
 }
 
+/// A count and its noun, plural unless the count is 1: `count(1, "SLO")` is `1 SLO`,
+/// `count(0, "problem")` is `0 problems`. Every noun burnwatch counts takes a plain `s`.
+///
+/// ```
+/// use burnwatch_spec::text::count;
+/// assert_eq!(count(1, "SLO"), "1 SLO");
+/// assert_eq!(count(2, "SLO"), "2 SLOs");
+/// assert_eq!(count(0, "instance"), "0 instances");
+/// ```
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,30 @@ fn every_unset_variable_is_reported() {
 }
 
 #[test]
+fn an_unset_secret_variable_points_at_the_environment_or_a_file() {
+    let backend = |token: &str| {
+        format!(
+            "[backends.main]\ntype = \"prometheus\"\nurl = \"http://x\"\nbearer_token = \"{token}\"\n{}",
+            slo()
+        )
+    };
+    let errors = parse(&backend("${TOKEN}")).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    let message = errors[0].message();
+    assert_eq!(errors[0].kind(), ErrorKind::Env);
+    assert!(message.contains("`TOKEN` is not set"), "{message}");
+    assert!(message.contains("bearer_token_file"), "{message}");
+    // The literal-text way out of other values would be refused here: a secret in the file.
+    assert!(!message.contains("$${"), "{message}");
+    let literal = parse(&backend("$${TOKEN}")).unwrap_err();
+    assert_eq!(literal[0].kind(), ErrorKind::LiteralSecret, "{literal}");
+    // A value that may be literal keeps that suggestion.
+    let url = parse("[backends.main]\ntype = \"prometheus\"\nurl = \"http://${PROM_HOST}:9090\"\n")
+        .unwrap_err();
+    assert!(url[0].message().contains("$${PROM_HOST}"), "{url}");
+}
+
+#[test]
 fn keys_are_not_expanded() {
     let text = "[backends.main]\ntype = \"prometheus\"\nurl = \"http://x\"\nheaders = { \"${NAME}\" = \"v\" }\n";
     let errors = parse(text).unwrap_err();

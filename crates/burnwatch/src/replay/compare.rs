@@ -7,6 +7,7 @@ use serde_json::json;
 use super::output::{episode_line, rfc3339};
 use super::track::{Episode, Track};
 use crate::cli::ReplayFormat;
+use burnwatch_spec::text::count;
 
 /// Episodes of `ours` that no episode of `theirs` (same severity) overlaps.
 fn unmatched(ours: &[Episode], theirs: &[Episode]) -> Vec<Episode> {
@@ -67,9 +68,9 @@ pub fn report(
         }
         let _ = writeln!(
             out,
-            "{}: {} episode(s) with {a_name}, {} with {b_name}{}",
+            "{}: {} with {a_name}, {} with {b_name}{}",
             any.name(),
-            ea.len(),
+            count(ea.len(), "episode"),
             eb.len(),
             if only_a.is_empty() && only_b.is_empty() {
                 "; the same episodes"

@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 
 use crate::cli::ReplayFormat;
 use crate::failure::Failure;
+use burnwatch_spec::text::count;
 pub use track::{Episode, Track};
 
 /// SLOs replayed at once: each sends a few range queries at a time.
@@ -330,8 +331,9 @@ async fn show_progress(done: Arc<AtomicUsize>, total: usize) {
     let started = Instant::now();
     loop {
         eprint!(
-            "\r\x1b[2Kreplay: {}/{total} SLOs done, {}s",
+            "\r\x1b[2Kreplay: {}/{} done, {}s",
             done.load(Ordering::Relaxed),
+            count(total, "SLO"),
             started.elapsed().as_secs()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -11,6 +11,7 @@ use burnwatch_engine::{
 use serde::Serialize;
 
 use super::lookup::{Subject, instance_id};
+use burnwatch_spec::text::count;
 
 /// The gate's answer.
 #[derive(Debug, Serialize)]
@@ -47,9 +48,9 @@ pub fn no_evidence(subject: &Subject) -> Option<String> {
                 .all(|e| e.eval.data_state == DataState::NoData) =>
         {
             Some(format!(
-                "no decision for {}: none of its {} instance(s) has series now (data state no_data); fix its selectors or wait for data",
+                "no decision for {}: none of its {} has series now (data state no_data); fix its selectors or wait for data",
                 instance_id(&entries[0].info),
-                entries.len()
+                count(entries.len(), "instance")
             ))
         }
         Subject::Instances(_) => None,

@@ -19,6 +19,7 @@ use axum::routing::get;
 use crate::AppState;
 use crate::api::all_views;
 use crate::chart::escape;
+use burnwatch_spec::text::count;
 use layout::{badge, burn, page, percent};
 
 pub use layout::STATUS_COLOURS;
@@ -153,12 +154,12 @@ async fn overview(
         .max()
         .map_or("not yet".to_string(), layout::when);
     let body = format!(
-        r#"<h1>SLOs <small class="muted">{n} instances, evaluated {evaluated}</small></h1>
+        r#"<h1>SLOs <small class="muted">{instances}, evaluated {evaluated}</small></h1>
 <p class="counts">{counts}</p>{nav}
 <table class="list"><thead><tr><th>Status</th><th>SLO</th><th>Objective</th><th>Budget left</th><th>Worst burn</th><th>Alerts</th></tr></thead>
 <tbody>{rows}</tbody></table>{nav}
 <p class="muted">JSON: <a href="/api/v1/slos">/api/v1/slos</a></p>"#,
-        n = views.len(),
+        instances = count(views.len(), "instance"),
         evaluated = escape(&evaluated),
         counts = counts(&views),
         nav = navigation(number, pages, shown.len(), views.len()),
