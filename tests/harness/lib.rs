@@ -6,6 +6,14 @@
 //!
 //! A missing `prometheus`, `promtool` or `chromium` binary fails the test with instructions; it
 //! never skips.
+//!
+//! Every server a test starts listens on a free loopback port:
+//!
+//! ```
+//! let port = burnwatch_tests::free_port();
+//! let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
+//! assert_eq!(listener.local_addr().unwrap().port(), port);
+//! ```
 
 mod alertmanager;
 mod browser;

@@ -152,7 +152,13 @@ async fn overview(
         .iter()
         .filter_map(|v| v.evaluated_at.as_deref())
         .max()
-        .map_or("not yet".to_string(), layout::when);
+        .map_or("not yet".to_string(), |at| {
+            format!(
+                "{} ({})",
+                ago(at, std::time::SystemTime::now()),
+                layout::when(at)
+            )
+        });
     let body = format!(
         r#"<h1>SLOs <small class="muted">{instances}, evaluated {evaluated}</small></h1>
 <p class="counts">{counts}</p>{nav}
@@ -165,6 +171,21 @@ async fn overview(
         nav = navigation(number, pages, shown.len(), views.len()),
     );
     Html(page("burnwatch: SLO status", &body)).into_response()
+}
+
+/// How long before `now` the API time `at` was, as a person says it: `12s ago`, `3m 20s ago`;
+/// `just now` for a time at or after `now` (clocks of two hosts), and `at` itself when it is
+/// not a time.
+fn ago(at: &str, now: std::time::SystemTime) -> String {
+    match humantime::parse_rfc3339(at) {
+        Ok(then) => match now.duration_since(then) {
+            Ok(d) if d.as_secs() > 0 => {
+                format!("{} ago", burnwatch_spec::text::human_duration(d))
+            }
+            _ => "just now".to_string(),
+        },
+        Err(_) => at.to_string(),
+    }
 }
 
 /// How many instances are in each status, worst first, over every page.
@@ -213,4 +234,22 @@ pub(crate) fn format_objective(objective: f64) -> String {
     let percent = format!("{:.4}", objective * 100.0);
     let percent = percent.trim_end_matches('0').trim_end_matches('.');
     format!("{percent}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::ago;
+
+    #[test]
+    fn the_overview_says_how_long_ago_it_was_evaluated() {
+        // 2026-10-02T01:00:00Z is 1,790,902,800 s after the epoch.
+        let at = "2026-10-02T01:00:00.000Z";
+        let then = UNIX_EPOCH + Duration::from_secs(1_790_902_800);
+        assert_eq!(ago(at, then + Duration::from_secs(12)), "12s ago");
+        assert_eq!(ago(at, then + Duration::from_secs(200)), "3m 20s ago");
+        assert_eq!(ago(at, then), "just now");
+        assert_eq!(ago(at, then - Duration::from_secs(5)), "just now");
+    }
 }
