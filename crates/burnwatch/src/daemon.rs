@@ -89,7 +89,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     if shard.is_split() {
         tracing::info!(
             shard = %shard.describe(),
-            "sharded: this replica evaluates {} of {}",
+            "sharded: this replica evaluates {} of the {}",
             config.slos.len(),
             count(all, "SLO")
         );

@@ -331,11 +331,19 @@ pub fn timeline(spans: &[Span], x0: f64, x1: f64) -> String {
     }
     html.push_str(r#"<div class="tl-row"><span class="tl-name"></span><div class="tl-axis">"#);
     for (i, (at, label)) in time_ticks(x0, x1).into_iter().enumerate() {
+        // Centred on its time, but never past either end of the row (no sideways scrolling).
+        let at = pct(at);
+        let place = if at < 12.0 {
+            "from-left"
+        } else if at > 88.0 {
+            "from-right"
+        } else {
+            "centred"
+        };
         let _ = write!(
             html,
-            r#"<span class="{}" style="left:{:.1}%">{}</span>"#,
+            r#"<span class="{} {place}" style="left:{at:.1}%">{}</span>"#,
             if i % 2 == 1 { "odd" } else { "even" },
-            pct(at),
             escape(&label)
         );
     }

@@ -43,7 +43,10 @@ a{color:#1458a8}
 .tl-track,.tl-axis{position:relative;flex:1;height:18px;background:#fafbfc}
 .tl-axis{background:none;color:#5f6b7a}
 .tl-track i{position:absolute;top:2px;bottom:2px;border-radius:2px}
-.tl-axis span{position:absolute;transform:translateX(-50%);white-space:nowrap}
+.timeline{overflow:hidden}
+.tl-axis span{position:absolute;white-space:nowrap}
+.tl-axis span.centred{transform:translateX(-50%)}
+.tl-axis span.from-right{transform:translateX(-100%)}
 .legend span{display:inline-block;margin:4px 12px 0 0;font-size:12px;white-space:nowrap}
 .legend i{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-right:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
