@@ -3,7 +3,7 @@ use burnwatch_spec::ReceiverKind;
 use wiremock::ResponseTemplate;
 
 use crate::support::{
-    Harness, SHORT_TIMEOUT, assert_timeout_retried, notification, receiver, route, slow_first,
+    Harness, SHORT_TIMEOUT, assert_timeout_retried, notification, receiver, slow_first,
 };
 
 #[tokio::test]
@@ -11,7 +11,7 @@ async fn an_answer_slower_than_the_timeout_is_retried_and_then_delivered() {
     let (server, stamped) = slow_first(ResponseTemplate::new(200)).await;
     let mut am = receiver("am", ReceiverKind::Alertmanager { url: server.uri() });
     am.timeout = SHORT_TIMEOUT;
-    let mut h = Harness::start(vec![am], vec![route(&[], &[], &["am"])]);
+    let mut h = Harness::alone(am);
     let started = std::time::Instant::now();
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     assert_timeout_retried(&h, "am", &server, &stamped, started).await;

@@ -3,7 +3,7 @@ use burnwatch_spec::ReceiverKind;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Harness, bodies, notification, receiver, route, webhook};
+use crate::support::{Harness, bodies, notification, receiver, webhook};
 
 async fn server(at: &str) -> MockServer {
     let server = MockServer::start().await;
@@ -18,10 +18,7 @@ async fn server(at: &str) -> MockServer {
 #[tokio::test]
 async fn webhook_speaks_alertmanager_webhook_version_4() {
     let server = server("/hook").await;
-    let mut h = Harness::start(
-        vec![receiver("hooks", webhook(format!("{}/hook", server.uri())))],
-        vec![route(&[], &[], &["hooks"])],
-    );
+    let mut h = Harness::alone(receiver("hooks", webhook(format!("{}/hook", server.uri()))));
     h.send(notification(AlertKind::Ticket, AlertStatus::Firing));
     h.send(notification(AlertKind::Ticket, AlertStatus::Resolved));
     h.wait_for("hooks", "sent", 2.0).await;
@@ -73,15 +70,12 @@ async fn webhook_speaks_alertmanager_webhook_version_4() {
 #[tokio::test]
 async fn alertmanager_gets_prometheus_style_alerts() {
     let server = server("/am/api/v2/alerts").await;
-    let mut h = Harness::start(
-        vec![receiver(
-            "am",
-            ReceiverKind::Alertmanager {
-                url: format!("{}/am/", server.uri()),
-            },
-        )],
-        vec![route(&[], &[], &["am"])],
-    );
+    let mut h = Harness::alone(receiver(
+        "am",
+        ReceiverKind::Alertmanager {
+            url: format!("{}/am/", server.uri()),
+        },
+    ));
     let n = notification(AlertKind::Page, AlertStatus::Firing);
     let fired_at = n.fired_at;
     h.send(n);

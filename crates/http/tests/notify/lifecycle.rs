@@ -20,10 +20,7 @@ async fn slow_server(delay: Duration) -> MockServer {
 #[tokio::test]
 async fn shutdown_delivers_what_was_already_handed_over() {
     let server = slow_server(Duration::from_millis(300)).await;
-    let mut h = Harness::start(
-        vec![receiver("hooks", webhook(server.uri()))],
-        vec![route(&[], &[], &["hooks"])],
-    );
+    let mut h = Harness::alone(receiver("hooks", webhook(server.uri())));
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     h.send(notification(AlertKind::Ticket, AlertStatus::Firing));
     h.send(notification(AlertKind::Page, AlertStatus::Resolved));
@@ -42,10 +39,7 @@ async fn shutdown_delivers_what_was_already_handed_over() {
 #[tokio::test]
 async fn shutdown_gives_up_on_a_receiver_that_hangs() {
     let server = slow_server(Duration::from_secs(60)).await;
-    let mut h = Harness::start(
-        vec![receiver("hooks", webhook(server.uri()))],
-        vec![route(&[], &[], &["hooks"])],
-    );
+    let mut h = Harness::alone(receiver("hooks", webhook(server.uri())));
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     tokio::time::sleep(Duration::from_millis(100)).await;
     // Bounded by the 3 s drain, far below the receiver's 10 s timeout and 60 s hang.

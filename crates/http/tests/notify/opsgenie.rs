@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{FIRST_BACKOFF_MIN, Harness, Logs, Stamped, notification, receiver, route};
+use crate::support::{FIRST_BACKOFF_MIN, Harness, Logs, Stamped, notification, receiver};
 
 const API_KEY: &str = "9e1c2b4a-genie-key-0000-5ecret";
 
@@ -48,10 +48,7 @@ async fn genie_server() -> MockServer {
 }
 
 fn harness(server: &MockServer) -> Harness {
-    Harness::start(
-        vec![receiver("genie", opsgenie(server.uri()))],
-        vec![route(&[], &[], &["genie"])],
-    )
+    Harness::alone(receiver("genie", opsgenie(server.uri())))
 }
 
 /// (path, query, body) of every request.
@@ -204,10 +201,7 @@ async fn the_eu_instance_is_only_a_base_url() {
         .respond_with(accepted())
         .mount(&server)
         .await;
-    let mut h = Harness::start(
-        vec![receiver("genie", opsgenie(format!("{}/eu", server.uri())))],
-        vec![route(&[], &[], &["genie"])],
-    );
+    let mut h = Harness::alone(receiver("genie", opsgenie(format!("{}/eu", server.uri()))));
     Mock::given(method("POST"))
         .and(query_param("identifierType", "alias"))
         .respond_with(accepted())

@@ -7,7 +7,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
     Harness, Instance, ROUTING_KEY, SHORT_TIMEOUT, assert_timeout_retried, bodies, notification,
-    notification_for, pagerduty, receiver, route, slow_first,
+    notification_for, pagerduty, receiver, slow_first,
 };
 
 fn accepted() -> ResponseTemplate {
@@ -29,13 +29,10 @@ async fn pd_server() -> MockServer {
 }
 
 fn harness(server: &MockServer) -> Harness {
-    Harness::start(
-        vec![receiver(
-            "pd",
-            pagerduty(format!("{}/v2/enqueue", server.uri())),
-        )],
-        vec![route(&[], &[], &["pd"])],
-    )
+    Harness::alone(receiver(
+        "pd",
+        pagerduty(format!("{}/v2/enqueue", server.uri())),
+    ))
 }
 
 #[tokio::test]
@@ -242,7 +239,7 @@ async fn an_answer_slower_than_the_timeout_is_retried_and_then_delivered() {
     let (server, stamped) = slow_first(accepted()).await;
     let mut pd = receiver("pd", pagerduty(format!("{}/v2/enqueue", server.uri())));
     pd.timeout = SHORT_TIMEOUT;
-    let mut h = Harness::start(vec![pd], vec![route(&[], &[], &["pd"])]);
+    let mut h = Harness::alone(pd);
     let started = std::time::Instant::now();
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     assert_timeout_retried(&h, "pd", &server, &stamped, started).await;

@@ -94,7 +94,7 @@ async fn send_resolved_false_sends_no_resolve() {
     let server = ok_server().await;
     let mut quiet = receiver("hooks", webhook(server.uri()));
     quiet.send_resolved = false;
-    let mut h = Harness::start(vec![quiet], vec![route(&[], &[], &["hooks"])]);
+    let mut h = Harness::alone(quiet);
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     h.send(notification(AlertKind::Page, AlertStatus::Resolved));
     // A receiver works in order: once the ticket is out, the resolve before it was handled.
@@ -129,7 +129,7 @@ async fn still_firing_alerts_are_repeated_until_resolved() {
     let mut eager = receiver("pd", pagerduty(format!("{}/v2/enqueue", server.uri())));
     // Real time here (the 4h default is unit-tested with paused time).
     eager.repeat_interval = Duration::from_millis(300);
-    let mut h = Harness::start(vec![eager], vec![route(&[], &[], &["pd"])]);
+    let mut h = Harness::alone(eager);
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     h.wait_for("pd", "sent", 3.0).await;
     h.send(notification(AlertKind::Page, AlertStatus::Resolved));

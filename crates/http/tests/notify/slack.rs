@@ -5,17 +5,14 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
-    Harness, SHORT_TIMEOUT, Stamped, assert_timeout_retried, bodies, notification, receiver, route,
-    slack, slow_first,
+    Harness, SHORT_TIMEOUT, Stamped, assert_timeout_retried, bodies, notification, receiver, slack,
+    slow_first,
 };
 
 const HOOK: &str = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX";
 
 fn harness(server: &MockServer) -> Harness {
-    Harness::start(
-        vec![receiver("chat", slack(format!("{}{HOOK}", server.uri())))],
-        vec![route(&[], &[], &["chat"])],
-    )
+    Harness::alone(receiver("chat", slack(format!("{}{HOOK}", server.uri()))))
 }
 
 #[tokio::test]
@@ -151,7 +148,7 @@ async fn an_answer_slower_than_the_timeout_is_retried_and_then_delivered() {
     let (server, stamped) = slow_first(ResponseTemplate::new(200).set_body_string("ok")).await;
     let mut chat = receiver("chat", slack(format!("{}{HOOK}", server.uri())));
     chat.timeout = SHORT_TIMEOUT;
-    let mut h = Harness::start(vec![chat], vec![route(&[], &[], &["chat"])]);
+    let mut h = Harness::alone(chat);
     let started = std::time::Instant::now();
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     assert_timeout_retried(&h, "chat", &server, &stamped, started).await;

@@ -199,6 +199,12 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// One receiver, every notification routed to it.
+    pub fn alone(receiver: Receiver) -> Harness {
+        let name = receiver.name.clone();
+        Harness::start(vec![receiver], vec![route(&[], &[], &[&name])])
+    }
+
     pub fn start(receivers: Vec<Receiver>, routes: Vec<Route>) -> Harness {
         Harness::start_with(receivers, routes, None)
     }

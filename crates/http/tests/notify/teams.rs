@@ -9,9 +9,7 @@ use burnwatch_spec::receiver::teams::Teams;
 use burnwatch_spec::{Plugin, ReceiverKind, Secret, SecretSource};
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::support::{
-    FIRST_BACKOFF_MIN, Harness, Logs, Stamped, bodies, notification, receiver, route,
-};
+use crate::support::{FIRST_BACKOFF_MIN, Harness, Logs, Stamped, bodies, notification, receiver};
 
 const SIGNATURE: &str = "sig=Zm9vYmFyc2VjcmV0c2lnbmF0dXJl";
 
@@ -29,10 +27,7 @@ async fn start(stamped: &Stamped) -> (MockServer, Harness) {
         "{}/workflows/abc/triggers/manual/paths/invoke?{SIGNATURE}",
         server.uri()
     );
-    let h = Harness::start(
-        vec![receiver("chat", teams(url))],
-        vec![route(&[], &[], &["chat"])],
-    );
+    let h = Harness::alone(receiver("chat", teams(url)));
     (server, h)
 }
 

@@ -5,14 +5,11 @@ use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::{
     FIRST_BACKOFF_MIN, Harness, Logs, SHORT_TIMEOUT, Stamped, assert_timeout_retried, bodies,
-    notification, receiver, route, slow_first, webhook,
+    notification, receiver, slow_first, webhook,
 };
 
 fn harness(server: &MockServer) -> Harness {
-    Harness::start(
-        vec![receiver("hooks", webhook(format!("{}/hook", server.uri())))],
-        vec![route(&[], &[], &["hooks"])],
-    )
+    Harness::alone(receiver("hooks", webhook(format!("{}/hook", server.uri()))))
 }
 
 /// A server answering `script` first, then 200.
@@ -97,7 +94,7 @@ async fn an_answer_slower_than_the_timeout_is_retried_and_then_delivered() {
     let (server, stamped) = slow_first(ResponseTemplate::new(200)).await;
     let mut hooks = receiver("hooks", webhook(format!("{}/hook", server.uri())));
     hooks.timeout = SHORT_TIMEOUT;
-    let mut h = Harness::start(vec![hooks], vec![route(&[], &[], &["hooks"])]);
+    let mut h = Harness::alone(hooks);
     let started = std::time::Instant::now();
     h.send(notification(AlertKind::Page, AlertStatus::Firing));
     assert_timeout_retried(&h, "hooks", &server, &stamped, started).await;
