@@ -177,23 +177,29 @@ fn secret(
     }
 }
 
-/// One of `valid` (else `default` when not given); `what` names the set in the message ("a
+/// A kind's `page_<noun>` and `ticket_<noun>` keys (PagerDuty's severities, Opsgenie's
+/// priorities): each one of `valid`, else its default; `what` names the set in the message ("a
 /// PagerDuty severity").
-pub(crate) fn choice(
+pub(crate) fn per_severity(
     ctx: &mut Ctx<'_>,
-    text: Option<&Str>,
-    (key, default): (&str, &str),
+    given: &Given<'_>,
+    noun: &str,
+    (page_default, ticket_default): (&str, &str),
     (valid, what): (&[&str], &str),
-) -> Option<String> {
-    let Some(text) = text else {
-        return Some(default.to_string());
-    };
+) -> (Option<String>, Option<String>) {
     let choices: Vec<(&str, &str)> = valid.iter().map(|v| (*v, *v)).collect();
-    ctx.choice(text, &choices, |value, hint| {
-        format!(
-            "{key} {value:?} is not {what}{hint}; valid: {}",
-            quoted(valid)
-        )
-    })
-    .map(str::to_string)
+    let mut one = |severity: &str, default: &str| {
+        let key = format!("{severity}_{noun}");
+        let Some(text) = given.get(&key) else {
+            return Some(default.to_string());
+        };
+        ctx.choice(text, &choices, |value, hint| {
+            format!(
+                "{key} {value:?} is not {what}{hint}; valid: {}",
+                quoted(valid)
+            )
+        })
+        .map(str::to_string)
+    };
+    (one("page", page_default), one("ticket", ticket_default))
 }

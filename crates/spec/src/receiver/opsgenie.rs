@@ -4,7 +4,7 @@
 //! Opsgenie's priority (P1 to P5) for each alert severity.
 //! Reference: <https://docs.opsgenie.com/docs/alert-api>.
 
-use super::kind::{Given, Kind, choice, credential, endpoint_or};
+use super::kind::{Given, Kind, per_severity, credential, endpoint_or};
 use crate::context::Ctx;
 use crate::model::{ReceiverKind, SecretSource};
 use crate::plugin::{Plugin, PluginSettings};
@@ -52,16 +52,13 @@ impl PluginSettings for Opsgenie {
 fn check(ctx: &mut Ctx<'_>, given: &Given<'_>) -> Option<ReceiverKind> {
     let api_key = credential(ctx, given, ("api_key", "api_key_file"));
     let url = endpoint_or(ctx, given.get("url"), DEFAULT_URL, crate::url::base_url);
-    let priority = |ctx: &mut Ctx<'_>, key: &str, default: &str| {
-        choice(
-            ctx,
-            given.get(key),
-            (key, default),
-            (&PRIORITIES, "an Opsgenie priority"),
-        )
-    };
-    let page_priority = priority(ctx, "page_priority", DEFAULT_PAGE_PRIORITY);
-    let ticket_priority = priority(ctx, "ticket_priority", DEFAULT_TICKET_PRIORITY);
+    let (page_priority, ticket_priority) = per_severity(
+        ctx,
+        given,
+        "priority",
+        (DEFAULT_PAGE_PRIORITY, DEFAULT_TICKET_PRIORITY),
+        (&PRIORITIES, "an Opsgenie priority"),
+    );
     Some(ReceiverKind::Plugin(Plugin::new(Opsgenie {
         api_key: api_key?,
         url: url?,

@@ -2,7 +2,7 @@
 //! (`routing_key` from the environment, or `routing_key_file`); `url` overrides the endpoint;
 //! `page_severity` and `ticket_severity` pick PagerDuty's severity for each alert severity.
 
-use super::kind::{Given, Kind, choice, credential, endpoint_or};
+use super::kind::{Given, Kind, per_severity, credential, endpoint_or};
 use crate::context::Ctx;
 use crate::model::ReceiverKind;
 
@@ -32,16 +32,13 @@ const SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
 fn check(ctx: &mut Ctx<'_>, given: &Given<'_>) -> Option<ReceiverKind> {
     let routing_key = credential(ctx, given, ("routing_key", "routing_key_file"));
     let url = endpoint_or(ctx, given.get("url"), DEFAULT_URL, crate::url::endpoint);
-    let severity = |ctx: &mut Ctx<'_>, key: &str, default: &str| {
-        choice(
-            ctx,
-            given.get(key),
-            (key, default),
-            (&SEVERITIES, "a PagerDuty severity"),
-        )
-    };
-    let page_severity = severity(ctx, "page_severity", DEFAULT_PAGE_SEVERITY);
-    let ticket_severity = severity(ctx, "ticket_severity", DEFAULT_TICKET_SEVERITY);
+    let (page_severity, ticket_severity) = per_severity(
+        ctx,
+        given,
+        "severity",
+        (DEFAULT_PAGE_SEVERITY, DEFAULT_TICKET_SEVERITY),
+        (&SEVERITIES, "a PagerDuty severity"),
+    );
     Some(ReceiverKind::PagerDuty {
         routing_key: routing_key?,
         url: url?,
