@@ -52,8 +52,8 @@ pub(crate) fn all_views(board: &Board) -> Vec<InstanceView> {
             views.push(InstanceView::empty(&slo));
         }
     }
-    for (info, _) in board.waiting() {
-        views.push(InstanceView::empty(&SloStatus::unknown(info)).waiting_on(board));
+    for (info, why) in board.waiting() {
+        views.push(InstanceView::empty(&SloStatus::unknown(info)).waiting(Some(why)));
     }
     views.sort_by(|a, b| a.id.cmp(&b.id));
     views

@@ -123,10 +123,16 @@ impl InstanceView {
         }
     }
 
-    /// The same, said to be waiting when the board says the SLO is (status `backfilling` or
-    /// `unreachable`, with the backend's last error).
+    /// The same, said to be waiting when the board says the SLO is (see [`InstanceView::waiting`]).
     pub fn waiting_on(self, board: &burnwatch_engine::Board) -> InstanceView {
-        match board.waiting_for(&self.slo) {
+        let why = board.waiting_for(&self.slo);
+        self.waiting(why)
+    }
+
+    /// The same, said to be waiting for `why` (status `backfilling` or `unreachable`, with the
+    /// backend's last error); unchanged for None.
+    pub fn waiting(self, why: Option<burnwatch_engine::Waiting>) -> InstanceView {
+        match why {
             Some(why) => InstanceView {
                 status: why.as_str(),
                 backend_error: match why {
