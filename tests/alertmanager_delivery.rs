@@ -88,6 +88,7 @@ fn notification(kind: AlertKind, status: AlertStatus, fired_at: i64) -> Notifica
                 exhaustion_at_1h_burn: Some(PERIOD.mul_f64(0.6 / 16.0)),
                 exhaustion_at_6h_burn: Some(PERIOD.mul_f64(0.6 / 16.0)),
                 covered: PERIOD,
+                excluded: Duration::ZERO,
             },
             data_state: DataState::Ok,
         },

@@ -21,6 +21,10 @@ pub struct PeriodFigures {
     pub exhaustion_at_6h_burn: Option<Duration>,
     /// How much of the period the engine holds data for (less than P after a short backfill).
     pub covered: Duration,
+    /// How much of the period is excluded (maintenance windows with `exclude`, corrections):
+    /// its events count toward nothing.
+    #[serde(default)]
+    pub excluded: Duration,
 }
 
 impl PeriodFigures {
@@ -40,6 +44,7 @@ impl PeriodFigures {
             exhaustion_at_1h_burn: exhaustion(remaining, window.window, burn_1h),
             exhaustion_at_6h_burn: exhaustion(remaining, window.window, burn_6h),
             covered,
+            excluded: Duration::ZERO,
         }
     }
 }

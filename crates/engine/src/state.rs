@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exclusion::Excluded;
 use crate::history::History;
 use crate::layout::Layout;
 use crate::ratios::Ratios;
@@ -22,6 +23,10 @@ pub struct SloState {
     /// Configured windows, ascending, without the period (unless configured too).
     windows: Vec<Duration>,
     source: Source,
+    /// Spans whose events count toward nothing; set by the caller (from maintenance windows and
+    /// corrections); saved with the state, so a restored state says what it already left out.
+    #[serde(default, skip_serializing_if = "Excluded::is_empty")]
+    excluded: Excluded,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +54,7 @@ impl SloState {
             period,
             windows,
             source: Source::Counted(history),
+            excluded: Excluded::default(),
         }
     }
 
@@ -64,6 +70,7 @@ impl SloState {
             period,
             windows,
             source: Source::Direct(ratios),
+            excluded: Excluded::default(),
         }
     }
 
@@ -73,10 +80,35 @@ impl SloState {
     /// Bad data is ignored or clamped, never a panic: counts with a NaN or infinite component
     /// and reversed spans are ignored, negative counts count as 0, a zero-length span counts as
     /// the millisecond before its end. A direct state ignores observations.
+    ///
+    /// Events inside an excluded span (see [`SloState::exclude`]) count toward nothing: the
+    /// excluded part of a span is observed with no events, so time and the data state still
+    /// move.
     pub fn observe(&mut self, obs: Observation) {
         if let Source::Counted(history) = &mut self.source {
-            history.observe(obs);
+            match obs {
+                Observation::Events { start, end, counts } if start < end => {
+                    for (start, end, counts) in self.excluded.split(start, end, counts) {
+                        history.observe(Observation::Events { start, end, counts });
+                    }
+                }
+                _ => history.observe(obs),
+            }
         }
+    }
+
+    /// Sets the spans whose events count toward nothing from now on (maintenance windows with
+    /// `exclude`, corrections). Events already observed stay: to exclude the past, build the
+    /// state anew and observe history again (backfill does).
+    ///
+    /// A backend-computed ratio state cannot exclude: the backend holds its events.
+    pub fn exclude(&mut self, excluded: Excluded) {
+        self.excluded = excluded;
+    }
+
+    /// The excluded spans set by [`SloState::exclude`].
+    pub fn excluded(&self) -> &Excluded {
+        &self.excluded
     }
 
     /// Record per-window error ratios computed by the backend (direct state); `None` = no data.
@@ -96,6 +128,17 @@ impl SloState {
     /// Evaluating at a `now` before the newest observed span end evaluates at that end: the
     /// buckets cannot go back in time ([`Evaluation::at`] says which moment was evaluated).
     pub fn evaluate(&mut self, now: Millis) -> Evaluation {
+        let mut evaluation = self.figures(now);
+        if let Source::Counted(_) = self.source {
+            let period = crate::millis::to_millis(evaluation.period.window.window);
+            let at = evaluation.at;
+            let excluded = self.excluded.overlap(at.saturating_sub(period), at);
+            evaluation.period.excluded = crate::millis::to_duration(excluded);
+        }
+        evaluation
+    }
+
+    fn figures(&mut self, now: Millis) -> Evaluation {
         let objective = self.objective;
         match &mut self.source {
             Source::Counted(history) => {

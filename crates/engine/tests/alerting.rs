@@ -66,6 +66,7 @@ fn burning(at: Millis, burns: &[(u64, f64)]) -> Evaluation {
             exhaustion_at_1h_burn: None,
             exhaustion_at_6h_burn: None,
             covered: Duration::from_secs(PERIOD),
+            excluded: Duration::ZERO,
         },
         data_state: DataState::Ok,
     }

@@ -64,6 +64,7 @@ fn board() -> Arc<Board> {
                     exhaustion_at_1h_burn: Some(Duration::from_secs(86_400 * 300)),
                     exhaustion_at_6h_burn: Some(Duration::from_secs(86_400 * 200)),
                     covered: period,
+                    excluded: Duration::ZERO,
                 },
                 data_state: DataState::Ok,
             };

@@ -424,6 +424,7 @@ mod tests {
                     exhaustion_at_1h_burn: Some(Duration::from_secs(3600)),
                     exhaustion_at_6h_burn: None,
                     covered: Duration::from_secs(86_400),
+                    excluded: Duration::ZERO,
                 },
                 data_state: state,
             },

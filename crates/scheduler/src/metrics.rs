@@ -49,6 +49,7 @@ pub struct SchedulerMetrics {
     evaluations: Family<EvaluationLabels, Counter>,
     missed_ticks: Family<SloLabels, Counter>,
     inexact_reads: Family<InexactLabels, Counter>,
+    history_rereads: Family<SloLabels, Counter>,
     backfill_pending: Gauge<i64, AtomicI64>,
     backfill_points: Counter<u64, AtomicU64>,
     /// Every request to any backend, for the start-up log.
@@ -95,6 +96,11 @@ impl SchedulerMetrics {
             metrics.inexact_reads.clone(),
         );
         registry.register(
+            "burnwatch_slo_history_rereads",
+            "Times an SLO read its whole history again because what is excluded in the past changed (a correction added or deleted, a maintenance window edited).",
+            metrics.history_rereads.clone(),
+        );
+        registry.register(
             "burnwatch_backfill_pending_slos",
             "SLOs whose startup backfill has not finished; /readyz is 503 while this is above 0.",
             metrics.backfill_pending.clone(),
@@ -116,6 +122,7 @@ impl SchedulerMetrics {
             evaluations: Family::default(),
             missed_ticks: Family::default(),
             inexact_reads: Family::default(),
+            history_rereads: Family::default(),
             backfill_pending: Gauge::default(),
             backfill_points: Counter::default(),
             sent: AtomicU64::new(0),
@@ -157,6 +164,23 @@ impl SchedulerMetrics {
                 sloth_id: sloth_id.into(),
             })
             .inc_by(missed);
+    }
+
+    pub(crate) fn record_history_reread(&self, sloth_id: &str) {
+        self.history_rereads
+            .get_or_create(&SloLabels {
+                sloth_id: sloth_id.into(),
+            })
+            .inc();
+    }
+
+    /// Rereads of history so far for `sloth_id` (tests).
+    pub fn history_rereads(&self, sloth_id: &str) -> u64 {
+        self.history_rereads
+            .get_or_create(&SloLabels {
+                sloth_id: sloth_id.into(),
+            })
+            .get()
     }
 
     pub(crate) fn record_inexact_read(&self, sloth_id: &str, reason: &str) {

@@ -98,6 +98,7 @@ pub(crate) fn notification(kind: AlertKind, status: AlertStatus, figures: Figure
                 exhaustion_at_1h_burn: exhaustion(burn(3_600)),
                 exhaustion_at_6h_burn: exhaustion(burn(21_600)),
                 covered: period,
+                excluded: Duration::ZERO,
             },
             data_state: DataState::Ok,
         },

@@ -183,6 +183,7 @@ pub fn notification_for(instance: &Instance, kind: AlertKind, status: AlertStatu
                 exhaustion_at_1h_burn: Some(period.mul_f64(remaining / 16.0)),
                 exhaustion_at_6h_burn: Some(period.mul_f64(remaining / 5.0)),
                 covered: period,
+                excluded: Duration::ZERO,
             },
             data_state: DataState::Ok,
         },

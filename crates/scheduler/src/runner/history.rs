@@ -3,19 +3,38 @@
 
 use std::time::Duration;
 
-use burnwatch_engine::{Millis, Observation};
+use std::collections::BTreeMap;
+
+use burnwatch_engine::{Alerts, Millis, Observation};
 
 use super::exact::ExactRead;
 use super::{SloRunner, group_key};
 use crate::backend::{BackendError, Read};
 use crate::backfill::{self, BackfillStats};
-use crate::counting::{Points, SERIES_MEMORY, Span};
+use crate::counting::{GroupKey, Points, SERIES_MEMORY, Span};
 use crate::plan::{Plan, Role};
 
 impl SloRunner {
     /// Fill the whole period from history with range queries, ending at `now` (rounded down to
     /// the finest bucket). Replaces whatever the runner held.
+    ///
+    /// Alert states are kept: reading history again (after a correction) changes the figures
+    /// the alerts are evaluated on, not what receivers have already heard.
     pub async fn backfill(&mut self, now: Millis) -> Result<BackfillStats, BackendError> {
+        let alerts: BTreeMap<GroupKey, Alerts> = std::mem::take(&mut self.instances)
+            .into_iter()
+            .map(|(key, instance)| (key, instance.alerts))
+            .collect();
+        let result = self.backfill_states(now).await;
+        for (key, alerts) in alerts {
+            if let Some(instance) = self.instances.get_mut(&key) {
+                instance.alerts = alerts;
+            }
+        }
+        result
+    }
+
+    async fn backfill_states(&mut self, now: Millis) -> Result<BackfillStats, BackendError> {
         self.instances.clear();
         self.trackers.clear();
         self.ingested_until = None;

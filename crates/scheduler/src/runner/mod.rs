@@ -11,14 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{
-    AlertPolicy, Alerts, Board, CounterTracker, InstanceInfo, Millis, Notification, SloInfo,
-    SloState,
+    AlertPolicy, Alerts, Board, CounterTracker, Excluded, InstanceInfo, Millis, Notification,
+    SloInfo, SloState,
 };
 use burnwatch_spec::Slo;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::backend::{Backend, BackendError, Labels, QueryResult, Read};
 use crate::counting::GroupKey;
+use crate::exclusions::{ExclusionSpan, Exclusions};
 use crate::metrics::SchedulerMetrics;
 use crate::plan::{Plan, Role};
 use crate::retry::RetryPolicy;
@@ -63,6 +64,12 @@ pub struct SloRunner {
     /// Windows every instance keeps (defaults plus the policy's), without the period.
     windows: Vec<Duration>,
     notifier: Option<UnboundedSender<Notification>>,
+    /// Where excluded and silenced spans come from.
+    exclusions: Arc<Exclusions>,
+    /// The spans around the last tick (or the replayed range), and the union of those that
+    /// exclude events: what every instance's state leaves out.
+    spans: Vec<ExclusionSpan>,
+    excluded: Excluded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,7 +115,22 @@ impl SloRunner {
             policy: Arc::new(policy),
             windows,
             notifier: None,
+            exclusions: Exclusions::new(),
+            spans: Vec::new(),
+            excluded: Excluded::default(),
         }
+    }
+
+    /// Takes excluded and silenced spans from `exclusions` (maintenance windows, corrections).
+    #[must_use]
+    pub fn with_exclusions(mut self, exclusions: Arc<Exclusions>) -> Self {
+        self.exclusions = exclusions;
+        self
+    }
+
+    /// The excluded and silenced spans around the last tick, by start.
+    pub fn spans(&self) -> &[ExclusionSpan] {
+        &self.spans
     }
 
     /// Sends every alert transition of this SLO's instances to `notifier`.
@@ -159,6 +181,13 @@ impl SloRunner {
                 },
             );
         }
+        // What the saved states already leave out; the next tick compares it with the sources.
+        self.excluded = self
+            .instances
+            .values()
+            .next()
+            .map(|i| i.state.excluded().clone())
+            .unwrap_or_default();
         self.ingested_until = Some(snapshot.ingested_until);
         true
     }
@@ -211,10 +240,41 @@ impl SloRunner {
 
     fn new_state(&self) -> SloState {
         let objective = self.info.objective;
-        match self.plan {
+        let mut state = match self.plan {
             Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &self.windows),
             _ => SloState::counted(objective, self.spec.period, &self.windows),
+        };
+        state.exclude(self.excluded.clone());
+        state
+    }
+
+    /// Takes the spans overlapping `(from, to]` from the sources and hands the excluded ones to
+    /// every instance. Returns whether what is excluded before `ingested_until` changed (a
+    /// correction over the past, a reload): then the history held is wrong and must be read
+    /// again.
+    fn refresh_exclusions(&mut self, from: Millis, to: Millis) -> bool {
+        let spans = self.exclusions.spans(&self.spec, from, to);
+        let excluded = crate::exclusions::excluded_of(&spans);
+        let changed = match self.ingested_until {
+            Some(until) if until > from => {
+                excluded.within(from, until) != self.excluded.within(from, until)
+            }
+            _ => false,
+        };
+        if excluded != self.excluded {
+            for instance in self.instances.values_mut() {
+                instance.state.exclude(excluded.clone());
+            }
         }
+        self.spans = spans;
+        self.excluded = excluded;
+        changed
+    }
+
+    /// How far back spans matter: the period and a day more (the bucket levels reach no
+    /// further).
+    fn exclusion_reach(&self) -> Millis {
+        (self.spec.period + Duration::from_secs(86_400)).as_millis() as Millis
     }
 
     /// The instance for `key`, created on first sight unless the group limit is reached.

@@ -44,6 +44,8 @@ impl SloRunner {
     ) -> Result<BackfillStats, BackendError> {
         let start = backfill::align_down(start, step);
         let end = backfill::align_down(end, step);
+        // Nothing is held yet, so this only says what the states leave out.
+        self.refresh_exclusions(start.saturating_sub(self.exclusion_reach()), end);
         let mut stats = self.backfill(start).await?;
         let step_ms = step.as_millis() as i64;
         // The first step is `start` itself (`--start` names the first step): counted SLIs have

@@ -26,6 +26,17 @@ impl SloRunner {
     }
 
     async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+        /// Spans starting within this are known ahead, so the live path never misses an edge.
+        const AHEAD: Millis = 86_400_000;
+        let reach = self.exclusion_reach();
+        if self.refresh_exclusions(now.saturating_sub(reach), now.saturating_add(AHEAD)) {
+            tracing::info!(
+                slo = %self.spec.id,
+                "excluded spans in the past changed (a correction, a reload): reading history again"
+            );
+            self.metrics.record_history_reread(&self.spec.id);
+            self.ingested_until = None;
+        }
         let from = match self.ingested_until {
             Some(from) => from,
             None => {
