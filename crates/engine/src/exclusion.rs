@@ -109,6 +109,47 @@ impl Excluded {
     }
 }
 
+/// Where a span comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Origin {
+    /// A `[[maintenance]]` definition, by name.
+    Maintenance {
+        /// The definition's `name`.
+        name: String,
+    },
+    /// A correction made through the API, by id.
+    Correction {
+        /// The correction's id.
+        id: String,
+        /// `maintenance`, `deployment`, `dependency`, `load_test` or `other`.
+        category: String,
+    },
+}
+
+/// One span of time some SLO's events are excluded from, or its notifications silenced in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionSpan {
+    /// Exclusive start, unix milliseconds.
+    pub start: Millis,
+    /// Inclusive end, unix milliseconds.
+    pub end: Millis,
+    /// The definition or correction it comes from.
+    #[serde(flatten)]
+    pub origin: Origin,
+    /// Why, as its author wrote it.
+    pub reason: String,
+    /// Events inside count toward no window and no budget.
+    pub exclude: bool,
+    /// Alerts keep their state but notify nobody while inside.
+    pub silence: bool,
+}
+
+/// The union of the spans that exclude events.
+pub fn excluded_of(spans: &[ExclusionSpan]) -> Excluded {
+    Excluded::new(spans.iter().filter(|s| s.exclude).map(|s| (s.start, s.end)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,6 @@ mod backend;
 mod backends;
 mod backfill;
 mod counting;
-mod exclusions;
 mod metrics;
 mod plan;
 mod poller;
@@ -45,7 +44,6 @@ mod snapshot;
 pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series};
 pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, segments};
-pub use exclusions::{ExclusionSpan, Exclusions, FixedSpans, Origin, SpanSource, excluded_of};
 pub use metrics::SchedulerMetrics;
 pub use plan::{Plan, Role};
 pub use poller::{

@@ -11,15 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{
-    AlertPolicy, Alerts, Board, CounterTracker, Excluded, InstanceInfo, Millis, Notification,
-    SloInfo, SloState,
+    AlertPolicy, Alerts, Board, CounterTracker, Excluded, ExclusionSpan, Exclusions, InstanceInfo,
+    Millis, Notification, SloInfo, SloState,
 };
 use burnwatch_spec::Slo;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::backend::{Backend, BackendError, Labels, QueryResult, Read};
 use crate::counting::GroupKey;
-use crate::exclusions::{ExclusionSpan, Exclusions};
 use crate::metrics::SchedulerMetrics;
 use crate::plan::{Plan, Role};
 use crate::retry::RetryPolicy;
@@ -253,8 +252,8 @@ impl SloRunner {
     /// correction over the past, a reload): then the history held is wrong and must be read
     /// again.
     fn refresh_exclusions(&mut self, from: Millis, to: Millis) -> bool {
-        let spans = self.exclusions.spans(&self.spec, from, to);
-        let excluded = crate::exclusions::excluded_of(&spans);
+        let spans = self.exclusions.spans(&self.info, from, to);
+        let excluded = burnwatch_engine::excluded_of(&spans);
         let changed = match self.ingested_until {
             Some(until) if until > from => {
                 excluded.within(from, until) != self.excluded.within(from, until)

@@ -1,5 +1,7 @@
-//! Excluded and silenced spans of time, per SLO: maintenance windows from the configuration and
-//! corrections made through the API, each a [`SpanSource`] registered under a name.
+//! Where excluded and silenced spans come from: maintenance windows from the configuration and
+//! corrections made through the API, each a [`SpanSource`] registered under a name in
+//! [`Exclusions`], shared (like the board) between the API that changes corrections, the runners
+//! that leave excluded events out, and the pages that show the spans.
 //!
 //! Runners ask for their SLO's spans on every tick (and replay for its range); what changed in
 //! the past makes a runner read its history again through the normal backfill, so a correction
@@ -9,50 +11,13 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use burnwatch_engine::{Excluded, Millis};
-use burnwatch_spec::Slo;
-use serde::{Deserialize, Serialize};
-
-/// Where a span comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "source", rename_all = "snake_case")]
-pub enum Origin {
-    /// A `[[maintenance]]` definition, by name.
-    Maintenance {
-        /// The definition's `name`.
-        name: String,
-    },
-    /// A correction made through the API, by id.
-    Correction {
-        /// The correction's id.
-        id: String,
-        /// `maintenance`, `deployment`, `dependency`, `load_test` or `other`.
-        category: String,
-    },
-}
-
-/// One span of time some SLO's events are excluded from, or its notifications silenced in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExclusionSpan {
-    /// Exclusive start, unix milliseconds.
-    pub start: Millis,
-    /// Inclusive end, unix milliseconds.
-    pub end: Millis,
-    /// The definition or correction it comes from.
-    #[serde(flatten)]
-    pub origin: Origin,
-    /// Why, as its author wrote it.
-    pub reason: String,
-    /// Events inside count toward no window and no budget.
-    pub exclude: bool,
-    /// Alerts keep their state but notify nobody while inside.
-    pub silence: bool,
-}
+use crate::exclusion::{ExclusionSpan, excluded_of};
+use crate::{Excluded, Millis, SloInfo};
 
 /// Something that knows spans for SLOs.
 pub trait SpanSource: Send + Sync + std::fmt::Debug {
     /// Every span for `slo` that overlaps `(from, to]`.
-    fn spans(&self, slo: &Slo, from: Millis, to: Millis) -> Vec<ExclusionSpan>;
+    fn spans(&self, slo: &SloInfo, from: Millis, to: Millis) -> Vec<ExclusionSpan>;
 }
 
 /// Every span source of the daemon, by name (`maintenance`, `corrections`).
@@ -84,7 +49,7 @@ impl Exclusions {
     }
 
     /// Every span of every source for `slo` overlapping `(from, to]`, by start.
-    pub fn spans(&self, slo: &Slo, from: Millis, to: Millis) -> Vec<ExclusionSpan> {
+    pub fn spans(&self, slo: &SloInfo, from: Millis, to: Millis) -> Vec<ExclusionSpan> {
         let sources: Vec<Arc<dyn SpanSource>> = self
             .sources
             .read()
@@ -102,14 +67,9 @@ impl Exclusions {
     }
 
     /// The spans whose events `slo` must not count, within `(from, to]`.
-    pub fn excluded(&self, slo: &Slo, from: Millis, to: Millis) -> Excluded {
+    pub fn excluded(&self, slo: &SloInfo, from: Millis, to: Millis) -> Excluded {
         excluded_of(&self.spans(slo, from, to))
     }
-}
-
-/// The union of the spans that exclude events.
-pub fn excluded_of(spans: &[ExclusionSpan]) -> Excluded {
-    Excluded::new(spans.iter().filter(|s| s.exclude).map(|s| (s.start, s.end)))
 }
 
 /// Fixed spans, for tests and replay: every span applies to every SLO.
@@ -117,7 +77,7 @@ pub fn excluded_of(spans: &[ExclusionSpan]) -> Excluded {
 pub struct FixedSpans(pub Vec<ExclusionSpan>);
 
 impl SpanSource for FixedSpans {
-    fn spans(&self, _slo: &Slo, from: Millis, to: Millis) -> Vec<ExclusionSpan> {
+    fn spans(&self, _slo: &SloInfo, from: Millis, to: Millis) -> Vec<ExclusionSpan> {
         self.0
             .iter()
             .filter(|s| s.start < to && s.end > from)
