@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::Board;
+use burnwatch_engine::{Board, Exclusions};
 use burnwatch_http::{AppState, Dispatcher, ReadyCheck, ReloadRequest, SloCollector};
 use burnwatch_scheduler::{
     PollerOptions, Readiness, SchedulerMetrics, Snapshots, Store, now_millis,
@@ -57,6 +57,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
+    let exclusions = Exclusions::new();
     registry.register_collector(Box::new(
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
@@ -137,6 +138,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
                 snapshot_interval,
                 ..PollerOptions::default()
             },
+            exclusions: Arc::clone(&exclusions),
         },
     )?;
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
@@ -147,7 +149,8 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             .with_reload(reload_tx)
             .with_reload_token(reload_token)
             .with_limits(limits)
-            .with_board(board),
+            .with_board(board)
+            .with_exclusions(exclusions),
         shutdown.clone(),
     ));
 

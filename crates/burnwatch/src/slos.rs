@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use burnwatch_engine::{Board, Notification};
+use burnwatch_engine::{Board, Exclusions, Notification};
 use burnwatch_scheduler::{
     Backend, PollerOptions, Readiness, SchedulerMetrics, SloRunner, Snapshots, fingerprint,
 };
@@ -77,6 +77,8 @@ pub struct Shared {
     pub shard: Shard,
     /// Polling settings.
     pub poller: PollerOptions,
+    /// Excluded and silenced spans (maintenance windows, corrections), shared with the API.
+    pub exclusions: Arc<Exclusions>,
 }
 
 /// One SLO's task and the token that stops it.
@@ -243,7 +245,8 @@ fn spawn<'a>(
                 Arc::clone(&shared.board),
                 Arc::clone(&shared.metrics),
             )
-            .with_notifier(shared.notifications.clone());
+            .with_notifier(shared.notifications.clone())
+            .with_exclusions(Arc::clone(&shared.exclusions));
             (runner, token)
         })
         .collect();

@@ -31,6 +31,8 @@ pub struct AppState {
     pub(crate) reload_token: Option<SecretSource>,
     pub(crate) reload_gate: ReloadGate,
     pub(crate) board: Option<Arc<burnwatch_engine::Board>>,
+    /// Excluded and silenced spans: corrections are changed here, spans shown from here.
+    pub(crate) exclusions: Arc<burnwatch_engine::Exclusions>,
     pub(crate) scrape: Arc<Scrape>,
     pub(crate) renders: Renders,
     limits: ServerLimits,
@@ -47,11 +49,19 @@ impl AppState {
             reload_token: None,
             reload_gate: ReloadGate::default(),
             board: None,
+            exclusions: burnwatch_engine::Exclusions::new(),
             scrape: Arc::new(Scrape::new(Arc::clone(&registry), None)),
             renders: Renders::new(limits.max_concurrent_renders),
             limits,
             registry,
         }
+    }
+
+    /// Shows excluded and silenced spans from `exclusions` and changes corrections there.
+    #[must_use]
+    pub fn with_exclusions(mut self, exclusions: Arc<burnwatch_engine::Exclusions>) -> Self {
+        self.exclusions = exclusions;
+        self
     }
 
     /// Serves the JSON API and the status page from `board`.
