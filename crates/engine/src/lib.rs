@@ -5,7 +5,9 @@
 //! - [`SloState`]: the rolling state of one SLO instance. A counting state keeps event counts in
 //!   three levels of time-aligned buckets (1 minute over 6 hours, 10 minutes over 3 days, hours
 //!   over the period) and a running sum per window, so a tick costs the same for a 5-minute and a
-//!   30-day window. A direct state keeps the latest per-window ratios a backend computed itself.
+//!   30-day window. Its [`Period`] is rolling or a calendar week, month or quarter in an IANA
+//!   zone; a calendar period's events are a running sum too, recounted from the buckets once
+//!   when a new period begins. A direct state keeps the latest per-window ratios a backend computed itself.
 //! - [`Evaluation`] with [`WindowFigures`] and [`PeriodFigures`]: what an instance looks like at
 //!   one moment, including the [`DataState`] that keeps "no series", "no traffic" and "ok" apart.
 //! - [`Alerts`]: the alert state machine of an instance (page, ticket, no_data,

@@ -211,9 +211,12 @@ impl Collector for SloCollector {
             MetricType::Gauge,
         )?;
         for (entry, base) in entries.iter().zip(&bases) {
-            for figures in entry.eval.windows.iter().chain([&entry.eval.period.window]) {
+            let windows = entry.eval.windows.iter().map(|f| (f.window, f));
+            // The period under the SLO's usual length, as slo:sli_error:ratio_rate<period>.
+            let period = (entry.info.slo.period, &entry.eval.period.window);
+            for (window, figures) in windows.chain([period]) {
                 if let Some(burn) = figures.burn_rate {
-                    let window = format_prometheus(figures.window);
+                    let window = format_prometheus(window);
                     gauge(&mut family, &with(base, "sloth_window", &window), burn)?;
                 }
             }
