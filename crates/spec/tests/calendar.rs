@@ -145,3 +145,15 @@ fn alert_factors_follow_the_current_period_length() {
     assert!((page(28) - 13.44).abs() < 1e-9);
     assert!((page(31) - 14.88).abs() < 1e-9);
 }
+
+#[test]
+fn alert_windows_must_fit_in_the_shortest_calendar_period() {
+    // A week holding the spring DST change has 167 hours: a 7-day long window does not fit.
+    let text = one_slo("calendar = \"week\"\n")
+        + "[[slo.alerting.windows]]\nseverity = \"ticket\"\nshort = \"6h\"\nlong = \"7d\"\nbudget_share = 10\n";
+    let errs = errors(&text);
+    find(&errs, "longer than a calendar week (less a DST hour)");
+    let fits = one_slo("calendar = \"week\"\n")
+        + "[[slo.alerting.windows]]\nseverity = \"ticket\"\nshort = \"6h\"\nlong = \"3d\"\nbudget_share = 10\n";
+    assert!(parse(&fits).is_ok());
+}
