@@ -21,6 +21,31 @@ pub(crate) struct History {
     /// The latest observation found no series. Kept apart from the buckets: a selector that
     /// stops matching says nothing about the past, so history stays.
     no_series: bool,
+    /// Calendar periods: the current period's events, kept as observations arrive so an
+    /// evaluation need not add up the buckets since the period's start.
+    #[serde(default)]
+    current: Option<Current>,
+}
+
+/// The events of one calendar period `[start, end)` observed so far.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Current {
+    start: Millis,
+    end: Millis,
+    counts: Counts,
+}
+
+impl Current {
+    /// Adds the part of `counts`, spread evenly over `(start, end]`, that falls in the period,
+    /// as the buckets split spans.
+    fn add(&mut self, start: Millis, end: Millis, counts: Counts) {
+        let (lo, hi) = (start.max(self.start), end.min(self.end));
+        if hi <= lo {
+            return;
+        }
+        let length = (i128::from(end) - i128::from(start)) as f64;
+        self.counts.add(counts.scaled((hi - lo) as f64 / length));
+    }
 }
 
 impl History {
@@ -31,6 +56,7 @@ impl History {
             first_start: None,
             last_end: None,
             no_series: false,
+            current: None,
         }
     }
 
@@ -62,6 +88,9 @@ impl History {
                 }
                 self.rolling.advance(end);
                 self.rolling.add(start, end, counts);
+                if let Some(current) = &mut self.current {
+                    current.add(start, end, counts);
+                }
                 self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
                 self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
                 self.no_series = false;
@@ -75,6 +104,20 @@ impl History {
     pub fn advance(&mut self, now: Millis) -> Millis {
         self.rolling.advance(now);
         self.rolling.clock().unwrap_or(now)
+    }
+
+    /// Events of the calendar period `[start, end)` so far (call after [`History::advance`]).
+    /// Kept as a running sum while the period lasts; recounted from the buckets when a new
+    /// period begins, so the first evaluation after its start holds only events since then.
+    pub fn period(&mut self, start: Millis, end: Millis) -> Counts {
+        match &mut self.current {
+            Some(c) if (c.start, c.end) == (start, end) => c.counts.non_negative(),
+            current => {
+                let counts = self.rolling.since(start);
+                *current = Some(Current { start, end, counts });
+                counts
+            }
+        }
     }
 
     /// Counts of tracked window `i` at the current time.

@@ -47,6 +47,17 @@ impl Layout {
     /// spanning it and interpolates across two boundary buckets. Levels no window uses are left
     /// out: they would cost memory and backfill queries for nothing.
     pub fn new(period: Duration, windows: &[Duration]) -> Layout {
+        Layout::with_coarse(period, windows, coarse_resolution(period))
+    }
+
+    /// The layout of a calendar period reaching back `longest`: hourly coarse buckets whatever
+    /// its length, so a period that starts on a local hour (every zone's midnight but a few
+    /// half-hour ones) starts on a bucket edge (2,209 buckets for a quarter).
+    pub fn calendar(longest: Duration, windows: &[Duration]) -> Layout {
+        Layout::with_coarse(longest, windows, HOUR)
+    }
+
+    fn with_coarse(period: Duration, windows: &[Duration], coarse: Duration) -> Layout {
         let candidates = [
             LevelSpec {
                 resolution: MINUTE,
@@ -58,7 +69,7 @@ impl Layout {
                 span: THREE_DAYS.min(period),
             },
             LevelSpec {
-                resolution: coarse_resolution(period),
+                resolution: coarse,
                 span: period,
             },
         ];
@@ -152,6 +163,15 @@ mod tests {
         assert_eq!(coarse_resolution(30 * DAY), HOUR);
         assert_eq!(coarse_resolution(31 * DAY), 2 * HOUR, "744h / 720 > 1h");
         assert_eq!(coarse_resolution(90 * DAY), 3 * HOUR);
+    }
+
+    #[test]
+    fn a_calendar_month_keeps_hourly_buckets_over_31_days_and_an_hour() {
+        let l = Layout::calendar(31 * DAY + HOUR, &DEFAULT_WINDOWS);
+        assert_eq!(
+            levels(&l),
+            [(60, 6 * 3600), (600, 3 * 86_400), (3600, 745 * 3600)]
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! - [`SloState`]: the rolling state of one SLO instance. A counting state keeps event counts in
 //!   three levels of time-aligned buckets (1 minute over 6 hours, 10 minutes over 3 days, hours
 //!   over the period) and a running sum per window, so a tick costs the same for a 5-minute and a
-//!   30-day window. A direct state keeps the latest per-window ratios a backend computed itself.
+//!   30-day window. Its [`Period`] is rolling or a calendar week, month or quarter in an IANA
+//!   zone; a calendar period's events are a running sum too, recounted from the buckets once
+//!   when a new period begins. A direct state keeps the latest per-window ratios a backend computed itself.
 //! - [`Evaluation`] with [`WindowFigures`] and [`PeriodFigures`]: what an instance looks like at
 //!   one moment, including the [`DataState`] that keeps "no series", "no traffic" and "ok" apart.
 //! - [`Alerts`]: the alert state machine of an instance (page, ticket, no_data,
@@ -73,6 +75,7 @@ mod millis;
 mod notification;
 mod objective;
 mod observation;
+mod period;
 mod policy;
 mod ratios;
 mod rolling;
@@ -86,6 +89,8 @@ mod window;
 pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Transition};
 pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting};
 pub use budget::PeriodFigures;
+pub use chrono::Weekday;
+pub use chrono_tz::Tz;
 pub use counter::CounterTracker;
 pub use counts::Counts;
 pub use data_state::DataState;
@@ -97,6 +102,7 @@ pub use millis::Millis;
 pub use notification::{Notification, alert_key, alertname};
 pub use objective::Objective;
 pub use observation::Observation;
+pub use period::{Calendar, CalendarUnit, Period};
 pub use policy::{AlertPolicy, BurnPair, Severity};
 pub use span_sources::{Exclusions, FixedSpans, SpanSource};
 pub use state::SloState;

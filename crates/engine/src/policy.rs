@@ -153,4 +153,27 @@ mod tests {
             vec![300, 1_800, 3_600, 7_200, 21_600, 86_400, 259_200]
         );
     }
+
+    #[test]
+    fn calendar_months_of_28_30_and_31_days_scale_the_workbook_factors() {
+        use crate::{Calendar, CalendarUnit, Period};
+        let month = Period::Calendar(Calendar::new(
+            CalendarUnit::Month,
+            chrono_tz::America::New_York,
+        ));
+        // The 15th, noon UTC, of January, February and April 2027 (2027-01-01 is
+        // 1,798,761,600 s: 2026-01-01's 1,767,225,600 s plus 365 days).
+        const DAY: i64 = 86_400_000;
+        let new_year = 1_798_761_600_000_i64;
+        let (january, february, april) = (
+            new_year + 14 * DAY + DAY / 2,
+            new_year + (31 + 14) * DAY + DAY / 2,
+            new_year + (31 + 28 + 31 + 14) * DAY + DAY / 2,
+        );
+        let page = |at: i64| AlertPolicy::sre_workbook(month.length_at(at)).pairs[0].factor;
+        // 2% of the budget in 1 hour: 0.02 * 28 * 24 = 13.44, 0.02 * 720 = 14.4, 0.02 * 744.
+        assert!((page(february) - 13.44).abs() < 1e-9, "{}", page(february));
+        assert!((page(april) - 14.4).abs() < 1e-9, "{}", page(april));
+        assert!((page(january) - 14.88).abs() < 1e-9, "{}", page(january));
+    }
 }

@@ -107,6 +107,36 @@ impl Rolling {
         sum.value(&self.levels[sum.level], clock)
     }
 
+    /// Counts over `(from, clock]` from the finest level holding `from`, the bucket `from`
+    /// falls in taken in proportion to the part of it after `from` (exact when `from` is on a
+    /// bucket edge). O(buckets since `from`): for the rare recount at a calendar rollover.
+    pub fn since(&self, from: Millis) -> Counts {
+        if self.clock.is_none() {
+            return Counts::default();
+        }
+        let Some(level) = self
+            .levels
+            .iter()
+            .find(|l| l.bucket_of(from) >= l.oldest())
+            .or(self.levels.last())
+        else {
+            return Counts::default();
+        };
+        let first = level.bucket_of(from).max(level.oldest());
+        let mut sum = Counts::default();
+        for k in first..=level.head() {
+            let bucket = level.get(k);
+            let lo = level.start_of(k);
+            if from > lo {
+                let part = (level.start_of(k + 1) - from) as f64 / level.resolution() as f64;
+                sum.add(bucket.scaled(part));
+            } else {
+                sum.add(bucket);
+            }
+        }
+        sum.non_negative()
+    }
+
     /// A reader of counts over past spans (see [`Spans`]), built once for many questions.
     pub fn spans(&self) -> Spans {
         Spans {

@@ -9,7 +9,7 @@ use crate::history::History;
 use crate::layout::Layout;
 use crate::ratios::Ratios;
 use crate::window::{self, HOUR, SIX_HOURS};
-use crate::{Evaluation, Millis, Objective, Observation, PeriodFigures, WindowFigures};
+use crate::{Evaluation, Millis, Objective, Observation, Period, PeriodFigures, WindowFigures};
 
 /// Rolling state of one SLO instance: multi-resolution buckets, or (raw SLIs) latest ratios.
 ///
@@ -19,7 +19,8 @@ use crate::{Evaluation, Millis, Objective, Observation, PeriodFigures, WindowFig
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SloState {
     objective: Objective,
-    period: Duration,
+    /// Rolling, or the current calendar period (then the buckets reach back its longest).
+    period: Period,
     /// Configured windows, ascending, without the period (unless configured too).
     windows: Vec<Duration>,
     source: Source,
@@ -37,18 +38,24 @@ enum Source {
 
 impl SloState {
     /// Counting state. `objective` in (0,1). `windows` ascending, each a whole number of minutes
-    /// and at most the period. Panics on invalid arguments (spec validated them).
+    /// and at most the period (a calendar period's shortest). Panics on invalid arguments
+    /// (spec validated them).
     ///
-    /// Windows given out of order or twice are sorted and deduplicated. The period must be a
-    /// whole number of minutes too.
+    /// Windows given out of order or twice are sorted and deduplicated. A rolling period must be
+    /// a whole number of minutes too. A `Duration` is a rolling period.
     pub fn counted(
         objective: impl Into<Objective>,
-        period: Duration,
+        period: impl Into<Period>,
         windows: &[Duration],
     ) -> Self {
         let objective = objective.into();
-        let windows = window::checked(objective.ratio(), period, windows);
-        let history = History::new(&Layout::new(period, &windows));
+        let period = period.into();
+        let windows = window::checked(objective.ratio(), period.shortest(), windows);
+        let layout = match period {
+            Period::Rolling(length) => Layout::new(length, &windows),
+            Period::Calendar(_) => Layout::calendar(period.longest(), &windows),
+        };
+        let history = History::new(&layout);
         SloState {
             objective,
             period,
@@ -60,10 +67,21 @@ impl SloState {
 
     /// Ratio state for raw SLIs: the backend computes each window's error ratio.
     ///
-    /// Panics on the same arguments as [`SloState::counted`].
-    pub fn direct(objective: impl Into<Objective>, period: Duration, windows: &[Duration]) -> Self {
+    /// Panics on the same arguments as [`SloState::counted`], and on a calendar period: a
+    /// backend's ratio covers a rolling range, so calendar periods need counted events (the
+    /// spec rejects `calendar` with a raw SLI).
+    pub fn direct(
+        objective: impl Into<Objective>,
+        period: impl Into<Period>,
+        windows: &[Duration],
+    ) -> Self {
         let objective = objective.into();
-        let windows = window::checked(objective.ratio(), period, windows);
+        let period = period.into();
+        assert!(
+            period.calendar().is_none(),
+            "calendar periods need counted events, not backend-computed ratios"
+        );
+        let windows = window::checked(objective.ratio(), period.longest(), windows);
         let ratios = Ratios::new(windows.len());
         SloState {
             objective,
@@ -130,9 +148,9 @@ impl SloState {
     pub fn evaluate(&mut self, now: Millis) -> Evaluation {
         let mut evaluation = self.figures(now);
         if let Source::Counted(_) = self.source {
-            let period = crate::millis::to_millis(evaluation.period.window.window);
             let at = evaluation.at;
-            let excluded = self.excluded.overlap(at.saturating_sub(period), at);
+            // A calendar period's events are those since its start; a rolling one's, the last P.
+            let excluded = self.excluded.overlap(self.period.bounds(at).0, at);
             evaluation.period.excluded = crate::millis::to_duration(excluded);
         }
         evaluation
@@ -143,6 +161,10 @@ impl SloState {
         match &mut self.source {
             Source::Counted(history) => {
                 let at = history.advance(now);
+                let calendar = self.period.calendar().map(|c| {
+                    let (start, end) = c.bounds(at);
+                    (start, end, history.period(start, end))
+                });
                 let index = &history.index;
                 let figures = |w: Duration, i: usize| {
                     WindowFigures::from_counts(w, history.window(i), objective)
@@ -153,7 +175,20 @@ impl SloState {
                     .zip(&index.configured)
                     .map(|(&w, &i)| figures(w, i))
                     .collect();
-                let period = figures(self.period, index.period);
+                let (period, covered) = match (self.period, calendar) {
+                    (Period::Calendar(_), Some((start, end, counts))) => {
+                        let length = crate::millis::to_duration(end - start);
+                        let so_far = crate::millis::to_duration(at - start);
+                        (
+                            WindowFigures::from_counts(length, counts, objective),
+                            history.covered(at, so_far),
+                        )
+                    }
+                    (period, _) => {
+                        let length = period.longest();
+                        (figures(length, index.period), history.covered(at, length))
+                    }
+                };
                 let shortest = windows.first().unwrap_or(&period).counts;
                 Evaluation {
                     at,
@@ -162,7 +197,7 @@ impl SloState {
                         period,
                         figures(HOUR, index.hour).burn_rate,
                         figures(SIX_HOURS, index.six_hours).burn_rate,
-                        history.covered(at, self.period),
+                        covered,
                     ),
                     windows,
                     data_state: history.data_state(shortest),
@@ -184,13 +219,14 @@ impl SloState {
                         .and_then(|f| f.burn_rate)
                 };
                 // The backend holds the history behind its ratios, so they describe the period.
+                let length = self.period.longest();
                 let covered = if ratios.at().is_some() {
-                    self.period
+                    length
                 } else {
                     Duration::ZERO
                 };
                 let period = PeriodFigures::new(
-                    figures(self.period, self.windows.len()),
+                    figures(length, self.windows.len()),
                     burn(HOUR),
                     burn(SIX_HOURS),
                     covered,
@@ -221,13 +257,18 @@ impl SloState {
             return Vec::new();
         };
         let budget = self.objective.budget();
-        let period = crate::millis::to_millis(self.period);
+        let period = crate::millis::to_millis(self.period.longest());
         let mut windows: Vec<Millis> = self
             .windows
             .iter()
             .map(|w| crate::millis::to_millis(*w))
             .collect();
         windows.push(period);
+        // The period's start at `at`: a calendar period from its own start, not a fixed length.
+        let from = |at: Millis, w: Millis| match self.period {
+            Period::Calendar(c) if w == period => c.bounds(at).0,
+            _ => at.saturating_sub(w),
+        };
         let spans = history.spans();
         let recent = now.saturating_sub(72 * HOUR);
         let mut points = Vec::new();
@@ -239,7 +280,7 @@ impl SloState {
             let burn_rates = windows
                 .iter()
                 .map(|&w| {
-                    let counts = spans.counts(at.saturating_sub(w), at, w == period)?;
+                    let counts = spans.counts(from(at, w), at, w == period)?;
                     counts.clamped().error_ratio().map(|ratio| ratio / budget)
                 })
                 .collect();
@@ -779,5 +820,103 @@ mod tests {
                 .past(now)
                 .is_empty()
         );
+    }
+
+    /// 1 March 2027, 00:00 in America/New_York (EST, UTC-5): 2027-03-01 is 424 days after
+    /// 2026-01-01 (1,767,225,600 s), so 1,803,859,200 s at 00:00Z, plus 5 hours.
+    const MARCH_2027_NY: i64 = 1_803_877_200 * S;
+
+    fn new_york_month() -> SloState {
+        let calendar =
+            crate::Calendar::new(crate::CalendarUnit::Month, chrono_tz::America::New_York);
+        SloState::counted(0.999, calendar, &DEFAULT_WINDOWS)
+    }
+
+    #[test]
+    fn a_calendar_month_starts_afresh_at_local_midnight_on_the_1st() {
+        let mut s = new_york_month();
+        // The last day of February: 1% errors every minute, ten times the 0.1% budget.
+        for minute in (1..=24 * 60).rev() {
+            let end = MARCH_2027_NY - (minute - 1) * M;
+            s.observe(events(end - M, end, 10.0, 1000.0));
+            if minute == 2 {
+                // One minute before midnight: February so far is 1,439 such minutes, burn 10,
+                // budget 1 - 10 = -9; the period is February's 28 days.
+                let e = s.evaluate(MARCH_2027_NY - M);
+                assert_eq!(e.period.window.counts.total, 1_439_000.0);
+                assert!(close(e.period.budget_remaining.unwrap(), -9.0));
+                assert_eq!(e.period.window.window, 28 * DAY);
+                assert_eq!(e.period.covered, 1439 * MIN);
+            }
+        }
+        // The first tick of March: clean.
+        s.observe(events(MARCH_2027_NY, MARCH_2027_NY + 30 * S, 0.0, 500.0));
+        let e = s.evaluate(MARCH_2027_NY + 30 * S);
+        assert_eq!(
+            e.period.window.counts,
+            Counts {
+                errors: 0.0,
+                total: 500.0
+            }
+        );
+        assert_eq!(e.period.budget_remaining, Some(1.0));
+        // March in New York loses an hour to the DST change on the 14th: 743 hours.
+        assert_eq!(e.period.window.window, Duration::from_secs(743 * 3600));
+        assert_eq!(e.period.covered, Duration::from_secs(30));
+        // The rolling windows still see February's errors: 5 minutes back holds 4.5 of them.
+        assert!(counts(&e, 5 * MIN).errors > 0.0);
+        // A late span of February arriving now does not reach March's budget.
+        s.observe(events(
+            MARCH_2027_NY - 2 * M,
+            MARCH_2027_NY - M,
+            500.0,
+            500.0,
+        ));
+        let e = s.evaluate(MARCH_2027_NY + 30 * S);
+        assert_eq!(e.period.budget_remaining, Some(1.0));
+    }
+
+    #[test]
+    fn the_running_period_sum_agrees_with_a_recount_from_the_buckets() {
+        let mut live = new_york_month();
+        // Ten days of March, every 30 s, an error every 7th tick; evaluated every tick, so
+        // the period is a running sum; a copy restored mid-way without its sum must agree.
+        let mut t = MARCH_2027_NY + 3 * D;
+        let mut k = 0;
+        while t < MARCH_2027_NY + 10 * D {
+            let errors = if k % 7 == 0 { 1.0 } else { 0.0 };
+            live.observe(events(t, t + 30 * S, errors, 100.0));
+            live.evaluate(t + 30 * S);
+            t += 30 * S;
+            k += 1;
+        }
+        let mut json: serde_json::Value = serde_json::to_value(&live).unwrap();
+        json["source"]["Counted"]["current"] = serde_json::Value::Null;
+        let mut recount: SloState = serde_json::from_value(json).unwrap();
+        let (a, b) = (live.evaluate(t), recount.evaluate(t));
+        let (a, b) = (a.period.window.counts, b.period.window.counts);
+        assert!((a.total - b.total).abs() < 1e-6 && (a.errors - b.errors).abs() < 1e-6);
+        // 7 days of ticks (from the 4th to the 11th): 2 per minute.
+        assert_eq!(a.total.round(), (7 * 24 * 60 * 2 * 100) as f64);
+    }
+
+    #[test]
+    fn a_calendar_state_survives_serde() {
+        let mut s = new_york_month();
+        ticks(&mut s, MARCH_2027_NY - H, MARCH_2027_NY + H, 1.0, 100.0);
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("America/New_York"), "{json}");
+        let mut back: SloState = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.evaluate(MARCH_2027_NY + H),
+            s.evaluate(MARCH_2027_NY + H)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "calendar periods need counted events")]
+    fn a_direct_state_refuses_calendar_periods() {
+        let calendar = crate::Calendar::new(crate::CalendarUnit::Week, chrono_tz::UTC);
+        SloState::direct(0.999, calendar, &DEFAULT_WINDOWS);
     }
 }

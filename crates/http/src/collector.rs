@@ -113,11 +113,13 @@ impl Collector for SloCollector {
         let bases: Vec<Vec<Label<'_>>> = entries.iter().map(|e| base_labels(e)).collect();
 
         // One family per window length, named like Sloth's rules; the period's name depends on
-        // the SLO (ratio_rate30d, ratio_rate28d, ...).
+        // the SLO (ratio_rate30d, ratio_rate28d, ...). A calendar period keeps its usual
+        // length's name (a month: ratio_rate30d) whatever the current month's length, so
+        // dashboards keep their series; its figures cover the calendar period so far.
         let mut windows: BTreeSet<Duration> = BTreeSet::new();
         for entry in &entries {
             windows.extend(entry.eval.windows.iter().map(|w| w.window));
-            windows.insert(entry.eval.period.window.window);
+            windows.insert(entry.info.slo.period);
         }
         for window in &windows {
             let label = format_prometheus(*window);
@@ -129,7 +131,7 @@ impl Collector for SloCollector {
                 MetricType::Gauge,
             )?;
             for (entry, base) in entries.iter().zip(&bases) {
-                let figures = if entry.eval.period.window.window == *window {
+                let figures = if entry.info.slo.period == *window {
                     Some(&entry.eval.period.window)
                 } else {
                     entry.eval.window(*window)
@@ -151,9 +153,11 @@ impl Collector for SloCollector {
                 "The error budget: 1 - objective.",
                 |e| Some(e.info.slo.objective.budget()),
             ),
-            ("slo:time_period:days", "The SLO period in days.", |e| {
-                Some(days(e.info.slo.period))
-            }),
+            (
+                "slo:time_period:days",
+                "The SLO period in days (a calendar period: the current one's length).",
+                |e| Some(days(e.eval.period.window.window)),
+            ),
             (
                 "slo:current_burn_rate:ratio",
                 "Burn rate over the shortest window (5m): error ratio / error budget.",
@@ -207,9 +211,12 @@ impl Collector for SloCollector {
             MetricType::Gauge,
         )?;
         for (entry, base) in entries.iter().zip(&bases) {
-            for figures in entry.eval.windows.iter().chain([&entry.eval.period.window]) {
+            let windows = entry.eval.windows.iter().map(|f| (f.window, f));
+            // The period under the SLO's usual length, as slo:sli_error:ratio_rate<period>.
+            let period = (entry.info.slo.period, &entry.eval.period.window);
+            for (window, figures) in windows.chain([period]) {
                 if let Some(burn) = figures.burn_rate {
-                    let window = format_prometheus(figures.window);
+                    let window = format_prometheus(window);
                     gauge(&mut family, &with(base, "sloth_window", &window), burn)?;
                 }
             }
@@ -480,6 +487,64 @@ mod tests {
         assert!(lines(&body, "slo:time_period:days{")[0].ends_with(" 30.0"));
         assert!(lines(&body, "sloth_slo_info{")[0].contains(r#"sloth_objective="99.9""#));
         assert!(body.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_calendar_month_shows_its_own_length_under_the_usual_series_names() {
+        use burnwatch_engine::{Calendar, CalendarUnit, Observation, SloState, Tz};
+        const M: i64 = 60_000;
+        // 1 March 2027 00:00 in New York (EST): 2027-03-01T05:00Z, counted from
+        // 2026-01-01T00:00Z (1,767,225,600 s) plus 424 days and 5 hours.
+        let march = (1_767_225_600 + 424 * 86_400 + 5 * 3600) * 1000;
+        let calendar = Calendar::new(CalendarUnit::Month, Tz::America__New_York);
+        let mut state = SloState::counted(0.999, calendar, &burnwatch_engine::DEFAULT_WINDOWS);
+        let scrape_at = |state: &mut SloState, at: i64| {
+            let mut e = entry(slo("checkout-availability"), 100.0, DataState::Ok);
+            e.eval = state.evaluate(at);
+            let board = Arc::new(Board::new());
+            board.publish(e);
+            scrape(board)
+        };
+        state.observe(Observation::Events {
+            start: march - 10 * M,
+            end: march - 9 * M,
+            counts: Counts {
+                errors: 1.0,
+                total: 1000.0,
+            },
+        });
+        let february = scrape_at(&mut state, march - 5 * M);
+        assert!(
+            lines(&february, "slo:time_period:days{")[0].ends_with(" 28.0"),
+            "{february}"
+        );
+        // The period's error ratio keeps Sloth's 30d name (the SLO's usual length).
+        assert!(
+            lines(&february, "slo:sli_error:ratio_rate30d{")[0].ends_with(" 0.001"),
+            "{february}"
+        );
+        state.observe(Observation::Events {
+            start: march,
+            end: march + M,
+            counts: Counts {
+                errors: 0.0,
+                total: 1000.0,
+            },
+        });
+        let body = scrape_at(&mut state, march + M);
+        // March loses an hour to DST: 743 hours, 30 23/24 days.
+        let days: f64 = lines(&body, "slo:time_period:days{")[0]
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((days - 743.0 / 24.0).abs() < 1e-12, "{body}");
+        assert!(
+            lines(&body, "slo:period_error_budget_remaining:ratio{")[0].ends_with(" 1.0"),
+            "{body}"
+        );
+        assert!(lines(&body, "slo:sli_error:ratio_rate30d{")[0].ends_with(" 0.0"));
     }
 
     #[test]

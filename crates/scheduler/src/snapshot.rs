@@ -181,6 +181,26 @@ mod tests {
         assert_ne!(fingerprint(&a), fingerprint(&changed));
     }
 
+    #[test]
+    fn fingerprint_changes_with_the_calendar() {
+        let with = |keys: &str| {
+            fingerprint(&slo(
+                &AVAILABILITY.replace("objective", &format!("{keys}objective"))
+            ))
+        };
+        let month_utc = with("calendar = \"month\"\n");
+        let month_berlin = with("calendar = \"month\"\ntimezone = \"Europe/Berlin\"\n");
+        let week = with("calendar = \"week\"\n");
+        let week_sunday = with("calendar = \"week\"\nweek_start = \"sunday\"\n");
+        let rolling = fingerprint(&slo(AVAILABILITY));
+        let all = [&rolling, &month_utc, &month_berlin, &week, &week_sunday];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
     fn snapshot() -> RunnerSnapshot {
         let mut state = SloState::counted(
             0.999,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::alerting::{self, Layer};
+use crate::calendar::{self, Keys};
 use crate::context::Ctx;
 use crate::duration::format_prometheus;
 use crate::error::ErrorKind;
@@ -25,6 +26,8 @@ pub(crate) struct Defaults {
     pub backend: Option<Option<Spanned<String>>>,
     /// Rolling SLO period.
     pub period: Option<Duration>,
+    /// `calendar`, `timezone` and `week_start`.
+    pub calendar: Keys,
     /// Evaluation tick.
     pub interval: Option<Duration>,
     /// Instances per grouped SLO.
@@ -45,6 +48,7 @@ pub(crate) fn defaults(
         return Defaults {
             backend: Some(None),
             period: Some(default_period()),
+            calendar: Keys::NONE,
             interval: Some(default_interval()),
             group_limit: Some(default_group_limit()),
             series_limit: Some(default_series_limit()),
@@ -60,10 +64,25 @@ pub(crate) fn defaults(
         .period
         .as_ref()
         .map_or(Some(default_period()), |text| period(ctx, text));
-    let windows_period = period.map(|length| Period {
-        length,
-        name: "the [defaults] period",
-    });
+    let calendar = calendar::keys(
+        ctx,
+        raw.calendar.as_ref(),
+        raw.timezone.as_ref(),
+        raw.week_start.as_ref(),
+        raw.period.as_ref(),
+        "[defaults]",
+    );
+    calendar::check_defaults(ctx, calendar, raw.week_start.as_ref());
+    let windows_period = match calendar.unit {
+        Some(Some(unit)) => Some(calendar::window_period(burnwatch_engine::Calendar::new(
+            unit,
+            burnwatch_engine::Tz::UTC,
+        ))),
+        _ => period.map(|length| Period {
+            length,
+            name: "the [defaults] period",
+        }),
+    };
     let alerting = alerting::layer(
         ctx,
         raw.alerting.as_ref(),
@@ -73,6 +92,7 @@ pub(crate) fn defaults(
     Defaults {
         backend,
         period,
+        calendar,
         interval: raw
             .interval
             .as_ref()

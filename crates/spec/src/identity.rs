@@ -33,10 +33,19 @@ pub fn slo_info(slo: &Slo) -> SloInfo {
 }
 
 /// The engine policy for `slo`: the SRE Workbook pairs unless windows are configured; factors
-/// from budget shares are derived by the engine ([`BurnPair::from_budget_share`]).
+/// from budget shares are derived by the engine ([`BurnPair::from_budget_share`]). For a
+/// calendar SLO this is the policy of its usual length (30 days for a month); evaluations use
+/// [`alert_policy_over`] the current period's length.
 pub fn alert_policy(slo: &Slo) -> AlertPolicy {
+    alert_policy_over(slo, slo.period)
+}
+
+/// The policy of `slo` for a period of `length` (a calendar SLO's current period): workbook
+/// factors and `budget_share` thresholds are `share * length / long window`; explicit
+/// `factor`s stay as written.
+pub fn alert_policy_over(slo: &Slo, length: Duration) -> AlertPolicy {
     let a = &slo.alerting;
-    let mut policy = AlertPolicy::sre_workbook(slo.period);
+    let mut policy = AlertPolicy::sre_workbook(length);
     if let Some(windows) = &a.windows {
         policy.pairs = windows
             .iter()
@@ -54,7 +63,7 @@ pub fn alert_policy(slo: &Slo) -> AlertPolicy {
                         w.short,
                         w.long,
                         percent / 100.0,
-                        slo.period,
+                        length,
                     ),
                 }
             })

@@ -52,6 +52,7 @@
 
 mod alerting;
 mod backend;
+mod calendar;
 mod context;
 mod decode;
 mod defaults;
@@ -83,7 +84,7 @@ use std::path::Path;
 
 pub use duration::{format_prometheus, parse_duration};
 pub use error::{Error, ErrorKind, Errors};
-pub use identity::{alert_policy, slo_info, windows};
+pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
     AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,

@@ -148,8 +148,11 @@ pub struct Slo {
     pub series_limit: usize,
     /// Name of the backend to query.
     pub backend: String,
-    /// Rolling SLO period (e.g. 30 days).
+    /// Rolling SLO period (e.g. 30 days); with `calendar`, the calendar's usual length (7, 30
+    /// or 91 days) shown where one figure stands for the period.
     pub period: Duration,
+    /// A calendar-aligned period (week, month or quarter in a zone) instead of a rolling one.
+    pub calendar: Option<burnwatch_engine::Calendar>,
     /// Evaluation tick.
     pub interval: Duration,
     /// How events are measured.
@@ -333,4 +336,14 @@ pub struct Route {
     pub matchers: BTreeMap<String, String>,
     /// Receiver names, each defined under `[receivers]`.
     pub receivers: Vec<String>,
+}
+
+impl Slo {
+    /// The period the engine keeps: the calendar when one is set, else rolling `period`.
+    pub fn engine_period(&self) -> burnwatch_engine::Period {
+        match self.calendar {
+            Some(calendar) => burnwatch_engine::Period::Calendar(calendar),
+            None => burnwatch_engine::Period::Rolling(self.period),
+        }
+    }
 }

@@ -96,8 +96,14 @@ pub(crate) struct RawBasicAuth {
 pub(crate) struct RawDefaults {
     /// Backend name. Optional when exactly one backend is defined.
     pub backend: Option<Str>,
-    /// Rolling SLO period. Default: [`default_period`].
+    /// Rolling SLO period. Default: [`default_period`]. Not together with `calendar`.
     pub period: Option<Str>,
+    /// Calendar-aligned period instead of a rolling one: `"week"`, `"month"` or `"quarter"`.
+    pub calendar: Option<Str>,
+    /// IANA zone whose local midnight starts a calendar period. Default: `"UTC"`.
+    pub timezone: Option<Str>,
+    /// First day of a calendar week (`"monday"` .. `"sunday"`). Default: `"monday"`.
+    pub week_start: Option<Str>,
     /// Evaluation tick. Default: [`default_interval`].
     pub interval: Option<Str>,
     /// Maximum SLO instances per `group_by` SLO. Default: [`default_group_limit`].
@@ -131,8 +137,14 @@ pub(crate) struct RawSlo {
     pub series_limit: Option<Spanned<i64>>,
     /// Overrides `[defaults] backend`.
     pub backend: Option<Str>,
-    /// Overrides `[defaults] period`.
+    /// Overrides `[defaults] period` (and a default `calendar`). Not together with `calendar`.
     pub period: Option<Str>,
+    /// Overrides `[defaults] calendar` (and a default `period`).
+    pub calendar: Option<Str>,
+    /// Overrides `[defaults] timezone`.
+    pub timezone: Option<Str>,
+    /// Overrides `[defaults] week_start`; only with `calendar = "week"`.
+    pub week_start: Option<Str>,
     /// Overrides `[defaults] interval`.
     pub interval: Option<Str>,
     /// How events are measured: exactly one of the kinds. Required.

@@ -8,6 +8,7 @@ use burnwatch_engine::Objective;
 use toml::Spanned;
 
 use crate::alerting;
+use crate::calendar;
 use crate::context::Ctx;
 use crate::defaults::{self, Defaults};
 use crate::error::ErrorKind;
@@ -44,16 +45,52 @@ pub(crate) fn slo(
         None => defaults.series_limit,
     };
     let backend = backend(ctx, raw.backend.as_ref(), &span, defaults, backends);
-    let period = match &raw.period {
-        Some(text) => defaults::period(ctx, text),
-        None => defaults.period,
+    let own_calendar = calendar::keys(
+        ctx,
+        raw.calendar.as_ref(),
+        raw.timezone.as_ref(),
+        raw.week_start.as_ref(),
+        raw.period.as_ref(),
+        "this SLO",
+    );
+    let calendar = calendar::resolve(
+        ctx,
+        own_calendar,
+        defaults.calendar,
+        raw.period.is_some(),
+        raw.week_start.as_ref(),
+        raw.timezone.as_ref(),
+    );
+    let period = match (&raw.period, calendar) {
+        (_, Some(Some(c))) => Some(calendar::nominal(c.unit)),
+        (Some(text), _) => defaults::period(ctx, text),
+        (None, _) => defaults.period,
     };
     let interval = match &raw.interval {
         Some(text) => defaults::interval(ctx, text),
         None => defaults.interval,
     };
-    let alerting = alerting(ctx, raw, defaults, period);
+    let alerting = alerting(ctx, raw, defaults, period, calendar.flatten());
     let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span);
+    if let (Some(Sli::Raw { .. }), Some(Some(c))) = (&sli, calendar) {
+        // A raw SLI's ratios are the backend's, over ranges ending now; a calendar period needs
+        // the events themselves, counted from the period's start.
+        let at = match &raw.calendar {
+            Some(text) => ctx.key_span(&text.span(), "calendar"),
+            None => raw.sli.as_ref().map_or(span.clone(), |s| s.span()),
+        };
+        ctx.error(
+            ErrorKind::InvalidValue,
+            &at,
+            format!(
+                "calendar = \"{}\" needs an SLI burnwatch counts events for (`ratio`, `latency` \
+                 or `events`): a `raw` SLI's error ratio is computed by the backend over rolling \
+                 windows; write the SLI as `events` or use a rolling `period`",
+                c.unit.as_str()
+            ),
+        );
+        return None;
+    }
     if let (Some(Sli::Latency { .. }), Some(group_by), Some(raw_group_by)) =
         (&sli, &group_by, &raw.group_by)
         && group_by.iter().any(|g| g == "le")
@@ -78,6 +115,7 @@ pub(crate) fn slo(
         series_limit: series_limit?,
         backend: backend?,
         period: period?,
+        calendar: calendar?,
         interval: interval?,
         sli: sli?,
         alerting: alerting?,
@@ -91,21 +129,22 @@ fn alerting(
     raw: &RawSlo,
     defaults: &Defaults,
     period: Option<Duration>,
+    calendar: Option<burnwatch_engine::Calendar>,
 ) -> Option<Alerting> {
     let name = if raw.period.is_some() {
         "this SLO's period"
     } else {
         "the [defaults] period"
     };
-    let own = alerting::layer(
-        ctx,
-        raw.alerting.as_ref(),
-        "[slo.alerting]",
-        period.map(|length| Period { length, name }),
-    );
+    let fits = match calendar {
+        Some(c) => Some(calendar::window_period(c)),
+        None => period.map(|length| Period { length, name }),
+    };
+    let own = alerting::layer(ctx, raw.alerting.as_ref(), "[slo.alerting]", fits);
     let defaults = defaults.alerting.as_ref();
+    let period_text = raw.calendar.as_ref().or(raw.period.as_ref());
     if let (Some(own), Some(defaults), Some(period), Some(period_text)) =
-        (&own, defaults, period, &raw.period)
+        (&own, defaults, fits.map(|f| f.length), period_text)
         && own.windows.is_none()
         && let Some(inherited) = &defaults.windows
         && !window::check_inherited(ctx, inherited, period, period_text)

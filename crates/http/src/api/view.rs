@@ -105,7 +105,10 @@ impl InstanceView {
             budget_remaining: eval.period.budget_remaining,
             budget_remaining_minutes: eval.budget_remaining_minutes(),
             period_covered_seconds: Some(eval.period.covered.as_secs_f64()),
-            period_coverage: coverage(eval.period.covered, entry.info.slo.period),
+            // A calendar period's figures cover the current period: its length, not the usual.
+            period: window(eval.period.window.window),
+            period_length: eval.period.window.window,
+            period_coverage: coverage(eval.period.covered, eval.period.window.window),
             exhaustion_eta: eval.exhaustion_eta().map(rfc3339),
             status: Status::of(eval, &entry.alerts).as_str(),
             alerts: alerts(&entry.alerts),

@@ -60,6 +60,9 @@ pub struct SloRunner {
     /// Why the last read of history could not be exact, when it could not (logged once).
     inexact: Option<exact::Inexact>,
     policy: Arc<AlertPolicy>,
+    /// Calendar SLOs: the policy per period length seen (28 to 31 days for a month), so a
+    /// rollover swaps in the current period's factors without rebuilding them every tick.
+    policies: HashMap<Duration, Arc<AlertPolicy>>,
     /// Windows every instance keeps (defaults plus the policy's), without the period.
     windows: Vec<Duration>,
     notifier: Option<UnboundedSender<Notification>>,
@@ -112,6 +115,7 @@ impl SloRunner {
             group_limit_reached: false,
             inexact: None,
             policy: Arc::new(policy),
+            policies: HashMap::new(),
             windows,
             notifier: None,
             exclusions: Exclusions::new(),
@@ -241,7 +245,7 @@ impl SloRunner {
         let objective = self.info.objective;
         let mut state = match self.plan {
             Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &self.windows),
-            _ => SloState::counted(objective, self.spec.period, &self.windows),
+            _ => SloState::counted(objective, self.spec.engine_period(), &self.windows),
         };
         state.exclude(self.excluded.clone());
         state
@@ -270,10 +274,27 @@ impl SloRunner {
         changed
     }
 
-    /// How far back spans matter: the period and a day more (the bucket levels reach no
-    /// further).
+    /// How far back spans matter: the longest period and a day more (the bucket levels reach
+    /// no further).
     fn exclusion_reach(&self) -> Millis {
-        (self.spec.period + Duration::from_secs(86_400)).as_millis() as Millis
+        (self.spec.engine_period().longest() + Duration::from_secs(86_400)).as_millis() as Millis
+    }
+
+    /// For a calendar SLO, makes the policy the one of the period holding `now`: workbook and
+    /// `budget_share` factors follow the current period's length (explicit factors stay).
+    fn follow_period(&mut self, now: Millis) {
+        if self.spec.calendar.is_none() {
+            return;
+        }
+        let length = self.spec.engine_period().length_at(now);
+        let spec = &self.spec;
+        let policy = self
+            .policies
+            .entry(length)
+            .or_insert_with(|| Arc::new(burnwatch_spec::alert_policy_over(spec, length)));
+        if !Arc::ptr_eq(policy, &self.policy) {
+            self.policy = Arc::clone(policy);
+        }
     }
 
     /// The instance for `key`, created on first sight unless the group limit is reached.

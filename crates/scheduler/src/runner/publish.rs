@@ -10,6 +10,7 @@ use super::SloRunner;
 impl SloRunner {
     /// Evaluate every instance at `now` and publish to the board.
     pub fn publish(&mut self, now: Millis) {
+        self.follow_period(now);
         let mut best = DataState::NoData;
         for instance in self.instances.values_mut() {
             let eval = instance.state.evaluate(now);
