@@ -46,13 +46,17 @@ pub fn parse_time(text: &str) -> Result<Millis, String> {
 /// `2026-10-14T11:40:00+02:00`, fractions of a second allowed; as unix milliseconds. Err
 /// completes the sentence "`<text>` ...", saying what to write instead.
 pub fn parse_rfc3339(text: &str) -> Result<Millis, String> {
-    const EXAMPLE: &str = "write RFC 3339 with a zone, e.g. 2026-10-14T09:40:00Z or 2026-10-14T11:40:00+02:00";
+    const EXAMPLE: &str =
+        "write RFC 3339 with a zone, e.g. 2026-10-14T09:40:00Z or 2026-10-14T11:40:00+02:00";
     let text = text.trim();
     let (local, offset_ms) = if let Some(local) = text.strip_suffix(['Z', 'z']) {
         (local, 0)
     } else {
         // The offset is the last six characters: +hh:mm or -hh:mm.
-        let split = text.len().checked_sub(6).filter(|&i| text.is_char_boundary(i));
+        let split = text
+            .len()
+            .checked_sub(6)
+            .filter(|&i| text.is_char_boundary(i));
         let Some((local, offset)) = split.map(|i| text.split_at(i)) else {
             return Err(format!("is not a time: {EXAMPLE}"));
         };
@@ -152,10 +156,25 @@ mod tests {
     fn rfc3339_reads_z_and_offsets_and_refuses_zoneless_times() {
         // 2026-10-14T09:40:00Z is 1,791,970,800 s after the epoch.
         assert_eq!(parse_rfc3339("2026-10-14T09:40:00Z"), Ok(1_791_970_800_000));
-        assert_eq!(parse_rfc3339("2026-10-14T11:40:00+02:00"), Ok(1_791_970_800_000));
-        assert_eq!(parse_rfc3339("2026-10-14T05:10:00-04:30"), Ok(1_791_970_800_000));
-        assert_eq!(parse_rfc3339("2026-10-14T09:40:00.250Z"), Ok(1_791_970_800_250));
-        for bad in ["2026-10-14T09:40:00", "2026-10-14", "yesterday", "", "2026-10-14T09:40:00+2:00"] {
+        assert_eq!(
+            parse_rfc3339("2026-10-14T11:40:00+02:00"),
+            Ok(1_791_970_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-10-14T05:10:00-04:30"),
+            Ok(1_791_970_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-10-14T09:40:00.250Z"),
+            Ok(1_791_970_800_250)
+        );
+        for bad in [
+            "2026-10-14T09:40:00",
+            "2026-10-14",
+            "yesterday",
+            "",
+            "2026-10-14T09:40:00+2:00",
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad:?}");
         }
         assert!(parse_rfc3339("2026-10-14 09:40:00Z").is_err());

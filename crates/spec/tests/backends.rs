@@ -316,9 +316,12 @@ fn api_token_file_is_relative_to_the_config_and_absent_by_default() {
         Some(SecretSource::File("/run/secrets/burnwatch-token".into()))
     );
     let relative = "[server]\napi_token_file = \"api-token\"\n\n[backends.main]\ntype = \"prometheus\"\nurl = \"http://m\"\n";
-    let config =
-        burnwatch_spec::parse(relative, Path::new("/etc/burnwatch/burnwatch.toml"), &|_| None)
-            .unwrap();
+    let config = burnwatch_spec::parse(
+        relative,
+        Path::new("/etc/burnwatch/burnwatch.toml"),
+        &|_| None,
+    )
+    .unwrap();
     assert_eq!(
         config.server.api_token,
         Some(SecretSource::File("/etc/burnwatch/api-token".into()))
