@@ -112,6 +112,7 @@ fn config(alertmanager_url: &str) -> Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             alerts_series: true,
             reload_token: None,
+            api_token: None,
             limits: Default::default(),
         },
         backends: BTreeMap::new(),

@@ -93,6 +93,15 @@ pub enum Command {
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         timeout: std::time::Duration,
     },
+    /// Budget corrections on a running daemon: spans whose events some SLOs do not count (a
+    /// dependency's outage, a load test). Needs the daemon's API token ([server]
+    /// api_token_file) from --token-file or BURNWATCH_API_TOKEN. Exit 0 done, 1 failed
+    /// (unreachable, refused, invalid), 2 usage error.
+    Correction {
+        /// What to do.
+        #[command(subcommand)]
+        action: CorrectionAction,
+    },
     /// An SLO report over a month or a span: achieved SLI against the objective, budget
     /// consumed, incidents with durations, time to resolve and pages, with a trend chart.
     /// Computed from the backend's history through replay.
@@ -116,6 +125,92 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
         format: ReportFormat,
     },
+}
+
+/// `burnwatch correction ...`.
+#[derive(Debug, Subcommand)]
+pub enum CorrectionAction {
+    /// Add a correction: the SLOs stop counting the events of (start, end] within one backfill.
+    Add {
+        /// How to reach the daemon.
+        #[command(flatten)]
+        api: ApiArgs,
+        /// SLO id or glob (checkout-*), repeatable; each must match a configured SLO.
+        #[arg(long = "slo", required = true)]
+        slos: Vec<String>,
+        /// Start: RFC 3339 with a zone, e.g. 2026-10-14T09:40:00Z.
+        #[arg(long)]
+        start: String,
+        /// End: RFC 3339 with a zone; may lie ahead (a planned load test).
+        #[arg(long)]
+        end: String,
+        /// Why, e.g. "payments-db failover, INC-1234".
+        #[arg(long)]
+        reason: String,
+        /// What kind of correction.
+        #[arg(long, value_enum)]
+        category: CorrectionCategory,
+    },
+    /// List corrections, oldest start first.
+    List {
+        /// How to reach the daemon.
+        #[command(flatten)]
+        api: ApiArgs,
+        /// Only the corrections covering this SLO id.
+        #[arg(long)]
+        slo: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CorrectionFormat::Table)]
+        format: CorrectionFormat,
+    },
+    /// Delete a correction by id: the SLOs count its span again within one backfill.
+    Delete {
+        /// How to reach the daemon.
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The correction's id (see `correction list`).
+        id: String,
+    },
+}
+
+/// Where the daemon's API is and how to authenticate.
+#[derive(Debug, clap::Args)]
+pub struct ApiArgs {
+    /// Base URL of the daemon, e.g. http://127.0.0.1:9464.
+    #[arg(long, env = "BURNWATCH_URL")]
+    pub url: String,
+    /// File holding the API token ([server] api_token_file). Default: the BURNWATCH_API_TOKEN
+    /// environment variable.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// How long to wait for the answer.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+/// A correction's category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CorrectionCategory {
+    /// Planned maintenance not configured as a window.
+    Maintenance,
+    /// A bad deploy, rolled back.
+    Deployment,
+    /// A dependency's outage.
+    Dependency,
+    /// Synthetic load, not users.
+    #[value(name = "load_test", alias = "load-test")]
+    LoadTest,
+    /// Anything else (say what in the reason).
+    Other,
+}
+
+/// How `correction list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CorrectionFormat {
+    /// One line per correction.
+    Table,
+    /// The API's JSON.
+    Json,
 }
 
 /// How risky a change is, for `gate`.

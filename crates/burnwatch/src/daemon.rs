@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{Board, Exclusions};
+use burnwatch_http::corrections::Corrections;
 use burnwatch_http::{AppState, Dispatcher, ReadyCheck, ReloadRequest, SloCollector};
 use burnwatch_scheduler::{
     PollerOptions, Readiness, SchedulerMetrics, Snapshots, Store, now_millis,
@@ -54,10 +55,13 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     })?;
 
     let reload_token = config.server.reload_token.clone();
+    let api_token = config.server.api_token.clone();
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
     let exclusions = Exclusions::new();
+    // Loaded before any runner starts, so the first backfill already leaves them out.
+    let corrections = Corrections::open(data_dir, Arc::clone(&exclusions), now_millis());
     registry.register_collector(Box::new(
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
@@ -150,7 +154,9 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             .with_reload_token(reload_token)
             .with_limits(limits)
             .with_board(board)
-            .with_exclusions(exclusions),
+            .with_exclusions(exclusions)
+            .with_corrections(corrections)
+            .with_api_token(api_token),
         shutdown.clone(),
     ));
 

@@ -1,6 +1,6 @@
 //! Why a command failed, and the exit code each failure becomes: the one place the binary's exit
-//! codes are decided (documented in docs/architecture.md, docs/replay.md and, for `gate`,
-//! docs/api.md).
+//! codes are decided (documented in docs/architecture.md, docs/replay.md and, for `gate` and
+//! `correction`, docs/api.md).
 //!
 //! | code | meaning |
 //! |---|---|

@@ -83,7 +83,7 @@ async fn fetch(endpoint: &str, timeout: Duration) -> Result<(u16, String), Failu
 }
 
 /// Percent-encodes an id for one path segment (`{`, `"`, `/` and the like).
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -4,6 +4,7 @@
 
 mod backends;
 mod cli;
+mod correction;
 mod daemon;
 mod failure;
 mod gate;
@@ -73,6 +74,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             risk,
             timeout,
         } => gate::run(&url, &slo, risk, timeout),
+        Command::Correction { action } => correction::run(action),
         Command::Report {
             config,
             month,

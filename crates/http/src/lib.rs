@@ -5,6 +5,7 @@
 //! `[server]` timeouts and caps ([`serve`]), the [`SloCollector`] that
 //! renders the board as Sloth-compatible series, the read-only JSON API under `/api/v1` (with
 //! the release gate), the server-rendered status page at `/` with inline SVG [`chart`]s, and the
+//! budget [`corrections`] the API changes and keeps in the data dir, and the
 //! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
 //! PagerDuty, Slack, webhooks, Alertmanager, Opsgenie and Microsoft Teams through a bounded queue
 //! per receiver.
@@ -38,6 +39,7 @@
 mod api;
 pub mod chart;
 mod collector;
+pub mod corrections;
 mod headers;
 mod hold;
 pub mod notify;
@@ -48,6 +50,7 @@ mod scrape;
 mod serve;
 mod server;
 
+pub use api::{MAX_AHEAD_MS, MAX_CORRECTION_BYTES, MAX_REASON_CHARS, MAX_SLOS};
 pub use collector::SloCollector;
 pub use notify::Dispatcher;
 pub use page::STATUS_COLOURS;

@@ -33,6 +33,10 @@ pub struct AppState {
     pub(crate) board: Option<Arc<burnwatch_engine::Board>>,
     /// Excluded and silenced spans: corrections are changed here, spans shown from here.
     pub(crate) exclusions: Arc<burnwatch_engine::Exclusions>,
+    /// `[server] api_token_file`: without it the corrections endpoints refuse everyone.
+    pub(crate) api_token: Option<SecretSource>,
+    /// The budget corrections the API changes.
+    pub(crate) corrections: Option<Arc<crate::corrections::Corrections>>,
     pub(crate) scrape: Arc<Scrape>,
     pub(crate) renders: Renders,
     limits: ServerLimits,
@@ -50,6 +54,8 @@ impl AppState {
             reload_gate: ReloadGate::default(),
             board: None,
             exclusions: burnwatch_engine::Exclusions::new(),
+            api_token: None,
+            corrections: None,
             scrape: Arc::new(Scrape::new(Arc::clone(&registry), None)),
             renders: Renders::new(limits.max_concurrent_renders),
             limits,
@@ -61,6 +67,23 @@ impl AppState {
     #[must_use]
     pub fn with_exclusions(mut self, exclusions: Arc<burnwatch_engine::Exclusions>) -> Self {
         self.exclusions = exclusions;
+        self
+    }
+
+    /// Serves `/api/v1/corrections` from `corrections` (which registers them in its own
+    /// [`burnwatch_engine::Exclusions`], the one the runners read).
+    #[must_use]
+    pub fn with_corrections(mut self, corrections: Arc<crate::corrections::Corrections>) -> Self {
+        self.corrections = Some(corrections);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on `/api/v1/corrections` (`[server]
+    /// api_token_file`), read on every request so it can rotate. Without a token those
+    /// endpoints answer 403.
+    #[must_use]
+    pub fn with_api_token(mut self, token: Option<SecretSource>) -> Self {
+        self.api_token = token;
         self
     }
 

@@ -44,6 +44,10 @@ pub struct Server {
     /// (trimmed) content, read on every request so the token can rotate. Without it, only
     /// loopback peers may reload.
     pub reload_token: Option<SecretSource>,
+    /// When set, the API endpoints that change state (`/api/v1/corrections`) need
+    /// `Authorization: Bearer <token>` with this file's (trimmed) content, read on every
+    /// request so the token can rotate. Without it those endpoints refuse every request (403).
+    pub api_token: Option<SecretSource>,
     /// Timeouts and caps that keep hostile or broken clients from exhausting the daemon.
     pub limits: ServerLimits,
 }

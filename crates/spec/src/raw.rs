@@ -40,6 +40,9 @@ pub(crate) struct RawServer {
     pub alerts_series: Option<Spanned<bool>>,
     /// File holding a bearer token that `POST /-/reload` must present. Default: no token.
     pub reload_token_file: Option<Str>,
+    /// File holding the bearer token the changing API endpoints (`/api/v1/corrections`) need.
+    /// Default: none, and those endpoints refuse every request.
+    pub api_token_file: Option<Str>,
     /// Longest time from a request's first byte to its last header byte. Default:
     /// [`default_read_header_timeout`].
     pub read_header_timeout: Option<Str>,

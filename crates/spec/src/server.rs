@@ -1,4 +1,4 @@
-//! Validation of `[server]`: where to listen, the reload token, and the timeouts and caps that
+//! Validation of `[server]`: where to listen, the reload and API tokens, and the timeouts and caps that
 //! keep hostile clients from exhausting the daemon.
 
 use std::path::Path;
@@ -28,6 +28,10 @@ pub(crate) fn server(ctx: &mut Ctx<'_>, doc: &RawDocument, dir: &Path) -> Option
         Some(file) => Some(SecretSource::File(ctx.file_path(file, dir)?)),
         None => None,
     };
+    let api_token = match raw.and_then(|s| s.api_token_file.as_ref()) {
+        Some(file) => Some(SecretSource::File(ctx.file_path(file, dir)?)),
+        None => None,
+    };
     let limits = limits(ctx, raw);
     let listen = match raw.and_then(|s| s.listen.as_ref()) {
         None => Some(default_listen()),
@@ -53,6 +57,7 @@ pub(crate) fn server(ctx: &mut Ctx<'_>, doc: &RawDocument, dir: &Path) -> Option
         listen: listen?,
         alerts_series,
         reload_token,
+        api_token,
         limits: limits?,
     })
 }

@@ -42,6 +42,47 @@ pub fn parse_time(text: &str) -> Result<Millis, String> {
     Ok(since.as_millis() as Millis)
 }
 
+/// A strict RFC 3339 time with its offset, as an API client sends it: `2026-10-14T09:40:00Z`,
+/// `2026-10-14T11:40:00+02:00`, fractions of a second allowed; as unix milliseconds. Err
+/// completes the sentence "`<text>` ...", saying what to write instead.
+pub fn parse_rfc3339(text: &str) -> Result<Millis, String> {
+    const EXAMPLE: &str =
+        "write RFC 3339 with a zone, e.g. 2026-10-14T09:40:00Z or 2026-10-14T11:40:00+02:00";
+    let text = text.trim();
+    let (local, offset_ms) = if let Some(local) = text.strip_suffix(['Z', 'z']) {
+        (local, 0)
+    } else {
+        // The offset is the last six characters: +hh:mm or -hh:mm.
+        let split = text
+            .len()
+            .checked_sub(6)
+            .filter(|&i| text.is_char_boundary(i));
+        let Some((local, offset)) = split.map(|i| text.split_at(i)) else {
+            return Err(format!("is not a time: {EXAMPLE}"));
+        };
+        let sign = match offset.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return Err(format!("has no zone (Z or +hh:mm): {EXAMPLE}")),
+        };
+        let (hours, minutes) = offset[1..]
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<i64>().ok()?, m.parse::<i64>().ok()?)))
+            .filter(|&(h, m)| h < 24 && m < 60)
+            .ok_or_else(|| format!("has an offset that is not +hh:mm or -hh:mm: {EXAMPLE}"))?;
+        (local, sign * (hours * 60 + minutes) * 60_000)
+    };
+    if !local.contains(['T', 't']) {
+        return Err(format!("is not a date and time: {EXAMPLE}"));
+    }
+    let at = humantime::parse_rfc3339_weak(local)
+        .map_err(|err| format!("is not a time ({err}): {EXAMPLE}"))?;
+    let since = at
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| "is before 1970".to_string())?;
+    Ok(since.as_millis() as Millis - offset_ms)
+}
+
 /// A ratio as a percentage with `decimals` decimals (`0.623`, 1 -> `62.3%`); negative stays
 /// negative (an overspent budget).
 pub fn percent_with(ratio: f64, decimals: usize) -> String {
@@ -110,6 +151,34 @@ pub fn count(n: usize, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_reads_z_and_offsets_and_refuses_zoneless_times() {
+        // 2026-10-14T09:40:00Z is 1,791,970,800 s after the epoch.
+        assert_eq!(parse_rfc3339("2026-10-14T09:40:00Z"), Ok(1_791_970_800_000));
+        assert_eq!(
+            parse_rfc3339("2026-10-14T11:40:00+02:00"),
+            Ok(1_791_970_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-10-14T05:10:00-04:30"),
+            Ok(1_791_970_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-10-14T09:40:00.250Z"),
+            Ok(1_791_970_800_250)
+        );
+        for bad in [
+            "2026-10-14T09:40:00",
+            "2026-10-14",
+            "yesterday",
+            "",
+            "2026-10-14T09:40:00+2:00",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_rfc3339("2026-10-14 09:40:00Z").is_err());
+    }
 
     #[test]
     fn times_print_in_both_precisions_and_parse_back() {

@@ -307,6 +307,37 @@ fn reload_token_file_is_relative_to_the_config_and_never_read_here() {
 }
 
 #[test]
+fn api_token_file_is_relative_to_the_config_and_absent_by_default() {
+    let text = "[server]\napi_token_file = \"/run/secrets/burnwatch-token\"\nreload_token_file = \"reload\"\n\n[backends.main]\ntype = \"prometheus\"\nurl = \"http://m\"\n";
+    let config =
+        burnwatch_spec::parse(text, Path::new("/etc/burnwatch/burnwatch.toml"), &|_| None).unwrap();
+    assert_eq!(
+        config.server.api_token,
+        Some(SecretSource::File("/run/secrets/burnwatch-token".into()))
+    );
+    let relative = "[server]\napi_token_file = \"api-token\"\n\n[backends.main]\ntype = \"prometheus\"\nurl = \"http://m\"\n";
+    let config = burnwatch_spec::parse(
+        relative,
+        Path::new("/etc/burnwatch/burnwatch.toml"),
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(
+        config.server.api_token,
+        Some(SecretSource::File("/etc/burnwatch/api-token".into()))
+    );
+    assert_eq!(
+        parse(&backend("type = \"prometheus\"\nurl = \"http://m\""))
+            .unwrap()
+            .server
+            .api_token,
+        None
+    );
+    let errors = errors("[server]\napi_token_file = \"\"\n");
+    assert_eq!(positions(&errors)[0].0, 2, "{errors}");
+}
+
+#[test]
 fn credentials_in_a_backend_url_are_an_error_that_never_quotes_them() {
     let errors = errors(&backend(
         "type = \"prometheus\"\nurl = \"http://admin:s3cr3t-pw@prometheus:9090\"",

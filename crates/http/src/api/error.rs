@@ -7,13 +7,18 @@ use axum::response::{IntoResponse, Response};
 /// A request the API cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    /// 400, 404 or 503.
+    /// 400, 401, 403, 404, 413, 500 or 503.
     pub status: StatusCode,
     /// What was wrong and what would be right.
     pub message: String,
 }
 
 impl ApiError {
+    /// Any status with its message (the corrections endpoints: 401, 403, 413, 500).
+    pub fn with_status(status: StatusCode, message: String) -> ApiError {
+        ApiError { status, message }
+    }
+
     /// 404: no such SLO or instance.
     pub fn not_found(message: String) -> ApiError {
         ApiError {

@@ -3,10 +3,13 @@
 //! - `GET /api/v1/slos`: every SLO instance;
 //! - `GET /api/v1/slos/{id}`: one instance;
 //! - `GET /api/v1/slos/{id}/history?window=7d`: the points and alert episodes the daemon holds;
-//! - `GET /api/v1/slos/{id}/decision?risk=low|medium|high`: the release gate.
+//! - `GET /api/v1/slos/{id}/decision?risk=low|medium|high`: the release gate;
+//! - `/api/v1/corrections`: budget corrections, behind a bearer token (see `corrections.rs`).
 //!
-//! Errors are `{"error": "..."}` with 400 (bad parameter), 404 (unknown SLO) or 503.
+//! Errors are `{"error": "..."}` with 400 (bad parameter), 404 (unknown SLO) or 503 (and, for
+//! corrections, 401, 403, 413 and 500).
 
+mod corrections;
 mod decision;
 mod error;
 mod lookup;
@@ -21,6 +24,7 @@ use axum::{Json, Router};
 use burnwatch_engine::{Board, Risk, SloStatus};
 use serde::Serialize;
 
+pub use corrections::{MAX_AHEAD_MS, MAX_CORRECTION_BYTES, MAX_REASON_CHARS, MAX_SLOS};
 pub use error::ApiError;
 /// What the status page shares with the API: one view of an instance, one way to find it.
 pub(crate) use lookup::{Subject, resolve_one};
@@ -37,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/slos/{id}", get(one))
         .route("/api/v1/slos/{id}/history", get(history))
         .route("/api/v1/slos/{id}/decision", get(decision))
+        .merge(corrections::routes())
 }
 
 fn board(state: &AppState) -> Result<&Arc<Board>, ApiError> {

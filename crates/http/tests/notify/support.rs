@@ -75,6 +75,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             alerts_series: true,
             reload_token: None,
+            api_token: None,
             limits: Default::default(),
         },
         backends: BTreeMap::new(),
