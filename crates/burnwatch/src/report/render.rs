@@ -188,6 +188,7 @@ fn section(body: &mut String, r: &InstanceReport) {
         }],
         rules: vec![(0.0, "spent".into())],
         y_include: vec![0.0, 1.0],
+        bands: Vec::new(),
     };
     body.push_str(&chart.to_svg());
     if r.track.episodes.is_empty() {

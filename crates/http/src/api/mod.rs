@@ -9,6 +9,7 @@
 
 mod decision;
 mod error;
+mod exclusions;
 mod lookup;
 mod view;
 
@@ -26,6 +27,7 @@ pub use error::ApiError;
 pub(crate) use lookup::{Subject, resolve_one};
 use lookup::{instance_id, resolve};
 use view::PointView;
+pub(crate) use exclusions::ExclusionView;
 pub(crate) use view::{EpisodeView, InstanceView, window};
 
 use crate::AppState;
@@ -46,7 +48,10 @@ fn board(state: &AppState) -> Result<&Arc<Board>, ApiError> {
 /// Every instance, then every SLO without one, as the status page lists them.
 pub(crate) fn all_views(board: &Board) -> Vec<InstanceView> {
     let entries = board.entries();
-    let mut views: Vec<InstanceView> = entries.iter().map(|e| InstanceView::of(e)).collect();
+    let mut views: Vec<InstanceView> = entries
+        .iter()
+        .map(|e| InstanceView::of(e, &board.spans(&e.info.slo.id)))
+        .collect();
     for slo in board.slos() {
         if !entries.iter().any(|e| e.info.slo.id == slo.info.id) {
             views.push(InstanceView::empty(&slo));
@@ -74,9 +79,12 @@ async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<InstanceView>, ApiError> {
-    Ok(Json(match resolve_one(board(&state)?, &id)? {
-        Subject::Instances(entries) => InstanceView::of(&entries[0]),
-        Subject::Empty(slo) => InstanceView::empty(&slo).waiting_on(board(&state)?),
+    let board = board(&state)?;
+    Ok(Json(match resolve_one(board, &id)? {
+        Subject::Instances(entries) => {
+            InstanceView::of(&entries[0], &board.spans(&entries[0].info.slo.id))
+        }
+        Subject::Empty(slo) => InstanceView::empty(&slo).waiting_on(board),
     }))
 }
 
