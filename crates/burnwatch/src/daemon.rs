@@ -35,6 +35,8 @@ pub struct Options {
     pub shard: Shard,
     /// `--snapshot-interval`.
     pub snapshot_interval: Duration,
+    /// Where excluded and silenced spans come from (as for replay and reports).
+    pub spans: crate::replay::SpanOptions,
 }
 
 pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
@@ -42,6 +44,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         data_dir,
         shard,
         snapshot_interval,
+        spans,
     } = options;
     let data_dir = data_dir.as_path();
     let all = config.slos.len();
@@ -57,7 +60,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
-    let exclusions = Exclusions::new();
+    let exclusions: Arc<Exclusions> = crate::replay::exclusions(&spans)?;
     registry.register_collector(Box::new(
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
