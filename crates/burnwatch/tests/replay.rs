@@ -663,12 +663,10 @@ fn exclusions_leave_the_outage_out_and_ignore_exclusions_puts_it_back() {
         ];
         args.extend(extra);
         let out = stdout_of(&replay(&args));
-        let summary = out
-            .lines()
+        out.lines()
             .map(|l| serde_json::from_str::<Value>(l).unwrap())
             .find(|l| l["type"] == "summary")
-            .unwrap_or_else(|| panic!("no summary:\n{out}"));
-        summary
+            .unwrap_or_else(|| panic!("no summary:\n{out}"))
     };
 
     // Excluded: every event that counts is at 0.05% errors, a burn of 0.5 at 99.9%, so half
