@@ -708,9 +708,13 @@ fn exclusions_leave_the_outage_out_and_ignore_exclusions_puts_it_back() {
         "--exclusion-spans",
         spans.to_str().unwrap(),
     ]));
-    assert!(table.contains("excluded at the end: 1h of the period"), "{table}");
     assert!(
-        table.contains("excluded, silenced: ") && table.contains("(1h) maintenance db-upgrade: Postgres 17"),
+        table.contains("excluded at the end: 1h of the period"),
+        "{table}"
+    );
+    assert!(
+        table.contains("excluded, silenced: ")
+            && table.contains("(1h) maintenance db-upgrade: Postgres 17"),
         "{table}"
     );
 }

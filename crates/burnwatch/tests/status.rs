@@ -605,12 +605,18 @@ fn the_status_page_shows_the_backfilled_day_with_thresholds_on_a_phone() {
         // The maintenance window: a visible band on both charts with its legend entry, and
         // one row under them.
         assert_eq!(seen["bands"], json!([1, 1]), "{width}px: {seen}");
-        assert_eq!(seen["legends"], json!([["excluded"], ["excluded"]]), "{width}px: {seen}");
+        assert_eq!(
+            seen["legends"],
+            json!([["excluded"], ["excluded"]]),
+            "{width}px: {seen}"
+        );
         let listed = seen["listed"].as_array().unwrap();
         assert_eq!(listed.len(), 1, "{width}px: {seen}");
         let row = listed[0].as_str().unwrap();
         assert!(
-            row.contains("maintenance db-upgrade") && row.contains("20m") && row.contains("excluded, silenced"),
+            row.contains("maintenance db-upgrade")
+                && row.contains("20m")
+                && row.contains("excluded, silenced"),
             "{width}px: {row}"
         );
         // The workbook pairs over 30 days: 14.4x and 6x page, 3x and 1x ticket.

@@ -389,7 +389,9 @@ impl SloCollector {
                       at: burnwatch_engine::Millis,
                       which: fn(&burnwatch_engine::ExclusionSpan) -> bool| {
             f64::from(u8::from(
-                spans.iter().any(|s| which(s) && s.start < at && at <= s.end),
+                spans
+                    .iter()
+                    .any(|s| which(s) && s.start < at && at <= s.end),
             ))
         };
         let families: [(&str, &str, fn(&burnwatch_engine::ExclusionSpan) -> bool); 2] = [

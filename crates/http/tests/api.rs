@@ -516,7 +516,13 @@ async fn served_with_exclusions() -> Served {
     exclusions.set(
         "test",
         Arc::new(FixedSpans(vec![
-            span(T0 + 50 * M, T0 + 70 * M, maintenance("db-upgrade"), true, true),
+            span(
+                T0 + 50 * M,
+                T0 + 70 * M,
+                maintenance("db-upgrade"),
+                true,
+                true,
+            ),
             span(
                 T0 + 90 * M,
                 T0 + 100 * M,
@@ -527,8 +533,20 @@ async fn served_with_exclusions() -> Served {
                 true,
                 false,
             ),
-            span(T0 + 110 * M, T0 + 115 * M, maintenance("freeze"), false, true),
-            span(T0 - 31 * 1440 * M, T0 - 30 * 1440 * M - 60 * M, maintenance("old"), true, true),
+            span(
+                T0 + 110 * M,
+                T0 + 115 * M,
+                maintenance("freeze"),
+                false,
+                true,
+            ),
+            span(
+                T0 - 31 * 1440 * M,
+                T0 - 30 * 1440 * M - 60 * M,
+                maintenance("old"),
+                true,
+                true,
+            ),
         ])),
     );
     let now = T0 + 120 * M;
@@ -544,7 +562,11 @@ async fn served_with_exclusions() -> Served {
     let mut entry = None;
     for minute in 1..=120 {
         let end = T0 + minute * M;
-        let errors = if (51..=70).contains(&minute) { 1000.0 } else { 1.0 };
+        let errors = if (51..=70).contains(&minute) {
+            1000.0
+        } else {
+            1.0
+        };
         state.observe(Observation::Events {
             start: end - M,
             end,
@@ -606,8 +628,14 @@ async fn the_detail_page_shades_and_lists_the_spans() {
     let (status, html) = get(&served, "/slos/checkout-availability").await;
     assert_eq!(status, 200);
     // Both charts: two excluded bands and one silenced band each, and a legend entry for each.
-    assert_eq!(html.matches(r#"class="band" data-name="excluded""#).count(), 4);
-    assert_eq!(html.matches(r#"class="band" data-name="silenced""#).count(), 2);
+    assert_eq!(
+        html.matches(r#"class="band" data-name="excluded""#).count(),
+        4
+    );
+    assert_eq!(
+        html.matches(r#"class="band" data-name="silenced""#).count(),
+        2
+    );
     assert_eq!(html.matches(r#"<span class="band">"#).count(), 4, "{html}");
     // The list, newest first, in the page's time format.
     let rows: Vec<&str> = html.split("<tr data-effect=").skip(1).collect();

@@ -1,10 +1,11 @@
 //! The span sources replay and reports run with: the same [`Exclusions`] the daemon's runners
 //! read, so history is replayed with what the daemon excludes and silences.
 //!
-//! Every source of excluded spans registers here, once, for replay and reports alike:
-//! maintenance windows from the configuration, stored corrections from the data directory, and
-//! the fixed spans of `--exclusion-spans` (a JSON file of spans, for tests and what-ifs). The
-//! daemon takes its sources from here too, so live, replay and reports exclude alike.
+//! Every span source is registered here, once, for the daemon, replay and reports alike: for
+//! now the fixed spans of `--exclusion-spans` (a JSON file of spans, for tests and what-ifs);
+//! maintenance windows (from the configuration) and stored corrections (from the data
+//! directory) join them by adding what they read to [`SpanOptions`] and one `set` line each in
+//! [`exclusions`], so live, replay and reports exclude alike.
 //! `--ignore-exclusions` registers none: the counterfactual.
 
 use std::path::PathBuf;

@@ -204,13 +204,8 @@ async fn replay_slo(
     exclusions: Arc<Exclusions>,
     span: Span,
 ) -> Result<(Vec<InstanceReport>, Vec<ExclusionSpan>), Failure> {
-    let mut runner = SloRunner::new(
-        slo.clone(),
-        backend,
-        Arc::clone(board),
-        Arc::clone(metrics),
-    )
-    .with_exclusions(exclusions);
+    let mut runner = SloRunner::new(slo.clone(), backend, Arc::clone(board), Arc::clone(metrics))
+        .with_exclusions(exclusions);
     let mut instances: Vec<InstanceReport> = Vec::new();
     let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
         let report = match instances

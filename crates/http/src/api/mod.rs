@@ -23,11 +23,11 @@ use burnwatch_engine::{Board, Risk, SloStatus};
 use serde::Serialize;
 
 pub use error::ApiError;
+pub(crate) use exclusions::ExclusionView;
 /// What the status page shares with the API: one view of an instance, one way to find it.
 pub(crate) use lookup::{Subject, resolve_one};
 use lookup::{instance_id, resolve};
 use view::PointView;
-pub(crate) use exclusions::ExclusionView;
 pub(crate) use view::{EpisodeView, InstanceView, window};
 
 use crate::AppState;
