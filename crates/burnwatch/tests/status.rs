@@ -365,10 +365,7 @@ fn api_gate_and_page_agree_and_render() {
 
 /// Renders the pages in Chromium and checks what a person would see.
 fn browse(url: &str, want: &[(&str, &str)]) {
-    let (_, view) = json_of(&daemon, &format!("/api/v1/slos/{id}"));
-    assert_eq!(view["excluded_seconds"], json!(1200.0), "{view}");
-    assert_eq!(view["exclusions"][0]["name"], json!("db-upgrade"), "{view}");
-
+    let temp = tempfile::tempdir().unwrap();
     let keep = std::env::var_os("BURNWATCH_KEEP_SCREENSHOTS").map(std::path::PathBuf::from);
     let shots = keep.as_deref().unwrap_or(temp.path());
     std::fs::create_dir_all(shots).unwrap();
