@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, AlertState, Board, DataState, Entry, alertname};
+use burnwatch_engine::{
+    AlertKind, AlertState, Board, DataState, Entry, ExclusionSpan, Millis, alertname,
+};
 use burnwatch_spec::format_prometheus;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
@@ -24,6 +26,9 @@ type Label<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// A per-instance family: name, help, and how to read its value (None: no sample).
 type InstanceFamily = (&'static str, &'static str, fn(&Entry) -> Option<f64>);
+
+/// A family of span gauges: name, help, and which spans count.
+type SpanFamily = (&'static str, &'static str, fn(&ExclusionSpan) -> bool);
 
 /// Exposes every published SLO instance in Sloth's format.
 #[derive(Debug)]
@@ -385,16 +390,14 @@ impl SloCollector {
             .iter()
             .map(|e| self.board.spans(&e.info.slo.id))
             .collect();
-        let active = |spans: &[burnwatch_engine::ExclusionSpan],
-                      at: burnwatch_engine::Millis,
-                      which: fn(&burnwatch_engine::ExclusionSpan) -> bool| {
+        let active = |spans: &[ExclusionSpan], at: Millis, which: fn(&ExclusionSpan) -> bool| {
             f64::from(u8::from(
                 spans
                     .iter()
                     .any(|s| which(s) && s.start < at && at <= s.end),
             ))
         };
-        let families: [(&str, &str, fn(&burnwatch_engine::ExclusionSpan) -> bool); 2] = [
+        let families: [SpanFamily; 2] = [
             (
                 "burnwatch_slo_excluded",
                 "1 while a maintenance window or correction excludes this SLO's events (they count toward no window and no budget), 0 otherwise.",
@@ -604,7 +607,7 @@ mod tests {
 
     #[test]
     fn the_excluded_gauge_is_one_inside_a_span_and_zero_outside() {
-        use burnwatch_engine::{ExclusionSpan, Origin};
+        use burnwatch_engine::Origin;
         const MINUTE: i64 = 60_000;
         let at = 1_700_000_000_000; // the entry's evaluation time
         let span = |start: i64, end: i64, exclude: bool, silence: bool| ExclusionSpan {
