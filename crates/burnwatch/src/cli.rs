@@ -41,6 +41,9 @@ pub enum Command {
         /// kill -9 at most this much is read again from the backend. 1s to 1h.
         #[arg(long, default_value = "1m", value_parser = snapshot_interval, env = "BURNWATCH_SNAPSHOT_INTERVAL")]
         snapshot_interval: std::time::Duration,
+        /// A JSON file of spans excluded or silenced for every SLO (tests).
+        #[arg(long, hide = true, env = "BURNWATCH_EXCLUSION_SPANS")]
+        exclusion_spans: Option<PathBuf>,
     },
     /// Check a configuration file and report every problem with file:line:col; exit 1 if any.
     Validate {
@@ -74,6 +77,13 @@ pub enum Command {
         /// only one of the two raised.
         #[arg(long)]
         compare: Option<PathBuf>,
+        /// Count every event, as if no maintenance window or correction existed: the
+        /// counterfactual.
+        #[arg(long)]
+        ignore_exclusions: bool,
+        /// A JSON file of spans excluded or silenced for every SLO (tests, what-ifs).
+        #[arg(long, hide = true)]
+        exclusion_spans: Option<PathBuf>,
     },
     /// Ask a running daemon whether a change may ship: prints the decision and its rationale.
     /// Exit 0 approve, 3 review, 4 defer, 5 block; 1 when no decision could be had (daemon
@@ -124,6 +134,12 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
         format: ReportFormat,
+        /// Count every event, as if no maintenance window or correction existed.
+        #[arg(long)]
+        ignore_exclusions: bool,
+        /// A JSON file of spans excluded or silenced for every SLO (tests, what-ifs).
+        #[arg(long, hide = true)]
+        exclusion_spans: Option<PathBuf>,
     },
 }
 

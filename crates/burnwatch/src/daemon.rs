@@ -36,6 +36,8 @@ pub struct Options {
     pub shard: Shard,
     /// `--snapshot-interval`.
     pub snapshot_interval: Duration,
+    /// Where excluded and silenced spans come from (as for replay and reports).
+    pub spans: crate::replay::SpanOptions,
 }
 
 pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
@@ -43,6 +45,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         data_dir,
         shard,
         snapshot_interval,
+        spans,
     } = options;
     let data_dir = data_dir.as_path();
     let all = config.slos.len();
@@ -59,7 +62,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
-    let exclusions = Exclusions::new();
+    let exclusions: Arc<Exclusions> = crate::replay::exclusions(&spans)?;
     // Loaded before any runner starts, so the first backfill already leaves them out.
     let corrections = Corrections::open(data_dir, Arc::clone(&exclusions), now_millis());
     registry.register_collector(Box::new(

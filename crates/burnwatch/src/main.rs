@@ -56,6 +56,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             slos,
             format,
             compare,
+            ignore_exclusions,
+            exclusion_spans,
         } => {
             init_tracing(cli.log_format);
             replay::run(replay::Request {
@@ -66,6 +68,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 slos,
                 format,
                 compare,
+                spans: replay::SpanOptions {
+                    ignore: ignore_exclusions,
+                    spans_file: exclusion_spans,
+                },
             })
         }
         Command::Gate {
@@ -82,6 +88,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             end,
             slos,
             format,
+            ignore_exclusions,
+            exclusion_spans,
         } => {
             init_tracing(cli.log_format);
             report::run(report::Request {
@@ -91,6 +99,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 end,
                 slos,
                 format,
+                spans: replay::SpanOptions {
+                    ignore: ignore_exclusions,
+                    spans_file: exclusion_spans,
+                },
             })
         }
         Command::Run {
@@ -99,6 +111,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             shard_count,
             shard_index,
             snapshot_interval,
+            exclusion_spans,
         } => {
             let hostname = std::env::var("HOSTNAME").ok();
             let shard = shard::Shard::resolve(shard_index, shard_count, hostname.as_deref())?;
@@ -118,6 +131,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     data_dir,
                     shard,
                     snapshot_interval,
+                    spans: replay::SpanOptions {
+                        ignore: false,
+                        spans_file: exclusion_spans,
+                    },
                 },
             ))
         }

@@ -14,6 +14,9 @@
 //! - `formats_compare_filters_and_usage_errors`: `--compare` reports the page only one policy
 //!   raises, the table fits 100 columns, CSV has a header and one row per step per instance,
 //!   `--slo` filters, and a bad `--start` exits 2 saying what is wrong.
+//! - `exclusions_leave_the_outage_out_and_ignore_exclusions_puts_it_back`: a maintenance window
+//!   over the outage leaves half the budget and no page; `--ignore-exclusions` gives the
+//!   hand-computed -700% and the page; the summary and the table show the span.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -618,4 +621,108 @@ fn formats_compare_filters_and_usage_errors() {
         stderr.contains("checkout-nope") && stderr.contains(AVAILABILITY),
         "{stderr}"
     );
+}
+
+/// The availability SLO over the 1-hour outage (s+30h, 25 req/s at 20% errors; 20 req/s at
+/// 0.05% errors before and after), replayed to s+33h at 5-minute steps, once with a maintenance
+/// window over the outage (a hidden spans file, as `[[maintenance]]` will give) and once with
+/// `--ignore-exclusions`.
+#[test]
+fn exclusions_leave_the_outage_out_and_ignore_exclusions_puts_it_back() {
+    let (prometheus, s) = start_prometheus();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "slo.toml", prometheus.url(), "");
+    let spans = dir.path().join("spans.json");
+    let (from, to) = ((s + 30 * H) * 1000, (s + 31 * H) * 1000);
+    std::fs::write(
+        &spans,
+        serde_json::json!([{
+            "start": from, "end": to, "source": "maintenance", "name": "db-upgrade",
+            "reason": "Postgres 17", "exclude": true, "silence": true
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let (start, end) = ((s + 29 * H).to_string(), (s + 33 * H).to_string());
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "--config",
+            config.to_str().unwrap(),
+            "--start",
+            start.as_str(),
+            "--end",
+            end.as_str(),
+            "--step",
+            "5m",
+            "--slo",
+            AVAILABILITY,
+            "--format",
+            "json",
+            "--exclusion-spans",
+            spans.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = stdout_of(&replay(&args));
+        out.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|l| l["type"] == "summary")
+            .unwrap_or_else(|| panic!("no summary:\n{out}"))
+    };
+
+    // Excluded: every event that counts is at 0.05% errors, a burn of 0.5 at 99.9%, so half
+    // the budget remains at the end, and nothing pages.
+    let with = run(&[]);
+    let budget = with["budget_remaining_end"].as_f64().unwrap();
+    assert!((budget - 0.5).abs() < 1e-3, "{with}");
+    assert_eq!(with["pages"], 0, "{with}");
+    assert_eq!(with["excluded_seconds_end"], 3600.0, "{with}");
+    assert_eq!(with["exclusions"][0]["name"], "db-upgrade", "{with}");
+    assert_eq!(
+        with["exclusions"][0]["start"],
+        output_time((s + 30 * H) * 1000),
+        "{with}"
+    );
+
+    // The counterfactual: 32 h at 20 req/s with 0.05% errors (2,304,000 requests, 1,152
+    // errors) and the hour at 25 req/s with 20% (90,000 requests, 18,000 errors): 19,152 errors
+    // in 2,394,000 requests, 0.8%, a burn of 8, so -700% remains; and the outage pages.
+    let without = run(&["--ignore-exclusions"]);
+    let budget = without["budget_remaining_end"].as_f64().unwrap();
+    assert!((budget - -7.0).abs() < 0.02, "{without}");
+    assert!(without["pages"].as_u64().unwrap() >= 1, "{without}");
+    assert_eq!(without["excluded_seconds_end"], 0.0, "{without}");
+    assert_eq!(without["exclusions"], serde_json::json!([]), "{without}");
+
+    // The table says so too.
+    let table = stdout_of(&replay(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--start",
+        start.as_str(),
+        "--end",
+        end.as_str(),
+        "--step",
+        "5m",
+        "--slo",
+        AVAILABILITY,
+        "--exclusion-spans",
+        spans.to_str().unwrap(),
+    ]));
+    assert!(
+        table.contains("excluded at the end: 1h of the period"),
+        "{table}"
+    );
+    assert!(
+        table.contains("excluded, silenced: ")
+            && table.contains("(1h) maintenance db-upgrade: Postgres 17"),
+        "{table}"
+    );
+}
+
+/// `2026-11-19T22:05:00Z` for unix milliseconds.
+fn output_time(ms: i64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64),
+    )
+    .to_string()
 }

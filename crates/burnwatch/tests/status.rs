@@ -463,7 +463,9 @@ fn browse(url: &str, want: &[(&str, &str)]) {
 /// A day and a half of history in Prometheus: a minute after start the detail page's charts
 /// already span more than a day (read back from the engine's buckets), the burn chart marks the
 /// default policy's four thresholds, and chart text is at least 10 px on a 375 px phone. A
-/// second daemon whose backend refuses connections lists its SLO on `/` all the same.
+/// maintenance window given to the daemon (a hidden spans file) is shaded on both charts,
+/// named in their legends and listed under them at both widths, and the API counts its 1,200
+/// seconds. A second daemon whose backend refuses connections lists its SLO on `/` all the same.
 #[test]
 fn the_status_page_shows_the_backfilled_day_with_thresholds_on_a_phone() {
     let now = SystemTime::now()
@@ -490,7 +492,27 @@ fn the_status_page_shows_the_backfilled_day_with_thresholds_on_a_phone() {
         )
     };
     let bin = Path::new(env!("CARGO_BIN_EXE_burnwatch"));
-    let daemon = Daemon::start(bin, &config(prometheus.url()), &[]);
+    // A 20-minute maintenance window ten hours ago, excluded and silenced, with a reason long
+    // enough to wrap on a phone.
+    let temp = tempfile::tempdir().unwrap();
+    let window_end = ((now - 10.0 * 3_600.0) / 60.0).floor() as i64 * 60_000;
+    let spans = temp.path().join("spans.json");
+    std::fs::write(
+        &spans,
+        json!([{
+            "start": window_end - 20 * 60_000, "end": window_end,
+            "source": "maintenance", "name": "db-upgrade",
+            "reason": "Postgres 17 upgrade of the checkout primary and both of its replicas",
+            "exclude": true, "silence": true
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let daemon = Daemon::start(
+        bin,
+        &config(prometheus.url()),
+        &[("BURNWATCH_EXCLUSION_SPANS", spans.to_str().unwrap())],
+    );
     daemon.wait_ready(Duration::from_secs(60));
     let started = Instant::now();
     let id = "checkout-availability";
@@ -538,7 +560,10 @@ fn the_status_page_shows_the_backfilled_day_with_thresholds_on_a_phone() {
         },
     );
 
-    let temp = tempfile::tempdir().unwrap();
+    let (_, view) = json_of(&daemon, &format!("/api/v1/slos/{id}"));
+    assert_eq!(view["excluded_seconds"], json!(1200.0), "{view}");
+    assert_eq!(view["exclusions"][0]["name"], json!("db-upgrade"), "{view}");
+
     let keep = std::env::var_os("BURNWATCH_KEEP_SCREENSHOTS").map(std::path::PathBuf::from);
     let shots = keep.as_deref().unwrap_or(temp.path());
     std::fs::create_dir_all(shots).unwrap();
@@ -564,8 +589,32 @@ fn the_status_page_shows_the_backfilled_day_with_thresholds_on_a_phone() {
                  })),
                  points: Math.min(...[...document.querySelectorAll('#chart-burn path.line')]
                    .map(p => (p.getAttribute('d').match(/[ML]/g) || []).length)),
-                 overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth
+                 overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                 bands: ['budget', 'burn'].map(c => [...document.querySelectorAll(`#chart-${c} rect.band`)]
+                   .filter(r => r.getBoundingClientRect().width > 0).length),
+                 legends: ['budget', 'burn'].map(c => [...document.querySelectorAll(`#chart-${c} .legend span.band`)]
+                   .map(s => s.textContent)),
+                 listed: [...document.querySelectorAll('table.exclusions tbody tr')]
+                   .filter(r => r.getBoundingClientRect().height > 0)
+                   .map(r => r.textContent)
                })"#,
+        );
+        // The maintenance window: a visible band on both charts with its legend entry, and
+        // one row under them.
+        assert_eq!(seen["bands"], json!([1, 1]), "{width}px: {seen}");
+        assert_eq!(
+            seen["legends"],
+            json!([["excluded"], ["excluded"]]),
+            "{width}px: {seen}"
+        );
+        let listed = seen["listed"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{width}px: {seen}");
+        let row = listed[0].as_str().unwrap();
+        assert!(
+            row.contains("maintenance db-upgrade")
+                && row.contains("20m")
+                && row.contains("excluded, silenced"),
+            "{width}px: {row}"
         );
         // The workbook pairs over 30 days: 14.4x and 6x page, 3x and 1x ticket.
         assert_eq!(seen["rules"], json!(4), "{width}px: {seen}");

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::Objective;
-use crate::{AlertPolicy, Alerts, DataState, Evaluation, Trail, TrailPoint};
+use crate::{AlertPolicy, Alerts, DataState, Evaluation, ExclusionSpan, Trail, TrailPoint};
 
 /// Identity of one SLO (before grouping).
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +150,9 @@ pub struct Board {
     waiting: RwLock<BTreeMap<String, (Arc<SloInfo>, Waiting)>>,
     /// Each SLO's alert policy, by id (the status page draws its thresholds).
     policies: RwLock<BTreeMap<String, Arc<AlertPolicy>>>,
+    /// Each SLO's excluded and silenced spans around its last tick, by id (the page, the API
+    /// and `/metrics` show them from here, as the runner saw them).
+    spans: RwLock<BTreeMap<String, Arc<[ExclusionSpan]>>>,
     /// Bumped by every change, so readers can tell a cached rendering is stale.
     version: AtomicU64,
 }
@@ -244,6 +247,30 @@ impl Board {
         read(&self.policies).get(id).cloned()
     }
 
+    /// Publish the excluded and silenced spans the SLO `id` took from its sources on its last
+    /// tick, by start.
+    pub fn publish_spans(&self, id: &str, spans: &[ExclusionSpan]) {
+        let mut all = write(&self.spans);
+        if all.get(id).is_some_and(|held| **held == *spans) {
+            return;
+        }
+        if spans.is_empty() {
+            all.remove(id);
+        } else {
+            all.insert(id.to_string(), spans.into());
+        }
+        drop(all);
+        self.changed();
+    }
+
+    /// The spans of the SLO `id` as last published, by start (empty when it has none).
+    pub fn spans(&self, id: &str) -> Arc<[ExclusionSpan]> {
+        read(&self.spans)
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
     /// Remove one instance (its group vanished or its SLO was removed).
     pub fn remove(&self, info: &InstanceInfo) {
         write(&self.entries).remove(&info.key());
@@ -256,6 +283,7 @@ impl Board {
         write(&self.slos).remove(id);
         write(&self.waiting).remove(id);
         write(&self.policies).remove(id);
+        write(&self.spans).remove(id);
         write(&self.entries).retain(|_, entry| entry.info.slo.id != id);
         // Keys are the id, then group labels after a separator no id contains.
         write(&self.trails).retain(|key, _| key.split('\u{1f}').next() != Some(id));

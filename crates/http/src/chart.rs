@@ -16,6 +16,19 @@ pub struct Line {
     pub points: Vec<(f64, Option<f64>)>,
 }
 
+/// A shaded span of the time axis behind the lines (an excluded or silenced span).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Legend text, e.g. `excluded`; bands of one name share a legend entry.
+    pub name: String,
+    /// A CSS colour, drawn translucent.
+    pub colour: String,
+    /// Start and end on the x axis (unix milliseconds).
+    pub from: f64,
+    /// See `from`.
+    pub to: f64,
+}
+
 /// A line chart with a time axis: x values are unix milliseconds, labelled in UTC at round
 /// times (`14:00`, with the date where the day changes), y values at round steps with grid lines.
 #[derive(Debug, Clone)]
@@ -30,6 +43,8 @@ pub struct Chart {
     pub rules: Vec<(f64, String)>,
     /// Values the y range must include besides the data (e.g. 0 and 1 for a budget).
     pub y_include: Vec<f64>,
+    /// Shaded spans of time, cut to the lines' time range (they do not widen it).
+    pub bands: Vec<Band>,
 }
 
 const WIDTH: f64 = 640.0;
@@ -50,8 +65,7 @@ svg.chart text.y{text-anchor:start}svg.chart .odd{display:none}}</style>";
 impl Chart {
     /// The chart as an `<svg>` element that scales to its container's width.
     pub fn to_svg(&self) -> String {
-        let xs = self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
-        let (x0, x1) = range(xs, std::iter::empty());
+        let (x0, x1) = self.x_range();
         let ys = self
             .lines
             .iter()
@@ -77,6 +91,18 @@ impl Chart {
             WIDTH - LEFT - RIGHT,
             HEIGHT - TOP - BOTTOM
         );
+        for band in self.drawn_bands(x0, x1) {
+            let (from, to) = (band.from.max(x0), band.to.min(x1));
+            let _ = write!(
+                svg,
+                r#"<rect class="band" data-name="{name}" x="{:.1}" y="{TOP}" width="{:.1}" height="{}" fill="{}" fill-opacity="0.28"><title>{name}</title></rect>"#,
+                x(from),
+                (x(to) - x(from)).max(1.0),
+                HEIGHT - TOP - BOTTOM,
+                escape(&band.colour),
+                name = escape(&band.name),
+            );
+        }
         for v in y_ticks(y0, y1) {
             // The top label hangs below its line, so no text size cuts it off.
             let (ty, baseline) = if y(v) - TOP < 20.0 {
@@ -157,8 +183,45 @@ impl Chart {
                 escape(&line.name)
             );
         }
+        let (x0, x1) = self.x_range();
+        let mut named: Vec<&Band> = Vec::new();
+        for band in self.drawn_bands(x0, x1) {
+            if !named.iter().any(|b| b.name == band.name) {
+                named.push(band);
+            }
+        }
+        for band in named {
+            let _ = write!(
+                html,
+                r#"<span class="band"><i style="background:{};opacity:0.4"></i>{}</span>"#,
+                escape(&band.colour),
+                escape(&band.name)
+            );
+        }
         html.push_str("</div>");
         html
+    }
+
+    /// Entries the legend would have: lines drawn and distinct band names drawn.
+    pub fn legend_entries(&self) -> usize {
+        let (x0, x1) = self.x_range();
+        let mut names: Vec<&str> = Vec::new();
+        for band in self.drawn_bands(x0, x1) {
+            if !names.contains(&band.name.as_str()) {
+                names.push(&band.name);
+            }
+        }
+        self.drawn().count() + names.len()
+    }
+
+    fn x_range(&self) -> (f64, f64) {
+        let xs = self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+        range(xs, std::iter::empty())
+    }
+
+    /// The bands that overlap `(x0, x1)`.
+    fn drawn_bands(&self, x0: f64, x1: f64) -> impl Iterator<Item = &Band> {
+        self.bands.iter().filter(move |b| b.from < x1 && b.to > x0)
     }
 }
 
@@ -382,7 +445,41 @@ mod tests {
             }],
             rules: vec![(0.0, "spent".into())],
             y_include: vec![1.0],
+            bands: Vec::new(),
         }
+    }
+
+    #[test]
+    fn bands_shade_their_part_of_the_time_axis_and_join_the_legend() {
+        let band = |name: &str, from: f64, to: f64| Band {
+            name: name.into(),
+            colour: "#78909c".into(),
+            from,
+            to,
+        };
+        let plain = chart(vec![(0.0, Some(1.0)), (3.0, Some(0.5))]);
+        assert_eq!(plain.legend_entries(), 1);
+        assert!(!plain.legend_html().contains("excluded"));
+        let shaded = Chart {
+            bands: vec![
+                band("excluded", 1.0, 2.0),
+                band("excluded", 2.5, 9.0),
+                band("silenced", 10.0, 12.0), // after the last point: not drawn
+            ],
+            ..plain
+        };
+        let svg = shaded.to_svg();
+        // x 0..3 over 56..632 (192 px a unit): 1..2 is x 248 wide 192; 2.5..9 is cut at 3.
+        assert!(
+            svg.contains(r#"class="band" data-name="excluded" x="248.0" y="10" width="192.0""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"x="536.0" y="10" width="96.0""#), "{svg}");
+        assert_eq!(svg.matches(r#"class="band""#).count(), 2);
+        let legend = shaded.legend_html();
+        assert_eq!(legend.matches("excluded").count(), 1, "{legend}");
+        assert!(!legend.contains("silenced"), "{legend}");
+        assert_eq!(shaded.legend_entries(), 2);
     }
 
     #[test]

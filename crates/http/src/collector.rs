@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, AlertState, Board, DataState, Entry, alertname};
+use burnwatch_engine::{
+    AlertKind, AlertState, Board, DataState, Entry, ExclusionSpan, Millis, alertname,
+};
 use burnwatch_spec::format_prometheus;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder};
@@ -24,6 +26,9 @@ type Label<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// A per-instance family: name, help, and how to read its value (None: no sample).
 type InstanceFamily = (&'static str, &'static str, fn(&Entry) -> Option<f64>);
+
+/// A family of span gauges: name, help, and which spans count.
+type SpanFamily = (&'static str, &'static str, fn(&ExclusionSpan) -> bool);
 
 /// Exposes every published SLO instance in Sloth's format.
 #[derive(Debug)]
@@ -269,6 +274,7 @@ impl Collector for SloCollector {
         }
 
         self.encode_states(&mut encoder, &entries, &bases)?;
+        self.encode_exclusions(&mut encoder, &entries, &bases)?;
 
         let mut family = encoder.encode_descriptor(
             "burnwatch_build_info",
@@ -371,6 +377,61 @@ impl SloCollector {
                 &labels,
                 f64::from(u8::from(status.group_limit_reached)),
             )?;
+        }
+        Ok(())
+    }
+}
+
+impl SloCollector {
+    /// `burnwatch_slo_excluded` and `burnwatch_slo_silenced`: 1 while a span of the SLO that
+    /// excludes events (or silences notifications) holds the instance's evaluation time, 0
+    /// otherwise; and `burnwatch_slo_period_excluded_seconds`. Spans are the ones the runner
+    /// published with that evaluation, so the series agree with the figures beside them.
+    fn encode_exclusions(
+        &self,
+        encoder: &mut DescriptorEncoder<'_>,
+        entries: &[Arc<Entry>],
+        bases: &[Vec<Label<'_>>],
+    ) -> Result<(), std::fmt::Error> {
+        let spans: Vec<_> = entries
+            .iter()
+            .map(|e| self.board.spans(&e.info.slo.id))
+            .collect();
+        let active = |spans: &[ExclusionSpan], at: Millis, which: fn(&ExclusionSpan) -> bool| {
+            f64::from(u8::from(
+                spans
+                    .iter()
+                    .any(|s| which(s) && s.start < at && at <= s.end),
+            ))
+        };
+        let families: [SpanFamily; 2] = [
+            (
+                "burnwatch_slo_excluded",
+                "1 while a maintenance window or correction excludes this SLO's events (they count toward no window and no budget), 0 otherwise.",
+                |s| s.exclude,
+            ),
+            (
+                "burnwatch_slo_silenced",
+                "1 while a maintenance window silences this SLO's notifications (alerts keep their state), 0 otherwise.",
+                |s| s.silence,
+            ),
+        ];
+        for (name, help, which) in families {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for ((entry, base), spans) in entries.iter().zip(bases).zip(&spans) {
+                let value = active(spans, entry.eval.at, which);
+                gauge(&mut family, &base.as_slice(), value)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_slo_period_excluded_seconds",
+            "Time of the period whose events are excluded (maintenance windows, corrections).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (entry, base) in entries.iter().zip(bases) {
+            let excluded = entry.eval.period.excluded.as_secs_f64();
+            gauge(&mut family, &base.as_slice(), excluded)?;
         }
         Ok(())
     }
@@ -607,6 +668,68 @@ mod tests {
         assert!(scrape(Arc::clone(&board)).contains("checkout-gone"));
         board.remove(&gone.info);
         assert!(!scrape(board).contains("checkout-gone"));
+    }
+
+    #[test]
+    fn the_excluded_gauge_is_one_inside_a_span_and_zero_outside() {
+        use burnwatch_engine::Origin;
+        const MINUTE: i64 = 60_000;
+        let at = 1_700_000_000_000; // the entry's evaluation time
+        let span = |start: i64, end: i64, exclude: bool, silence: bool| ExclusionSpan {
+            start,
+            end,
+            origin: Origin::Maintenance {
+                name: "db-upgrade".into(),
+            },
+            reason: "Postgres 17".into(),
+            exclude,
+            silence,
+        };
+        let value = |body: &str, name: &str| {
+            let found = lines(body, &format!("{name}{{"));
+            assert_eq!(found.len(), 1, "{body}");
+            assert!(found[0].contains(r#"sloth_id="checkout-availability""#));
+            found[0].rsplit(' ').next().unwrap().to_string()
+        };
+        let board = Arc::new(Board::new());
+        board.publish(entry(slo("checkout-availability"), 100.0, DataState::Ok));
+        let id = "checkout-availability";
+
+        // No span at all: both 0.
+        let body = scrape(Arc::clone(&board));
+        assert_eq!(value(&body, "burnwatch_slo_excluded"), "0.0");
+        assert_eq!(value(&body, "burnwatch_slo_silenced"), "0.0");
+
+        // Inside an excluding span (its end is inclusive), and a silence that ended at `at`
+        // minus a minute: excluded 1, silenced 0.
+        board.publish_spans(
+            id,
+            &[
+                span(at - 30 * MINUTE, at - MINUTE, false, true),
+                span(at - 10 * MINUTE, at, true, false),
+            ],
+        );
+        let body = scrape(Arc::clone(&board));
+        assert_eq!(value(&body, "burnwatch_slo_excluded"), "1.0");
+        assert_eq!(value(&body, "burnwatch_slo_silenced"), "0.0");
+
+        // A span that starts exactly at `at` has not begun ((start, end]); one in the past is over.
+        board.publish_spans(
+            id,
+            &[
+                span(at - 60 * MINUTE, at - 50 * MINUTE, true, true),
+                span(at, at + 20 * MINUTE, true, true),
+            ],
+        );
+        let body = scrape(Arc::clone(&board));
+        assert_eq!(value(&body, "burnwatch_slo_excluded"), "0.0");
+        assert_eq!(value(&body, "burnwatch_slo_silenced"), "0.0");
+
+        // Inside one that both excludes and silences.
+        board.publish_spans(id, &[span(at - MINUTE, at + MINUTE, true, true)]);
+        let body = scrape(board);
+        assert_eq!(value(&body, "burnwatch_slo_excluded"), "1.0");
+        assert_eq!(value(&body, "burnwatch_slo_silenced"), "1.0");
     }
 
     /// A page firing: 5m and 1h both burn at 100 (10% errors at 99.9%), above 14.4.

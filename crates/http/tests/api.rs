@@ -480,3 +480,174 @@ async fn configured_slos_without_figures_are_listed_with_why() {
     assert_eq!(reading["status"], "healthy");
     assert_eq!(reading["data_state"], "no_data");
 }
+
+fn span(
+    start: Millis,
+    end: Millis,
+    origin: burnwatch_engine::Origin,
+    exclude: bool,
+    silence: bool,
+) -> burnwatch_engine::ExclusionSpan {
+    burnwatch_engine::ExclusionSpan {
+        start,
+        end,
+        origin,
+        reason: "planned".into(),
+        exclude,
+        silence,
+    }
+}
+
+fn maintenance(name: &str) -> burnwatch_engine::Origin {
+    burnwatch_engine::Origin::Maintenance { name: name.into() }
+}
+
+/// Two hours of 1,000 requests a minute at 99% with one error a minute and a 20-minute outage
+/// (every request failing) from minute 50, under these spans from a `FixedSpans` source: a
+/// maintenance window over the outage (excluded and silenced), a load-test correction over
+/// minutes 90 to 100 (excluded), a freeze over minutes 110 to 115 (silenced only) and an old
+/// window 31 days back (in the runner's reach, outside the period). The runner's part (ask the
+/// sources, hand the excluded spans to the state, publish the spans) done as it does it.
+async fn served_with_exclusions() -> Served {
+    use burnwatch_engine::{Exclusions, FixedSpans, Origin, excluded_of};
+    let board = Arc::new(Board::new());
+    let info = slo("checkout-availability", 0.99);
+    let exclusions = Exclusions::new();
+    exclusions.set(
+        "test",
+        Arc::new(FixedSpans(vec![
+            span(
+                T0 + 50 * M,
+                T0 + 70 * M,
+                maintenance("db-upgrade"),
+                true,
+                true,
+            ),
+            span(
+                T0 + 90 * M,
+                T0 + 100 * M,
+                Origin::Correction {
+                    id: "c1".into(),
+                    category: "load_test".into(),
+                },
+                true,
+                false,
+            ),
+            span(
+                T0 + 110 * M,
+                T0 + 115 * M,
+                maintenance("freeze"),
+                false,
+                true,
+            ),
+            span(
+                T0 - 31 * 1440 * M,
+                T0 - 30 * 1440 * M - 60 * M,
+                maintenance("old"),
+                true,
+                true,
+            ),
+        ])),
+    );
+    let now = T0 + 120 * M;
+    let reach = (PERIOD.as_millis() as Millis) + 1440 * M;
+    let spans = exclusions.spans(&info, now - reach, now + 1440 * M);
+    assert_eq!(spans.len(), 4, "the old window is in the runner's reach");
+    let mut state = SloState::counted(info.objective, PERIOD, &DEFAULT_WINDOWS);
+    state.exclude(excluded_of(&spans));
+    let instance = Arc::new(InstanceInfo {
+        slo: Arc::clone(&info),
+        group: vec![],
+    });
+    let mut entry = None;
+    for minute in 1..=120 {
+        let end = T0 + minute * M;
+        let errors = if (51..=70).contains(&minute) {
+            1000.0
+        } else {
+            1.0
+        };
+        state.observe(Observation::Events {
+            start: end - M,
+            end,
+            counts: Counts {
+                errors,
+                total: 1000.0,
+            },
+        });
+        let e = Entry {
+            info: Arc::clone(&instance),
+            eval: state.evaluate(end),
+            alerts: Alerts::new(),
+        };
+        board.publish(e.clone());
+        entry = Some(e);
+    }
+    board.publish_spans(&info.id, &spans);
+    board.publish_slo(SloStatus {
+        info,
+        data_state: DataState::Ok,
+        instances: 1,
+        group_limit_reached: false,
+    });
+    serve_board(board, vec![entry.unwrap()]).await
+}
+
+#[tokio::test]
+async fn instances_give_their_excluded_time_and_the_spans_of_the_period() {
+    let served = served_with_exclusions().await;
+    let (status, view) = json(&served, "/api/v1/slos/checkout-availability").await;
+    assert_eq!(status, 200, "{view}");
+    // 30 excluded minutes (20 of outage, 10 of load test) of the 120.
+    assert_eq!(view["excluded_seconds"], json!(1800.0));
+    // What counts: 90 minutes at 1 error in 1,000, an error ratio of 0.1% against a 1% budget.
+    let budget = view["budget_remaining"].as_f64().unwrap();
+    assert!((budget - 0.9).abs() < 1e-9, "{budget}");
+    // The old window lies outside the period and is not listed; the silence-only one is.
+    assert_eq!(
+        view["exclusions"],
+        json!([
+            {"start": "2026-10-01T00:50:00.000Z", "end": "2026-10-01T01:10:00.000Z",
+             "source": "maintenance", "name": "db-upgrade", "reason": "planned",
+             "exclude": true, "silence": true},
+            {"start": "2026-10-01T01:30:00.000Z", "end": "2026-10-01T01:40:00.000Z",
+             "source": "correction", "id": "c1", "category": "load_test", "reason": "planned",
+             "exclude": true, "silence": false},
+            {"start": "2026-10-01T01:50:00.000Z", "end": "2026-10-01T01:55:00.000Z",
+             "source": "maintenance", "name": "freeze", "reason": "planned",
+             "exclude": false, "silence": true},
+        ])
+    );
+    let (_, list) = json(&served, "/api/v1/slos").await;
+    assert_eq!(list["slos"][0]["exclusions"], view["exclusions"]);
+}
+
+#[tokio::test]
+async fn the_detail_page_shades_and_lists_the_spans() {
+    let served = served_with_exclusions().await;
+    let (status, html) = get(&served, "/slos/checkout-availability").await;
+    assert_eq!(status, 200);
+    // Both charts: two excluded bands and one silenced band each, and a legend entry for each.
+    assert_eq!(
+        html.matches(r#"class="band" data-name="excluded""#).count(),
+        4
+    );
+    assert_eq!(
+        html.matches(r#"class="band" data-name="silenced""#).count(),
+        2
+    );
+    assert_eq!(html.matches(r#"<span class="band">"#).count(), 4, "{html}");
+    // The list, newest first, in the page's time format.
+    let rows: Vec<&str> = html.split("<tr data-effect=").skip(1).collect();
+    assert_eq!(rows.len(), 3, "{html}");
+    assert!(rows[0].starts_with(r#""silenced""#) && rows[0].contains("maintenance freeze"));
+    assert!(rows[1].contains("correction c1 (load_test)") && rows[1].contains(">10m<"));
+    assert!(
+        rows[2].contains("2026-10-01 00:50:00 UTC")
+            && rows[2].contains("2026-10-01 01:10:00 UTC")
+            && rows[2].contains(">20m<")
+            && rows[2].contains("excluded, silenced"),
+        "{}",
+        rows[2]
+    );
+}

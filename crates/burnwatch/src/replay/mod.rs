@@ -4,6 +4,7 @@
 
 mod compare;
 mod output;
+mod sources;
 mod track;
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use burnwatch_engine::Millis;
+use burnwatch_engine::{Exclusions, Millis};
 use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
 use burnwatch_spec::{Config, format_prometheus};
 use futures_util::StreamExt;
@@ -21,6 +22,7 @@ use futures_util::StreamExt;
 use crate::cli::ReplayFormat;
 use crate::failure::Failure;
 use burnwatch_spec::text::count;
+pub use sources::{SpanOptions, exclusions};
 pub use track::{Episode, Track};
 
 /// SLOs replayed at once: each sends a few range queries at a time.
@@ -43,6 +45,8 @@ pub struct Request {
     pub format: ReplayFormat,
     /// A second configuration to compare episodes with.
     pub compare: Option<PathBuf>,
+    /// Which excluded and silenced spans to run with.
+    pub spans: SpanOptions,
 }
 
 /// Parses `2026-10-01T00:00:00Z` or unix seconds (`1790000000`) into milliseconds; the error
@@ -76,6 +80,7 @@ pub fn run(request: Request) -> Result<(), Failure> {
     }
     let config = load(&request.config)?;
     let other = request.compare.as_deref().map(load).transpose()?;
+    let exclusions = exclusions(&request.spans)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,13 +94,13 @@ pub fn run(request: Request) -> Result<(), Failure> {
         match &other {
             None => {
                 let mut out = Output::new(request.format);
-                replay(&config, &request.slos, window, &mut out).await?;
+                replay(&config, &request.slos, window, &exclusions, &mut out).await?;
                 out.finish()
             }
             Some(other) => {
                 let mut quiet = Output::quiet();
-                let a = replay(&config, &request.slos, window, &mut quiet).await?;
-                let b = replay(other, &request.slos, window, &mut quiet).await?;
+                let a = replay(&config, &request.slos, window, &exclusions, &mut quiet).await?;
+                let b = replay(other, &request.slos, window, &exclusions, &mut quiet).await?;
                 let report = compare::report(
                     &request.config.display().to_string(),
                     &a,
@@ -183,11 +188,13 @@ pub fn check_ids(config: &Config, only: &[String]) -> Result<(), Failure> {
 }
 
 /// Replays every selected SLO of `config`, `CONCURRENCY` at a time, printing each SLO's rows in
-/// configuration order as it completes. Returns one track per instance.
+/// configuration order as it completes, with the spans of `exclusions`. Returns one track per
+/// instance.
 async fn replay(
     config: &Config,
     only: &[String],
     window: Window,
+    exclusions: &Arc<Exclusions>,
     out: &mut Output,
 ) -> Result<Vec<Track>, Failure> {
     let metrics = Arc::new(SchedulerMetrics::unregistered());
@@ -205,6 +212,7 @@ async fn replay(
                 Arc::clone(&board),
                 Arc::clone(&metrics),
             )
+            .with_exclusions(Arc::clone(exclusions))
         })
         .collect();
     let mut windows: Vec<Duration> = runners.iter().flat_map(SloRunner::windows).collect();
@@ -318,9 +326,18 @@ async fn replay_one(
         .await
         .map_err(|err| Failure::Runtime(format!("replay of SLO {} failed: {err}", runner.id())))?;
     done.fetch_add(1, Ordering::Relaxed);
+    let spans: Vec<burnwatch_engine::ExclusionSpan> = runner
+        .spans()
+        .iter()
+        .filter(|s| s.start < window.end && s.end > window.start)
+        .cloned()
+        .collect();
     let tracks = seen
         .into_values()
-        .map(|s| (s.track.info.key(), s.track))
+        .map(|mut s| {
+            s.track.spans = spans.clone();
+            (s.track.info.key(), s.track)
+        })
         .collect();
     blocks.push(rows);
     Ok((blocks, tracks))

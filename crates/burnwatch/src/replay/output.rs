@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, Severity};
+use burnwatch_engine::{AlertKind, ExclusionSpan, Origin, Severity};
 use burnwatch_scheduler::ReplayStep;
 use burnwatch_spec::format_prometheus;
 use serde_json::{Value, json};
@@ -162,6 +162,45 @@ fn episode_json(e: &Episode) -> Value {
     })
 }
 
+/// One excluded or silenced span as the API writes it.
+fn span_json(span: &ExclusionSpan) -> Value {
+    let mut value = json!({
+        "start": rfc3339(span.start),
+        "end": rfc3339(span.end),
+        "reason": span.reason,
+        "exclude": span.exclude,
+        "silence": span.silence,
+    });
+    if let (Value::Object(map), Ok(Value::Object(origin))) =
+        (&mut value, serde_json::to_value(&span.origin))
+    {
+        map.extend(origin);
+    }
+    value
+}
+
+/// `excluded  2026-10-14T10:00:00Z → 2026-10-14T10:20:00Z (20m) maintenance db-upgrade: why`.
+pub fn span_line(span: &ExclusionSpan) -> String {
+    let effect = match (span.exclude, span.silence) {
+        (true, true) => "excluded, silenced",
+        (true, false) => "excluded",
+        (false, true) => "silenced",
+        (false, false) => "shown",
+    };
+    let secs = u64::try_from((span.end - span.start) / 1000).unwrap_or(0);
+    let source = match &span.origin {
+        Origin::Maintenance { name } => format!("maintenance {name}"),
+        Origin::Correction { id, category } => format!("correction {id} ({category})"),
+    };
+    format!(
+        "{effect}: {} → {} ({}) {source}: {}",
+        rfc3339(span.start),
+        rfc3339(span.end),
+        humantime::format_duration(Duration::from_secs(secs)),
+        span.reason
+    )
+}
+
 /// One `{"type":"summary",...}` line.
 pub fn summary_json(track: &Track) -> String {
     json!({
@@ -173,6 +212,8 @@ pub fn summary_json(track: &Track) -> String {
         "tickets": track.count(Severity::Ticket),
         "budget_remaining_min": number(track.budget_min),
         "budget_remaining_end": number(track.budget_end),
+        "excluded_seconds_end": track.excluded_end.as_secs_f64(),
+        "exclusions": track.spans.iter().map(span_json).collect::<Vec<_>>(),
     })
     .to_string()
 }
@@ -273,6 +314,16 @@ pub fn table(tracks: &[Track]) -> String {
         );
         for e in &track.episodes {
             let _ = writeln!(out, "    {}", episode_line(e));
+        }
+        if !track.excluded_end.is_zero() {
+            let _ = writeln!(
+                out,
+                "    excluded at the end: {} of the period",
+                humantime::format_duration(Duration::from_secs(track.excluded_end.as_secs()))
+            );
+        }
+        for span in &track.spans {
+            let _ = writeln!(out, "    {}", span_line(span));
         }
     }
     out

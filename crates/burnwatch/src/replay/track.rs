@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use burnwatch_engine::{AlertKind, AlertStatus, InstanceInfo, Millis, Severity};
+use burnwatch_engine::{AlertKind, AlertStatus, ExclusionSpan, InstanceInfo, Millis, Severity};
 use burnwatch_scheduler::ReplayStep;
 
 /// One firing episode of a burn alert, as the daemon would have notified it.
@@ -39,6 +39,10 @@ pub struct Track {
     pub budget_end: Option<f64>,
     /// Highest 1h burn rate seen.
     pub worst_burn_1h: Option<f64>,
+    /// Excluded time in the period at the last step.
+    pub excluded_end: std::time::Duration,
+    /// The excluded and silenced spans overlapping the replayed range, by start.
+    pub spans: Vec<ExclusionSpan>,
 }
 
 const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -62,6 +66,8 @@ impl Track {
             budget_min: None,
             budget_end: None,
             worst_burn_1h: None,
+            excluded_end: std::time::Duration::ZERO,
+            spans: Vec::new(),
         }
     }
 
@@ -93,6 +99,7 @@ impl Track {
         }
         let budget = step.eval.period.budget_remaining;
         self.budget_end = budget;
+        self.excluded_end = step.eval.period.excluded;
         self.budget_min = min_opt(self.budget_min, budget);
         let burn = step.eval.window(HOUR).and_then(|w| w.burn_rate);
         self.worst_burn_1h = max_opt(self.worst_burn_1h, burn);

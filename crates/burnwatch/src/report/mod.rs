@@ -4,6 +4,7 @@
 //! JSON. Computed through replay: the daemon's runner, engine and alert state machine stepped
 //! over the backend's history (see `SloRunner::replay`), every 5 minutes.
 
+mod given_back;
 mod model;
 mod render;
 
@@ -11,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnwatch_engine::Millis;
-use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
-use burnwatch_spec::Config;
+use burnwatch_engine::{Board, ExclusionSpan, Exclusions, Millis};
+use burnwatch_scheduler::{Backend, SchedulerMetrics, SloRunner};
+use burnwatch_spec::{Config, Slo};
 
 use crate::cli::ReportFormat;
 use crate::failure::Failure;
@@ -39,6 +40,8 @@ pub struct Request {
     pub slos: Vec<String>,
     /// Output format.
     pub format: ReportFormat,
+    /// Which excluded and silenced spans to run with.
+    pub spans: crate::replay::SpanOptions,
 }
 
 /// The span `(start, end]` of the report, in milliseconds.
@@ -124,7 +127,8 @@ pub fn run(request: Request) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
-    let reports = runtime.block_on(collect(&config, &request.slos, span))?;
+    let exclusions = crate::replay::exclusions(&request.spans)?;
+    let reports = runtime.block_on(collect(&config, &request.slos, span, &exclusions))?;
     let text = match request.format {
         ReportFormat::Html => render::html(span, &reports),
         ReportFormat::Markdown => render::markdown(span, &reports),
@@ -133,50 +137,94 @@ pub fn run(request: Request) -> Result<(), Failure> {
     crate::replay::write_stdout(&text)
 }
 
-/// Replays every selected SLO over the span, one after another (each runs a few range queries
-/// at a time), and returns one report per instance in configuration order.
+/// Replays every selected SLO over the span with the spans of `exclusions`, one after another
+/// (each runs a few range queries at a time), and returns one report per instance in
+/// configuration order. Each excluding span in the span is replayed once more without it, for
+/// the budget it gave back.
 async fn collect(
     config: &Config,
     only: &[String],
     span: Span,
+    exclusions: &Arc<Exclusions>,
 ) -> Result<Vec<InstanceReport>, Failure> {
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let backends = crate::backends::connect(config, &metrics)?;
-    let board = Arc::new(burnwatch_engine::Board::new());
+    let board = Arc::new(Board::new());
     let mut reports = Vec::new();
     for slo in config
         .slos
         .iter()
         .filter(|s| only.is_empty() || only.contains(&s.id))
     {
-        let mut runner = SloRunner::new(
-            slo.clone(),
-            Arc::clone(&backends[&slo.backend]),
-            Arc::clone(&board),
-            Arc::clone(&metrics),
-        );
-        let mut instances: Vec<InstanceReport> = Vec::new();
-        let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
-            let report = match instances
-                .iter_mut()
-                .position(|r| Arc::ptr_eq(&r.track.info, step.instance))
-            {
-                Some(i) => &mut instances[i],
-                None => {
-                    instances.push(InstanceReport::new(Arc::clone(step.instance), span));
-                    instances.last_mut().expect("just pushed")
-                }
-            };
-            report.record(&step);
+        let backend = &backends[&slo.backend];
+        let replay = |exclusions: Arc<Exclusions>| {
+            replay_slo(slo, Arc::clone(backend), &board, &metrics, exclusions, span)
         };
-        runner
-            .replay(span.start, span.end, STEP, &mut on_step)
-            .await
-            .map_err(|err| Failure::Runtime(format!("report of SLO {} failed: {err}", slo.id)))?;
+        let (mut instances, all) = replay(Arc::clone(exclusions)).await?;
+        let shown: Vec<ExclusionSpan> = all
+            .iter()
+            .filter(|s| s.start < span.end && s.end > span.start)
+            .cloned()
+            .collect();
+        let with: given_back::Budgets = instances
+            .iter()
+            .map(|r| (r.track.info.key(), r.track.budget_end))
+            .collect();
+        let back = given_back::given_back(&all, &shown, &with, |exclusions| {
+            let run = replay(exclusions);
+            async move {
+                let (instances, _) = run.await?;
+                Ok(instances
+                    .iter()
+                    .map(|r| (r.track.info.key(), r.track.budget_end))
+                    .collect())
+            }
+        })
+        .await?;
+        for report in &mut instances {
+            let key = report.track.info.key();
+            report.exclusions = back
+                .iter()
+                .map(|(span, budgets)| (span.clone(), budgets.get(&key).copied().flatten()))
+                .collect();
+        }
         instances.sort_by_key(|r| r.track.info.key());
         reports.extend(instances);
     }
     Ok(reports)
+}
+
+/// One replay of `slo` over the span: its instances' reports and the spans it ran with (those
+/// reaching into the period before the span too).
+async fn replay_slo(
+    slo: &Slo,
+    backend: Arc<dyn Backend>,
+    board: &Arc<Board>,
+    metrics: &Arc<SchedulerMetrics>,
+    exclusions: Arc<Exclusions>,
+    span: Span,
+) -> Result<(Vec<InstanceReport>, Vec<ExclusionSpan>), Failure> {
+    let mut runner = SloRunner::new(slo.clone(), backend, Arc::clone(board), Arc::clone(metrics))
+        .with_exclusions(exclusions);
+    let mut instances: Vec<InstanceReport> = Vec::new();
+    let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
+        let report = match instances
+            .iter_mut()
+            .position(|r| Arc::ptr_eq(&r.track.info, step.instance))
+        {
+            Some(i) => &mut instances[i],
+            None => {
+                instances.push(InstanceReport::new(Arc::clone(step.instance), span));
+                instances.last_mut().expect("just pushed")
+            }
+        };
+        report.record(&step);
+    };
+    runner
+        .replay(span.start, span.end, STEP, &mut on_step)
+        .await
+        .map_err(|err| Failure::Runtime(format!("report of SLO {} failed: {err}", slo.id)))?;
+    Ok((instances, runner.spans().to_vec()))
 }
 
 #[cfg(test)]

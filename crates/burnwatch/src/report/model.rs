@@ -29,6 +29,9 @@ pub struct InstanceReport {
     pub counts: Counts,
     /// Budget remaining over the period, hourly.
     pub trend: Vec<(Millis, Option<f64>)>,
+    /// Each excluded or silenced span overlapping the report, with the budget it gave back
+    /// (`None` for spans that only silence, or without figures).
+    pub exclusions: Vec<(burnwatch_engine::ExclusionSpan, Option<f64>)>,
 }
 
 /// An incident: one page or ticket episode, cut at the end of the span.
@@ -49,6 +52,7 @@ impl InstanceReport {
             span,
             counts: Counts::default(),
             trend: Vec::new(),
+            exclusions: Vec::new(),
         }
     }
 

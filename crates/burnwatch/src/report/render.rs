@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use burnwatch_engine::Severity;
-use burnwatch_http::chart::{Chart, Line, escape};
+use burnwatch_engine::{ExclusionSpan, Origin, Severity};
+use burnwatch_http::chart::{Band, Chart, Line, escape};
 use serde_json::{Value, json};
 
 use super::Span;
@@ -27,6 +27,28 @@ fn duration(d: Duration) -> String {
         (0, h) => format!("{h}h {minutes}m"),
         (d, h) => format!("{d}d {h}h {minutes}m"),
     }
+}
+
+/// `maintenance db-upgrade` or `correction 7 (dependency)`.
+fn source(span: &ExclusionSpan) -> String {
+    match &span.origin {
+        Origin::Maintenance { name } => format!("maintenance {name}"),
+        Origin::Correction { id, category } => format!("correction {id} ({category})"),
+    }
+}
+
+/// `excluded`, `silenced` or both.
+fn effect(span: &ExclusionSpan) -> &'static str {
+    match (span.exclude, span.silence) {
+        (true, true) => "excluded, silenced",
+        (true, false) => "excluded",
+        (false, true) => "silenced",
+        (false, false) => "shown",
+    }
+}
+
+fn span_length(span: &ExclusionSpan) -> Duration {
+    Duration::from_millis((span.end - span.start).max(0) as u64)
 }
 
 fn end_of(end: Option<i64>) -> String {
@@ -69,6 +91,22 @@ pub fn json(span: Span, reports: &[InstanceReport]) -> String {
                     "time": rfc3339(*t),
                     "budget_remaining": b,
                 })).collect::<Vec<_>>(),
+                "exclusions": r.exclusions.iter().map(|(s, back)| {
+                    let mut value = json!({
+                        "start": rfc3339(s.start),
+                        "end": rfc3339(s.end),
+                        "reason": s.reason,
+                        "exclude": s.exclude,
+                        "silence": s.silence,
+                        "budget_given_back": back,
+                    });
+                    if let (Value::Object(map), Ok(Value::Object(origin))) =
+                        (&mut value, serde_json::to_value(&s.origin))
+                    {
+                        map.extend(origin);
+                    }
+                    value
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -100,6 +138,26 @@ pub fn markdown(span: Span, reports: &[InstanceReport]) -> String {
             r.pages(),
             r.mttr().map_or("–".into(), duration),
         );
+    }
+    for r in reports.iter().filter(|r| !r.exclusions.is_empty()) {
+        let _ = write!(
+            out,
+            "\n## {}: exclusions\n\n| start | end | duration | source | reason | effect | budget given back |\n|---|---|---|---|---|---|---|\n",
+            r.track.name()
+        );
+        for (span, back) in &r.exclusions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                rfc3339(span.start),
+                rfc3339(span.end),
+                duration(span_length(span)),
+                source(span).replace('|', "\\|"),
+                span.reason.replace('|', "\\|"),
+                effect(span),
+                percent(*back, 1),
+            );
+        }
     }
     for r in reports.iter().filter(|r| !r.track.episodes.is_empty()) {
         let _ = write!(
@@ -188,8 +246,36 @@ fn section(body: &mut String, r: &InstanceReport) {
         }],
         rules: vec![(0.0, "spent".into())],
         y_include: vec![0.0, 1.0],
+        bands: r
+            .exclusions
+            .iter()
+            .filter(|(s, _)| s.exclude)
+            .map(|(s, _)| Band {
+                name: "excluded".into(),
+                colour: "#78909c".into(),
+                from: s.start as f64,
+                to: s.end as f64,
+            })
+            .collect(),
     };
     body.push_str(&chart.to_svg());
+    if !r.exclusions.is_empty() {
+        body.push_str("<table><thead><tr><th>Start</th><th>End</th><th>Duration</th><th>Source</th><th>Reason</th><th>Effect</th><th>Budget given back</th></tr></thead><tbody>");
+        for (span, back) in &r.exclusions {
+            let _ = write!(
+                body,
+                r#"<tr class="exclusion"><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td></tr>"#,
+                rfc3339(span.start),
+                rfc3339(span.end),
+                duration(span_length(span)),
+                escape(&source(span)),
+                escape(&span.reason),
+                effect(span),
+                percent(*back, 1),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
     if r.track.episodes.is_empty() {
         body.push_str("<p class=\"muted\">No incidents.</p></section>");
         return;

@@ -12,6 +12,7 @@
 mod corrections;
 mod decision;
 mod error;
+mod exclusions;
 mod lookup;
 mod view;
 
@@ -26,6 +27,7 @@ use serde::Serialize;
 
 pub use corrections::{MAX_AHEAD_MS, MAX_CORRECTION_BYTES, MAX_REASON_CHARS, MAX_SLOS};
 pub use error::ApiError;
+pub(crate) use exclusions::ExclusionView;
 /// What the status page shares with the API: one view of an instance, one way to find it.
 pub(crate) use lookup::{Subject, resolve_one};
 use lookup::{instance_id, resolve};
@@ -51,7 +53,10 @@ fn board(state: &AppState) -> Result<&Arc<Board>, ApiError> {
 /// Every instance, then every SLO without one, as the status page lists them.
 pub(crate) fn all_views(board: &Board) -> Vec<InstanceView> {
     let entries = board.entries();
-    let mut views: Vec<InstanceView> = entries.iter().map(|e| InstanceView::of(e)).collect();
+    let mut views: Vec<InstanceView> = entries
+        .iter()
+        .map(|e| InstanceView::of(e, &board.spans(&e.info.slo.id)))
+        .collect();
     for slo in board.slos() {
         if !entries.iter().any(|e| e.info.slo.id == slo.info.id) {
             views.push(InstanceView::empty(&slo));
@@ -79,9 +84,12 @@ async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<InstanceView>, ApiError> {
-    Ok(Json(match resolve_one(board(&state)?, &id)? {
-        Subject::Instances(entries) => InstanceView::of(&entries[0]),
-        Subject::Empty(slo) => InstanceView::empty(&slo).waiting_on(board(&state)?),
+    let board = board(&state)?;
+    Ok(Json(match resolve_one(board, &id)? {
+        Subject::Instances(entries) => {
+            InstanceView::of(&entries[0], &board.spans(&entries[0].info.slo.id))
+        }
+        Subject::Empty(slo) => InstanceView::empty(&slo).waiting_on(board),
     }))
 }
 

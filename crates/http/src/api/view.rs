@@ -6,11 +6,14 @@
 
 use std::time::Duration;
 
-use burnwatch_engine::{AlertKind, Alerts, Entry, Episode, SloInfo, SloStatus, Status, TrailPoint};
+use burnwatch_engine::{
+    AlertKind, Alerts, Entry, Episode, ExclusionSpan, SloInfo, SloStatus, Status, TrailPoint,
+};
 use burnwatch_spec::format_prometheus;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::exclusions::{ExclusionView, in_period};
 use super::lookup::instance_id;
 use burnwatch_spec::text::rfc3339;
 
@@ -58,6 +61,10 @@ pub struct InstanceView {
     pub period_covered_seconds: Option<f64>,
     pub period_coverage: Option<f64>,
     pub exhaustion_eta: Option<String>,
+    /// Time of the period whose events count toward nothing (maintenance, corrections).
+    pub excluded_seconds: Option<f64>,
+    /// Excluded and silenced spans overlapping the period, by start.
+    pub exclusions: Vec<ExclusionView>,
     pub status: &'static str,
     pub alerts: Ordered<AlertView>,
     pub data_state: &'static str,
@@ -86,8 +93,8 @@ impl InstanceView {
         Some(format!("{seen} of {} days observed", format_days(days)))
     }
 
-    /// A published instance.
-    pub fn of(entry: &Entry) -> InstanceView {
+    /// A published instance, with its SLO's spans as the board holds them.
+    pub fn of(entry: &Entry, spans: &[ExclusionSpan]) -> InstanceView {
         let eval = &entry.eval;
         let windows = || {
             eval.windows
@@ -110,6 +117,8 @@ impl InstanceView {
             period_length: eval.period.window.window,
             period_coverage: coverage(eval.period.covered, eval.period.window.window),
             exhaustion_eta: eval.exhaustion_eta().map(rfc3339),
+            excluded_seconds: Some(eval.period.excluded.as_secs_f64()),
+            exclusions: in_period(spans, eval.at, entry.info.slo.period),
             status: Status::of(eval, &entry.alerts).as_str(),
             alerts: alerts(&entry.alerts),
             data_state: eval.data_state.as_str(),
@@ -165,6 +174,8 @@ impl InstanceView {
             period_covered_seconds: None,
             period_coverage: None,
             exhaustion_eta: None,
+            excluded_seconds: None,
+            exclusions: Vec::new(),
             status: Status::Healthy.as_str(),
             alerts: alerts(&Alerts::new()),
             data_state: "no_data",

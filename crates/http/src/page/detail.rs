@@ -9,8 +9,13 @@ use burnwatch_engine::{AlertPolicy, Entry, Trail};
 use super::layout::{badge, burn, page, percent, when};
 use super::{encode_segment, format_objective, not_served};
 use crate::AppState;
-use crate::api::{EpisodeView, InstanceView, Subject, resolve_one, window};
-use crate::chart::{Chart, Line, Span, escape};
+use crate::api::{EpisodeView, ExclusionView, InstanceView, Subject, resolve_one, window};
+use crate::chart::{Band, Chart, Line, Span, escape};
+
+/// Band colours: excluded spans (their events count toward nothing) and spans that only
+/// silence notifications.
+const EXCLUDED: &str = "#78909c";
+const SILENCED: &str = "#ffb300";
 
 /// Line colours for the burn-rate chart, shortest window first.
 const PALETTE: [&str; 9] = [
@@ -33,7 +38,10 @@ pub(super) async fn detail(State(state): State<AppState>, Path(id): Path<String>
         }
     };
     let (view, entry) = match &subject {
-        Subject::Instances(entries) => (InstanceView::of(&entries[0]), Some(&entries[0])),
+        Subject::Instances(entries) => (
+            InstanceView::of(&entries[0], &board.spans(&entries[0].info.slo.id)),
+            Some(&entries[0]),
+        ),
         Subject::Empty(slo) => (InstanceView::empty(slo).waiting_on(board), None),
     };
     let trail = entry.and_then(|e| board.trail(&e.info.key()));
@@ -129,6 +137,7 @@ fn render(
     } else {
         html.push_str(r#"<p class="muted">No history yet.</p>"#);
     }
+    exclusions(&mut html, &view.exclusions);
 
     html.push_str(r#"<h2>Alerts</h2><table><thead><tr><th>Alert</th><th>State</th><th>Since</th></tr></thead><tbody>"#);
     for (kind, alert) in &view.alerts.0 {
@@ -174,6 +183,56 @@ fn render(
         id = encode_segment(&view.id)
     );
     html
+}
+
+/// The excluded and silenced spans of the period, newest first, as a list that turns into
+/// stacked rows on a phone; nothing when there are none.
+fn exclusions(html: &mut String, spans: &[ExclusionView]) {
+    if spans.is_empty() {
+        return;
+    }
+    html.push_str(r#"<h2>Excluded and silenced</h2><table class="list exclusions"><thead><tr><th>Start</th><th>End</th><th>Duration</th><th>Source</th><th>Reason</th><th>Effect</th></tr></thead><tbody>"#);
+    for span in spans.iter().rev() {
+        let effect = match (span.exclude, span.silence) {
+            (true, true) => "excluded, silenced",
+            (true, false) => "excluded",
+            (false, true) => "silenced",
+            (false, false) => "shown only",
+        };
+        let length = std::time::Duration::from_millis((span.span.1 - span.span.0).max(0) as u64);
+        let _ = write!(
+            html,
+            r#"<tr data-effect="{effect}"><td class="num" data-label="Start">{}</td><td class="num" data-label="End">{}</td><td class="num" data-label="Duration">{}</td><td data-label="Source">{}</td><td data-label="Reason">{}</td><td data-label="Effect">{effect}</td></tr>"#,
+            escape(&when(&span.start)),
+            escape(&when(&span.end)),
+            escape(&burnwatch_spec::text::human_duration(length)),
+            escape(&span.source()),
+            escape(&span.reason),
+        );
+    }
+    html.push_str("</tbody></table>");
+}
+
+/// The spans as chart bands: excluded ones (whether or not they also silence) in grey,
+/// silence-only ones in amber.
+fn bands(spans: &[ExclusionView]) -> Vec<Band> {
+    spans
+        .iter()
+        .filter(|s| s.exclude || s.silence)
+        .map(|s| {
+            let (name, colour) = if s.exclude {
+                ("excluded", EXCLUDED)
+            } else {
+                ("silenced", SILENCED)
+            };
+            Band {
+                name: name.into(),
+                colour: colour.into(),
+                from: s.span.0 as f64,
+                to: s.span.1 as f64,
+            }
+        })
+        .collect()
 }
 
 /// The alert episodes the trail holds, as bars on the charts' time range (a firing one runs to
@@ -267,6 +326,7 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<
         }],
         rules: vec![(0.0, "spent".into())],
         y_include: vec![0.0, 1.0],
+        bands: bands(&view.exclusions),
     };
     let windows = trail.windows();
     let burn_chart = Chart {
@@ -286,6 +346,7 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<
             .collect(),
         rules: thresholds(policy),
         y_include: vec![0.0],
+        bands: bands(&view.exclusions),
     };
     for (id, chart) in [("budget", &budget), ("burn", &burn_chart)] {
         let _ = write!(
@@ -293,7 +354,7 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<
             r#"<h2>{}</h2><div class="card" id="chart-{id}">{}{}</div>"#,
             escape(&chart.title),
             chart.to_svg(),
-            if chart.drawn().count() > 1 {
+            if chart.legend_entries() > 1 {
                 chart.legend_html()
             } else {
                 String::new()

@@ -42,6 +42,7 @@ impl SloRunner {
         }
         self.board
             .publish_policy(&self.info.id, Arc::clone(&self.policy));
+        self.board.publish_spans(&self.info.id, &self.spans);
         self.board.publish_slo(SloStatus {
             info: Arc::clone(&self.info),
             data_state: best,
