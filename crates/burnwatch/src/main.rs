@@ -39,8 +39,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     count(errors.len(), "problem")
                 ))
             })?;
+            let maintenance = if loaded.maintenance.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {}",
+                    count(loaded.maintenance.len(), "maintenance window")
+                )
+            };
             println!(
-                "{} is valid: {}, {}",
+                "{} is valid: {}, {}{maintenance}",
                 config.display(),
                 count(loaded.slos.len(), "SLO"),
                 count(loaded.backends.len(), "backend"),

@@ -194,6 +194,7 @@ async fn replay(
     let backends = crate::backends::connect(config, &metrics)?;
     let board = Arc::new(burnwatch_engine::Board::new());
     check_ids(config, only)?;
+    let exclusions = crate::slos::exclusions(config);
     let runners: Vec<SloRunner> = config
         .slos
         .iter()
@@ -205,6 +206,7 @@ async fn replay(
                 Arc::clone(&board),
                 Arc::clone(&metrics),
             )
+            .with_exclusions(Arc::clone(&exclusions))
         })
         .collect();
     let mut windows: Vec<Duration> = runners.iter().flat_map(SloRunner::windows).collect();

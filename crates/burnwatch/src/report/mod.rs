@@ -143,6 +143,7 @@ async fn collect(
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let backends = crate::backends::connect(config, &metrics)?;
     let board = Arc::new(burnwatch_engine::Board::new());
+    let exclusions = crate::slos::exclusions(config);
     let mut reports = Vec::new();
     for slo in config
         .slos
@@ -154,7 +155,8 @@ async fn collect(
             Arc::clone(&backends[&slo.backend]),
             Arc::clone(&board),
             Arc::clone(&metrics),
-        );
+        )
+        .with_exclusions(Arc::clone(&exclusions));
         let mut instances: Vec<InstanceReport> = Vec::new();
         let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
             let report = match instances
