@@ -117,6 +117,7 @@ fn config(alertmanager_url: &str) -> Config {
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),
+        maintenance: Vec::new(),
         receivers: BTreeMap::from([("am".to_string(), receiver)]),
         routes: vec![Route {
             severity: Vec::new(),

@@ -84,6 +84,10 @@ pub enum Command {
         /// A JSON file of spans excluded or silenced for every SLO (tests, what-ifs).
         #[arg(long, hide = true)]
         exclusion_spans: Option<PathBuf>,
+        /// The daemon's data directory: its stored corrections are honoured (as are the
+        /// configuration's maintenance windows). Without it, only maintenance windows.
+        #[arg(long, env = "BURNWATCH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Ask a running daemon whether a change may ship: prints the decision and its rationale.
     /// Exit 0 approve, 3 review, 4 defer, 5 block; 1 when no decision could be had (daemon
@@ -140,6 +144,10 @@ pub enum Command {
         /// A JSON file of spans excluded or silenced for every SLO (tests, what-ifs).
         #[arg(long, hide = true)]
         exclusion_spans: Option<PathBuf>,
+        /// The daemon's data directory: its stored corrections are honoured (as are the
+        /// configuration's maintenance windows). Without it, only maintenance windows.
+        #[arg(long, env = "BURNWATCH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
     },
 }
 

@@ -62,7 +62,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let mut registry = Registry::default();
     let metrics = Arc::new(SchedulerMetrics::register(&mut registry));
     let board = Arc::new(Board::new());
-    let exclusions: Arc<Exclusions> = crate::replay::exclusions(&spans)?;
+    let exclusions: Arc<Exclusions> = crate::replay::exclusions(&spans, &config)?;
     // Loaded before any runner starts, so the first backfill already leaves them out.
     let corrections = Corrections::open(data_dir, Arc::clone(&exclusions), now_millis());
     registry.register_collector(Box::new(

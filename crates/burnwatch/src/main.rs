@@ -40,8 +40,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     count(errors.len(), "problem")
                 ))
             })?;
+            let maintenance = if loaded.maintenance.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {}",
+                    count(loaded.maintenance.len(), "maintenance window")
+                )
+            };
             println!(
-                "{} is valid: {}, {}",
+                "{} is valid: {}, {}{maintenance}",
                 config.display(),
                 count(loaded.slos.len(), "SLO"),
                 count(loaded.backends.len(), "backend"),
@@ -58,6 +66,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             compare,
             ignore_exclusions,
             exclusion_spans,
+            data_dir,
         } => {
             init_tracing(cli.log_format);
             replay::run(replay::Request {
@@ -71,6 +80,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 spans: replay::SpanOptions {
                     ignore: ignore_exclusions,
                     spans_file: exclusion_spans,
+                    data_dir,
                 },
             })
         }
@@ -90,6 +100,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             format,
             ignore_exclusions,
             exclusion_spans,
+            data_dir,
         } => {
             init_tracing(cli.log_format);
             report::run(report::Request {
@@ -102,6 +113,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 spans: replay::SpanOptions {
                     ignore: ignore_exclusions,
                     spans_file: exclusion_spans,
+                    data_dir,
                 },
             })
         }
@@ -131,9 +143,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     data_dir,
                     shard,
                     snapshot_interval,
+                    // The daemon serves its own live list of corrections.
                     spans: replay::SpanOptions {
                         ignore: false,
                         spans_file: exclusion_spans,
+                        data_dir: None,
                     },
                 },
             ))

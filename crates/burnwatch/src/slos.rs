@@ -98,6 +98,7 @@ impl SloSet {
     /// Starts the SLOs of `config`.
     pub fn start(config: Config, shared: Shared) -> Result<Self, Failure> {
         let backends = crate::backends::connect(&config, &shared.metrics)?;
+        shared.exclusions.set("maintenance", maintenance(&config));
         let tasks = spawn(config.slos.iter(), &backends, &shared);
         Ok(SloSet {
             config,
@@ -180,6 +181,12 @@ impl SloSet {
                 return Err(message);
             }
         };
+        // Runners compare the spans with what they hold on their next tick; a window moved
+        // over the past makes them read their history again.
+        let maintenance_changed = new.maintenance != self.config.maintenance;
+        if maintenance_changed {
+            self.shared.exclusions.set("maintenance", maintenance(&new));
+        }
         for id in &stop {
             if let Some(task) = self.tasks.remove(id) {
                 // It hands its final state to the snapshot hub before it ends.
@@ -194,7 +201,14 @@ impl SloSet {
         let started = start.len();
         self.tasks
             .extend(spawn(start.into_iter(), &backends, &self.shared));
-        let summary = if stop.is_empty() && started == 0 {
+        let summary = if stop.is_empty() && started == 0 && maintenance_changed {
+            format!(
+                "reloaded {}: maintenance windows changed ({} defined), {} run on",
+                path.display(),
+                new.maintenance.len(),
+                count(running, "SLO")
+            )
+        } else if stop.is_empty() && started == 0 {
             format!(
                 "{} unchanged: {} run on, nothing restarted",
                 path.display(),
@@ -228,6 +242,14 @@ impl SloSet {
 }
 
 /// Starts a task for each of `slos`, each with its own token under the process-wide shutdown.
+/// The `[[maintenance]]` windows of `config` as the span source runners, replay and reports
+/// register under `"maintenance"`.
+pub(crate) fn maintenance(config: &Config) -> Arc<dyn burnwatch_engine::SpanSource> {
+    Arc::new(burnwatch_spec::maintenance::MaintenanceSpans::new(
+        &config.maintenance,
+    ))
+}
+
 fn spawn<'a>(
     slos: impl Iterator<Item = &'a Slo>,
     backends: &BTreeMap<String, Arc<dyn Backend>>,

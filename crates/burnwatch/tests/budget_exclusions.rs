@@ -248,9 +248,9 @@ receivers = ["hook"]
 
     // The outside outage pages; a few more ticks, and nothing else has been heard of.
     let page = wait_for("the outside page", Duration::from_secs(30), || {
-        notifications(&runtime, &webhook).into_iter().find(|n| {
-            n.to_string().contains("maint-outside") && n.to_string().contains("page")
-        })
+        notifications(&runtime, &webhook)
+            .into_iter()
+            .find(|n| n.to_string().contains("maint-outside") && n.to_string().contains("page"))
     });
     assert!(page.to_string().contains("firing"), "{page}");
     std::thread::sleep(Duration::from_secs(5));

@@ -102,6 +102,15 @@ pub struct Alert {
     /// Whether a firing notification went out for the current episode (so an inhibited ticket
     /// that ends sends its resolve only if its trigger was sent).
     pub notified: bool,
+    /// When a silence withheld this episode's firing notification (counted once); it is sent
+    /// at the first evaluation outside a silence while the alert still fires. None when no
+    /// firing is withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silenced_at: Option<Millis>,
+    /// The resolve of an episode receivers heard fire, withheld by a silence; sent once at the
+    /// first evaluation outside a silence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsent_resolve: Option<Transition>,
 }
 
 /// Firing or resolved, as notifications say it.
@@ -137,6 +146,17 @@ pub struct Transition {
     pub at: Millis,
 }
 
+/// What one evaluation of the alerts yields under a silence: what to send, and what the
+/// silence withheld (to count).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Transitions to notify, in [`AlertKind::ALL`] order (an owed resolve before the firing
+    /// of the same alert).
+    pub send: Vec<Transition>,
+    /// Transitions a silence withheld; each is counted once, when it happens.
+    pub silenced: Vec<Transition>,
+}
+
 /// Every alert of one SLO instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alerts {
@@ -158,6 +178,8 @@ impl Alerts {
                     resolved_at: None,
                     last_true_at: None,
                     notified: false,
+                    silenced_at: None,
+                    unsent_resolve: None,
                 })
                 .collect(),
         }
@@ -186,23 +208,46 @@ impl Alerts {
     /// is taken as that moment, so an episode never resolves before it fired. Evaluating the
     /// same figures again changes nothing and notifies nothing.
     pub fn eval(&mut self, policy: &AlertPolicy, eval: &Evaluation) -> Vec<Transition> {
+        self.eval_silenced(policy, eval, false).send
+    }
+
+    /// [`Alerts::eval`] while a silence may hold (`silenced`): states move exactly as without
+    /// one, but nothing is sent. A firing withheld by the silence is sent at the first
+    /// evaluation outside a silence if the alert still fires then; a resolve withheld from
+    /// receivers that heard the firing is sent then once; a firing that was never sent resolves
+    /// quietly. docs/alerting.md describes this for users.
+    pub fn eval_silenced(
+        &mut self,
+        policy: &AlertPolicy,
+        eval: &Evaluation,
+        silenced: bool,
+    ) -> Outcome {
         let now = self
             .alerts
             .iter()
             .filter_map(Alert::latest)
             .fold(eval.at, Millis::max);
-        let mut transitions = Vec::new();
+        let mut outcome = Outcome::default();
         let mut page_firing = false;
         for alert in &mut self.alerts {
+            if !silenced && let Some(owed) = alert.unsent_resolve.take() {
+                outcome.send.push(owed);
+            }
             let condition = Condition::of(alert.kind, policy, eval);
             // The page is first in the list, so it has stepped when the ticket looks at it.
             let inhibited = alert.kind == AlertKind::Ticket && page_firing;
-            transitions.extend(alert.step(&condition, inhibited, now));
+            if let Some(t) = alert.step(&condition, inhibited, now, silenced) {
+                if silenced {
+                    outcome.silenced.push(t);
+                } else {
+                    outcome.send.push(t);
+                }
+            }
             if alert.kind == AlertKind::Page {
                 page_firing = alert.state == AlertState::Firing;
             }
         }
-        transitions
+        outcome
     }
 }
 
@@ -225,8 +270,15 @@ impl Alert {
         .max()
     }
 
-    /// One evaluation of this alert at `now` (not before any timestamp it holds).
-    fn step(&mut self, c: &Condition, inhibited: bool, now: Millis) -> Option<Transition> {
+    /// One evaluation of this alert at `now` (not before any timestamp it holds); under a
+    /// silence the transition returned is withheld (and remembered when it is owed).
+    fn step(
+        &mut self,
+        c: &Condition,
+        inhibited: bool,
+        now: Millis,
+        silenced: bool,
+    ) -> Option<Transition> {
         self.condition = c.raw;
         if c.frozen {
             return None;
@@ -242,7 +294,7 @@ impl Alert {
                 .last_true_at
                 .map_or(Millis::MAX, |t| now.saturating_sub(t));
             if quiet_for >= c.keep_firing_for {
-                return self.resolve(fired_at, now);
+                return self.resolve(fired_at, now, silenced);
             }
         } else {
             // Pending that never fired ends silently; its stretch starts afresh next time.
@@ -256,21 +308,35 @@ impl Alert {
         };
         match self.fired_at {
             Some(fired_at) if self.state == AlertState::Firing && !self.notified => {
-                self.notified = true;
-                Some(self.transition(AlertStatus::Firing, fired_at, now))
+                if !silenced {
+                    self.notified = true;
+                    self.silenced_at = None;
+                    Some(self.transition(AlertStatus::Firing, fired_at, now))
+                } else if self.silenced_at.is_none() {
+                    self.silenced_at = Some(now);
+                    Some(self.transition(AlertStatus::Firing, fired_at, now))
+                } else {
+                    None
+                }
             }
             _ => None,
         }
     }
 
-    /// Ends the episode; a receiver hears of it only if it heard of the start.
-    fn resolve(&mut self, fired_at: Millis, now: Millis) -> Option<Transition> {
+    /// Ends the episode; a receiver hears of it only if it heard of the start (under a
+    /// silence: once the silence ends).
+    fn resolve(&mut self, fired_at: Millis, now: Millis, silenced: bool) -> Option<Transition> {
         let notified = std::mem::take(&mut self.notified);
         self.state = AlertState::Inactive;
         self.active_since = None;
         self.fired_at = None;
         self.resolved_at = Some(now);
-        notified.then(|| self.transition(AlertStatus::Resolved, fired_at, now))
+        self.silenced_at = None;
+        let resolved = notified.then(|| self.transition(AlertStatus::Resolved, fired_at, now))?;
+        if silenced {
+            self.unsent_resolve = Some(resolved);
+        }
+        Some(resolved)
     }
 
     fn transition(&self, status: AlertStatus, fired_at: Millis, at: Millis) -> Transition {

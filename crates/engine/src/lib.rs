@@ -86,7 +86,7 @@ mod status;
 mod trail;
 mod window;
 
-pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Transition};
+pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Outcome, Transition};
 pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting};
 pub use budget::PeriodFigures;
 pub use chrono::Weekday;

@@ -33,6 +33,17 @@ struct InexactLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SilencedLabels {
+    sloth_id: String,
+    /// `page`, `ticket`, `no_data`, `budget_exhausted`.
+    kind: String,
+    /// `page` or `ticket`.
+    severity: String,
+    /// `firing` or `resolved`.
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EvaluationLabels {
     sloth_id: String,
     outcome: String,
@@ -50,6 +61,7 @@ pub struct SchedulerMetrics {
     missed_ticks: Family<SloLabels, Counter>,
     inexact_reads: Family<InexactLabels, Counter>,
     history_rereads: Family<SloLabels, Counter>,
+    silenced: Family<SilencedLabels, Counter>,
     backfill_pending: Gauge<i64, AtomicI64>,
     backfill_points: Counter<u64, AtomicU64>,
     /// Every request to any backend, for the start-up log.
@@ -101,6 +113,11 @@ impl SchedulerMetrics {
             metrics.history_rereads.clone(),
         );
         registry.register(
+            "burnwatch_notifications_silenced",
+            "Alert transitions a maintenance window's silence kept from every receiver (each counted once, when it happened), by SLO, alert kind, severity and status.",
+            metrics.silenced.clone(),
+        );
+        registry.register(
             "burnwatch_backfill_pending_slos",
             "SLOs whose startup backfill has not finished; /readyz is 503 while this is above 0.",
             metrics.backfill_pending.clone(),
@@ -123,6 +140,7 @@ impl SchedulerMetrics {
             missed_ticks: Family::default(),
             inexact_reads: Family::default(),
             history_rereads: Family::default(),
+            silenced: Family::default(),
             backfill_pending: Gauge::default(),
             backfill_points: Counter::default(),
             sent: AtomicU64::new(0),
@@ -174,6 +192,19 @@ impl SchedulerMetrics {
             .inc();
     }
 
+    pub(crate) fn record_silenced(&self, sloth_id: &str, t: &burnwatch_engine::Transition) {
+        self.silenced
+            .get_or_create(&silenced_labels(sloth_id, t))
+            .inc();
+    }
+
+    /// Transitions of `sloth_id` a silence withheld so far, of `kind` and `status` (tests).
+    pub fn silenced(&self, sloth_id: &str, t: &burnwatch_engine::Transition) -> u64 {
+        self.silenced
+            .get_or_create(&silenced_labels(sloth_id, t))
+            .get()
+    }
+
     /// Rereads of history so far for `sloth_id` (tests).
     pub fn history_rereads(&self, sloth_id: &str) -> u64 {
         self.history_rereads
@@ -223,5 +254,14 @@ impl SchedulerMetrics {
                 outcome: outcome.into(),
             })
             .get()
+    }
+}
+
+fn silenced_labels(sloth_id: &str, t: &burnwatch_engine::Transition) -> SilencedLabels {
+    SilencedLabels {
+        sloth_id: sloth_id.into(),
+        kind: t.kind.as_str().into(),
+        severity: t.kind.severity().as_str().into(),
+        status: t.status.as_str().into(),
     }
 }

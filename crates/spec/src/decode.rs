@@ -13,7 +13,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::raw::{RawBackend, RawDefaults, RawRoute, RawServer, RawSlo, SECTIONS};
+use crate::raw::{RawBackend, RawDefaults, RawMaintenance, RawRoute, RawServer, RawSlo, SECTIONS};
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
 
@@ -31,6 +31,8 @@ pub(crate) struct RawDocument {
     pub defaults: Option<Spanned<RawDefaults>>,
     /// Every `[[slo]]` in file order.
     pub slos: Vec<Spanned<RawSlo>>,
+    /// Every `[[maintenance]]` in file order.
+    pub maintenance: Vec<Spanned<RawMaintenance>>,
     /// `[receivers.<name>]`, by name, in file order.
     pub receivers: Vec<(Spanned<String>, Spanned<RawReceiver>)>,
     /// Every `[[route]]` in file order.
@@ -65,6 +67,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
                 doc.backends = named(ctx, value, "backends", "backend", "[backends.main]")
             }
             "slo" => doc.slos = array(ctx, value, "slo"),
+            "maintenance" => doc.maintenance = array(ctx, value, "maintenance"),
             "receivers" => {
                 doc.receivers = named(ctx, value, "receivers", "receiver", "[receivers.pager]");
             }
@@ -340,6 +343,12 @@ fn describe(message: &str, table: &str, key: Option<&str>) -> String {
         "receivers" => " (write a list of receiver names, e.g. receivers = [\"pager\"])",
         "severity" if table.starts_with("[[route") => " (write a list, e.g. severity = [\"page\"])",
         "severity" => " (write \"page\" or \"ticket\")",
+        "slos" => " (write a list of SLO ids, e.g. slos = [\"checkout-*\"])",
+        "schedule" => {
+            " (write an RFC 5545 RRULE, e.g. schedule = \"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2\")"
+        }
+        "start" | "end" => " (write an RFC 3339 time, e.g. \"2026-03-01T02:00:00Z\")",
+        "exclude" | "silence" => " (write true or false)",
         "windows" => {
             " (write each pair as a [[...alerting.windows]] table with severity, short, long and budget_share or factor)"
         }

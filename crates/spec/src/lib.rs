@@ -61,6 +61,7 @@ mod env;
 mod error;
 mod identity;
 mod location;
+pub mod maintenance;
 mod model;
 mod names;
 mod plugin;

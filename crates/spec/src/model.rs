@@ -25,6 +25,8 @@ pub struct Config {
     pub backends: BTreeMap<String, Backend>,
     /// Every SLO, in file order.
     pub slos: Vec<Slo>,
+    /// `[[maintenance]]` windows in file order.
+    pub maintenance: Vec<crate::maintenance::Maintenance>,
     /// Notification receivers by name (`[receivers.<name>]`).
     pub receivers: BTreeMap<String, Receiver>,
     /// `[[route]]`s in file order; every matching route applies (receivers de-duplicated).

@@ -21,11 +21,12 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`.
-pub(crate) const SECTIONS: [&str; 6] = [
+pub(crate) const SECTIONS: [&str; 7] = [
     "server",
     "backends",
     "defaults",
     "slo",
+    "maintenance",
     "receivers",
     "route",
 ];
@@ -255,6 +256,34 @@ pub(crate) struct RawWindow {
     pub budget_share: Option<Spanned<f64>>,
     /// The burn-rate threshold itself, more than 0.
     pub factor: Option<Spanned<f64>>,
+}
+
+/// `[[maintenance]]`: a planned window that excludes events and/or silences notifications.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMaintenance {
+    /// Unique name, e.g. `"weekly-db-patching"`. Required.
+    pub name: Option<Str>,
+    /// SLO ids it covers; `*` and `?` are wildcards. `slos`, `labels` or both.
+    pub slos: Option<Spanned<Vec<Str>>>,
+    /// SLO labels that must all match, e.g. `{ team = "payments" }`.
+    pub labels: Option<StrMap>,
+    /// RFC 3339 start of a one-off window; with `schedule`, the first moment it may occur.
+    pub start: Option<Str>,
+    /// RFC 3339 end of a one-off window, after `start`. Not with `schedule`.
+    pub end: Option<Str>,
+    /// RFC 5545 RRULE, e.g. `"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30"`. Needs `duration`.
+    pub schedule: Option<Str>,
+    /// How long each occurrence of `schedule` lasts, e.g. `"2h"`.
+    pub duration: Option<Str>,
+    /// IANA zone the schedule's local times are in, e.g. `"Europe/Berlin"`. Default: `"UTC"`.
+    pub timezone: Option<Str>,
+    /// Why, shown with the span.
+    pub reason: Option<Str>,
+    /// Leave the events inside out of every window and the budget. Default: true.
+    pub exclude: Option<Spanned<bool>>,
+    /// Notify nobody while inside (alerts keep their state). Default: true.
+    pub silence: Option<Spanned<bool>>,
 }
 
 // `[receivers.<name>]` is decoded by `crate::receiver::raw`: each receiver type declares its

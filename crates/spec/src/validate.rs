@@ -58,6 +58,11 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         }
         slos.push(slo);
     }
+    // Ids are checked only against a complete list: an SLO with errors would make patterns
+    // that name it look unknown.
+    let complete = slos.len() == doc.slos.len();
+    let maintenance =
+        crate::maintenance::validate::maintenance(ctx, &doc.maintenance, &slos, complete);
     let receiver_names: Vec<&str> = doc
         .receivers
         .iter()
@@ -82,6 +87,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         server: server?,
         backends,
         slos,
+        maintenance,
         receivers,
         routes,
     })

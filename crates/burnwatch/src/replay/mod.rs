@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use burnwatch_engine::{Exclusions, Millis};
+use burnwatch_engine::Millis;
 use burnwatch_scheduler::{SchedulerMetrics, SloRunner};
 use burnwatch_spec::{Config, format_prometheus};
 use futures_util::StreamExt;
@@ -80,7 +80,6 @@ pub fn run(request: Request) -> Result<(), Failure> {
     }
     let config = load(&request.config)?;
     let other = request.compare.as_deref().map(load).transpose()?;
-    let exclusions = exclusions(&request.spans)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -94,13 +93,13 @@ pub fn run(request: Request) -> Result<(), Failure> {
         match &other {
             None => {
                 let mut out = Output::new(request.format);
-                replay(&config, &request.slos, window, &exclusions, &mut out).await?;
+                replay(&config, &request.slos, window, &request.spans, &mut out).await?;
                 out.finish()
             }
             Some(other) => {
                 let mut quiet = Output::quiet();
-                let a = replay(&config, &request.slos, window, &exclusions, &mut quiet).await?;
-                let b = replay(other, &request.slos, window, &exclusions, &mut quiet).await?;
+                let a = replay(&config, &request.slos, window, &request.spans, &mut quiet).await?;
+                let b = replay(other, &request.slos, window, &request.spans, &mut quiet).await?;
                 let report = compare::report(
                     &request.config.display().to_string(),
                     &a,
@@ -188,19 +187,20 @@ pub fn check_ids(config: &Config, only: &[String]) -> Result<(), Failure> {
 }
 
 /// Replays every selected SLO of `config`, `CONCURRENCY` at a time, printing each SLO's rows in
-/// configuration order as it completes, with the spans of `exclusions`. Returns one track per
+/// configuration order as it completes, with the spans `spans` and `config` give. Returns one track per
 /// instance.
 async fn replay(
     config: &Config,
     only: &[String],
     window: Window,
-    exclusions: &Arc<Exclusions>,
+    spans: &SpanOptions,
     out: &mut Output,
 ) -> Result<Vec<Track>, Failure> {
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let backends = crate::backends::connect(config, &metrics)?;
     let board = Arc::new(burnwatch_engine::Board::new());
     check_ids(config, only)?;
+    let exclusions = exclusions(spans, config)?;
     let runners: Vec<SloRunner> = config
         .slos
         .iter()
@@ -212,7 +212,7 @@ async fn replay(
                 Arc::clone(&board),
                 Arc::clone(&metrics),
             )
-            .with_exclusions(Arc::clone(exclusions))
+            .with_exclusions(Arc::clone(&exclusions))
         })
         .collect();
     let mut windows: Vec<Duration> = runners.iter().flat_map(SloRunner::windows).collect();

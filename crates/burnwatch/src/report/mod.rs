@@ -127,7 +127,7 @@ pub fn run(request: Request) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
-    let exclusions = crate::replay::exclusions(&request.spans)?;
+    let exclusions = crate::replay::exclusions(&request.spans, &config)?;
     let reports = runtime.block_on(collect(&config, &request.slos, span, &exclusions))?;
     let text = match request.format {
         ReportFormat::Html => render::html(span, &reports),

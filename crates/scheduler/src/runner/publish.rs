@@ -12,10 +12,26 @@ impl SloRunner {
     pub fn publish(&mut self, now: Millis) {
         self.follow_period(now);
         let mut best = DataState::NoData;
+        // Inside a span that silences, alerts move on but nobody is notified; what is owed is
+        // sent at the first evaluation after it (the engine keeps track).
+        let silenced = self
+            .spans
+            .iter()
+            .any(|s| s.silence && s.start < now && now <= s.end);
         for instance in self.instances.values_mut() {
             let eval = instance.state.evaluate(now);
             best = better(best, eval.data_state);
-            let transitions = instance.alerts.eval(&self.policy, &eval);
+            let outcome = instance.alerts.eval_silenced(&self.policy, &eval, silenced);
+            for t in &outcome.silenced {
+                self.metrics.record_silenced(&self.info.id, t);
+                tracing::info!(
+                    slo = %self.info.id,
+                    alert = t.kind.as_str(),
+                    status = t.status.as_str(),
+                    "notification silenced by a maintenance window"
+                );
+            }
+            let transitions = outcome.send;
             if let Some(notifier) = &self.notifier {
                 for t in transitions {
                     // The receiving side outlives every runner; a closed channel means shutdown.
@@ -59,5 +75,149 @@ fn better(a: DataState, b: DataState) -> DataState {
         (Ok, _) | (_, Ok) => Ok,
         (NoTraffic, _) | (_, NoTraffic) => NoTraffic,
         _ => NoData,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use burnwatch_engine::{
+        AlertKind, AlertStatus, Board, Counts, Exclusions, Millis, Observation, Transition,
+    };
+
+    use crate::backend::{Backend, BackendError, QueryResult, Read};
+    use crate::metrics::SchedulerMetrics;
+    use crate::runner::SloRunner;
+
+    /// Never asked: the test feeds the engine itself.
+    #[derive(Debug)]
+    struct NoBackend;
+
+    #[async_trait]
+    impl Backend for NoBackend {
+        fn name(&self) -> &str {
+            "none"
+        }
+        async fn instant(&self, _: Read<'_>, _: Millis) -> Result<QueryResult, BackendError> {
+            unreachable!("the test never ticks")
+        }
+        async fn range(
+            &self,
+            _: Read<'_>,
+            _: Millis,
+            _: Millis,
+            _: Duration,
+        ) -> Result<QueryResult, BackendError> {
+            unreachable!("the test never ticks")
+        }
+    }
+
+    const M: Millis = 60_000;
+    const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+    /// 1,000 requests a minute for two hours; every one fails from minute 80 on. A silence
+    /// (events still counted) covers minutes 75 to 95.
+    #[test]
+    fn a_page_that_fires_in_a_silence_is_counted_not_sent_then_sent_once_after() {
+        let text = r#"
+[backends.main]
+type = "prometheus"
+url = "http://127.0.0.1:9"
+
+[[slo]]
+service = "checkout"
+name = "availability"
+objective = 99.9
+[slo.sli.ratio]
+errors = 'errors_total'
+total = 'requests_total'
+
+[[maintenance]]
+name = "deploy"
+slos = ["checkout-*"]
+start = "2026-01-01T01:15:00Z"
+end = "2026-01-01T01:35:00Z"
+exclude = false
+reason = "deploy"
+"#;
+        let config = burnwatch_spec::parse(text, Path::new("burnwatch.toml"), &|_| None).unwrap();
+        let exclusions = Exclusions::new();
+        exclusions.set(
+            "maintenance",
+            Arc::new(burnwatch_spec::maintenance::MaintenanceSpans::new(
+                &config.maintenance,
+            )),
+        );
+        let metrics = Arc::new(SchedulerMetrics::unregistered());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut runner = SloRunner::new(
+            config.slos[0].clone(),
+            Arc::new(NoBackend),
+            Arc::new(Board::new()),
+            Arc::clone(&metrics),
+        )
+        .with_exclusions(exclusions)
+        .with_notifier(tx);
+        let (silence_start, silence_end) = (T0 + 75 * M, T0 + 95 * M);
+        let mut sent = Vec::new();
+        for minute in 1..=120 {
+            let now = T0 + minute * M;
+            runner.refresh_exclusions(now - runner.exclusion_reach(), now + 86_400_000);
+            let instance = runner.ensure_instance(&Vec::new()).unwrap();
+            let errors = if minute > 80 { 1000.0 } else { 0.0 };
+            instance.state.observe(Observation::Events {
+                start: now - M,
+                end: now,
+                counts: Counts {
+                    errors,
+                    total: 1000.0,
+                },
+            });
+            runner.publish(now);
+            while let Ok(n) = rx.try_recv() {
+                assert!(
+                    !(silence_start < now && now <= silence_end),
+                    "{:?} {:?} sent at minute {minute}, inside the silence",
+                    n.kind,
+                    n.status
+                );
+                sent.push((n.kind, n.status, n.fired_at, n.at));
+            }
+        }
+        // The page fired at minute 81, inside the silence: counted once, not sent then...
+        let page = Transition {
+            kind: AlertKind::Page,
+            status: AlertStatus::Firing,
+            fired_at: T0 + 81 * M,
+            at: T0 + 81 * M,
+        };
+        assert_eq!(metrics.silenced("checkout-availability", &page), 1);
+        // ...and sent once at minute 96, the first evaluation after the silence, still firing.
+        let pages: Vec<_> = sent.iter().filter(|s| s.0 == AlertKind::Page).collect();
+        assert_eq!(
+            pages,
+            [&(
+                AlertKind::Page,
+                AlertStatus::Firing,
+                T0 + 81 * M,
+                T0 + 96 * M
+            )]
+        );
+        // Whatever else fired inside (budget_exhausted) was counted and is sent once after too.
+        for (kind, status, fired_at, at) in &sent {
+            assert_eq!(*status, AlertStatus::Firing);
+            assert_eq!(*at, T0 + 96 * M, "{kind:?} sent when the silence ended");
+            let t = Transition {
+                kind: *kind,
+                status: *status,
+                fired_at: *fired_at,
+                at: *fired_at,
+            };
+            assert_eq!(metrics.silenced("checkout-availability", &t), 1, "{kind:?}");
+        }
     }
 }
