@@ -246,9 +246,11 @@ impl SloTask {
                 permit = self.limit.clone().acquire_owned() => permit.expect("semaphore never closed"),
             };
             let started = std::time::Instant::now();
+            let now = now_millis();
+            self.runner.take_exclusions(now);
             let result = tokio::select! {
                 () = self.shutdown.cancelled() => return false,
-                result = self.runner.backfill(now_millis()) => result,
+                result = self.runner.backfill(now) => result,
             };
             drop(permit);
             match result {

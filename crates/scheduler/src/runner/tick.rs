@@ -25,11 +25,19 @@ impl SloRunner {
         result
     }
 
-    async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+    /// Takes the spans around `now` from the sources, as a tick does: called before the startup
+    /// backfill, so the history read leaves the excluded spans out at once (and the first
+    /// publish shows them) instead of being read again on the first tick. Returns whether what
+    /// is excluded in the history already held changed.
+    pub(crate) fn take_exclusions(&mut self, now: Millis) -> bool {
         /// Spans starting within this are known ahead, so the live path never misses an edge.
         const AHEAD: Millis = 86_400_000;
         let reach = self.exclusion_reach();
-        if self.refresh_exclusions(now.saturating_sub(reach), now.saturating_add(AHEAD)) {
+        self.refresh_exclusions(now.saturating_sub(reach), now.saturating_add(AHEAD))
+    }
+
+    async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+        if self.take_exclusions(now) {
             tracing::info!(
                 slo = %self.spec.id,
                 "excluded spans in the past changed (a correction, a reload): reading history again"
