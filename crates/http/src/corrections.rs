@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use burnwatch_engine::{ExclusionSpan, Exclusions, Millis, Origin, SloInfo, SpanSource};
+use burnwatch_spec::glob;
 use burnwatch_store::StateFile;
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +94,7 @@ pub struct Correction {
 impl Correction {
     /// Whether it covers the SLO `id`.
     pub fn covers(&self, id: &str) -> bool {
-        self.slos.iter().any(|pattern| glob(pattern, id))
+        self.slos.iter().any(|pattern| glob::matches(pattern, id))
     }
 
     fn span(&self) -> ExclusionSpan {
@@ -109,30 +110,6 @@ impl Correction {
             silence: false,
         }
     }
-}
-
-/// `text` matches `pattern`, where `*` is any run of characters and `?` any one character.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    // Where the last `*` was and the text position it is tried at: backtrack there on a miss.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// A list of corrections as a span source (a snapshot: the daemon replaces it on every change).
@@ -302,7 +279,7 @@ mod tests {
             ("a*b*c", "aXbYbZc"),
             ("checkout-availability", "checkout-availability"),
         ] {
-            assert!(glob(pattern, id), "{pattern} {id}");
+            assert!(glob::matches(pattern, id), "{pattern} {id}");
         }
         for (pattern, id) in [
             ("checkout", "checkout-availability"),
@@ -311,7 +288,7 @@ mod tests {
             ("a*b*c", "aXbYbZ"),
             ("", "x"),
         ] {
-            assert!(!glob(pattern, id), "{pattern} {id}");
+            assert!(!glob::matches(pattern, id), "{pattern} {id}");
         }
     }
 }

@@ -59,6 +59,7 @@ mod defaults;
 mod duration;
 mod env;
 mod error;
+pub mod glob;
 mod identity;
 mod location;
 pub mod maintenance;

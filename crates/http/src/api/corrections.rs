@@ -27,7 +27,9 @@ use serde_json::{Map, Value};
 
 use super::ApiError;
 use crate::AppState;
-use crate::corrections::{Category, Correction, Corrections, glob};
+use burnwatch_spec::glob;
+
+use crate::corrections::{Category, Correction, Corrections};
 
 /// The largest body a correction may have.
 pub const MAX_CORRECTION_BYTES: usize = 16 * 1024;
@@ -371,7 +373,7 @@ fn slos(object: &Map<String, Value>, known: &[String]) -> Result<Vec<String>, St
         let Value::String(pattern) = item else {
             return Err(format!("slos[{i}] must be a string, {EXAMPLE}"));
         };
-        if !known.iter().any(|id| glob(pattern, id)) {
+        if !known.iter().any(|id| glob::matches(pattern, id)) {
             return Err(format!(
                 "slos[{i}] {pattern:?} matches no configured SLO ({})",
                 listing(known)

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use burnwatch_engine::Millis;
 
-mod glob;
 mod schedule;
 mod source;
 pub(crate) mod validate;
@@ -60,7 +59,7 @@ impl Maintenance {
         id: &str,
         labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
-        (self.slos.is_empty() || self.slos.iter().any(|p| glob::matches(p, id)))
+        (self.slos.is_empty() || self.slos.iter().any(|p| crate::glob::matches(p, id)))
             && self.labels.iter().all(|(name, value)| {
                 labels
                     .clone()

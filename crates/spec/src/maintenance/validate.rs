@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use toml::Spanned;
 
 use super::schedule::{self, Schedule, rfc3339};
-use super::{Maintenance, When, glob};
+use super::{Maintenance, When};
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::location::Location;
@@ -200,16 +200,16 @@ fn patterns(
             ok = false;
             continue;
         };
-        if complete && !ids.iter().any(|id| glob::matches(&pattern, id)) {
+        if complete && !ids.iter().any(|id| crate::glob::matches(&pattern, id)) {
             ok = false;
-            let hint = if glob::is_pattern(&pattern) {
+            let hint = if crate::glob::is_pattern(&pattern) {
                 String::new()
             } else {
                 closest(&pattern, &ids)
                     .map(|id| format!(" (did you mean \"{id}\"?)"))
                     .unwrap_or_default()
             };
-            let what = if glob::is_pattern(&pattern) {
+            let what = if crate::glob::is_pattern(&pattern) {
                 "matches no SLO id"
             } else {
                 "is not an SLO id"

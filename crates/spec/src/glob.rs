@@ -2,7 +2,7 @@
 //! stands for itself.
 
 /// Whether `text` matches `pattern` as a whole.
-pub(crate) fn matches(pattern: &str, text: &str) -> bool {
+pub fn matches(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     // Iterative wildcard matching with one backtrack point (the last `*`): linear in practice.
@@ -32,7 +32,7 @@ pub(crate) fn matches(pattern: &str, text: &str) -> bool {
 }
 
 /// Whether `pattern` holds a wildcard (else it names one id exactly).
-pub(crate) fn is_pattern(pattern: &str) -> bool {
+pub fn is_pattern(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
 }
 
