@@ -114,9 +114,95 @@ pub fn segments(
     out
 }
 
+/// `segments` with every coarser bucket that holds one of `edges` inside it (not on its edge)
+/// read at `fine` instead: an excluded span's edges then fall on bucket edges, so what it leaves
+/// out is exactly the events inside it, however old (on whole `fine` steps).
+pub fn refine(segments: &[Segment], edges: &[Millis], fine: Duration) -> Vec<Segment> {
+    let f = fine.as_millis() as i64;
+    let mut out = Vec::new();
+    for segment in segments {
+        let step = segment.step_ms();
+        if step <= f {
+            out.push(*segment);
+            continue;
+        }
+        // The point (bucket end) of every bucket an edge falls strictly inside.
+        let mut ends: Vec<Millis> = edges
+            .iter()
+            .filter(|&&e| e.rem_euclid(step) != 0)
+            .map(|&e| e.div_euclid(step) * step + step)
+            .filter(|&b| segment.first <= b && b <= segment.last)
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        let mut first = segment.first;
+        for b in ends {
+            if first <= b - step {
+                out.push(Segment {
+                    first,
+                    last: b - step,
+                    step: segment.step,
+                });
+            }
+            out.push(Segment {
+                first: b - step + f,
+                last: b,
+                step: fine,
+            });
+            first = b + step;
+        }
+        if first <= segment.last {
+            out.push(Segment {
+                first,
+                last: segment.last,
+                step: segment.step,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_holding_an_edge_are_read_at_the_fine_step() {
+        const M: i64 = 60_000;
+        let (minute, hour) = (Duration::from_secs(60), Duration::from_secs(3600));
+        // Hourly points 1h..=5h: an edge at 2:20 makes (2h, 3h] minutes; one at 4h is a bucket
+        // edge already; one at 9h is outside.
+        let hourly = Segment {
+            first: 60 * M,
+            last: 300 * M,
+            step: hour,
+        };
+        let minutes = Segment {
+            first: 301 * M,
+            last: 360 * M,
+            step: minute,
+        };
+        let got = refine(&[hourly, minutes], &[140 * M, 240 * M, 540 * M], minute);
+        let want = vec![
+            Segment {
+                first: 60 * M,
+                last: 120 * M,
+                step: hour,
+            },
+            Segment {
+                first: 121 * M,
+                last: 180 * M,
+                step: minute,
+            },
+            Segment {
+                first: 240 * M,
+                last: 300 * M,
+                step: hour,
+            },
+            minutes,
+        ];
+        assert_eq!(got, want);
+    }
 
     const M: i64 = 60_000;
     const H: i64 = 60 * M;

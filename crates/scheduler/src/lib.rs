@@ -43,7 +43,7 @@ mod snapshot;
 
 pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series};
 pub use backends::connect;
-pub use backfill::{BackfillStats, Segment, align_down, segments};
+pub use backfill::{BackfillStats, Segment, align_down, refine, segments};
 pub use metrics::SchedulerMetrics;
 pub use plan::{Plan, Role};
 pub use poller::{

@@ -45,6 +45,14 @@ impl SloRunner {
         }
         let end = backfill::align_down(now, self.fine_step());
         let segments = backfill::segments(&self.new_state().levels(), end, None);
+        // Excluded spans cut coarse buckets at their edges: read those buckets by the minute.
+        let edges: Vec<Millis> = self
+            .excluded
+            .spans()
+            .iter()
+            .flat_map(|&(start, end)| [start, end])
+            .collect();
+        let segments = backfill::refine(&segments, &edges, self.fine_step());
         let (points, queries) = self.read_history(&segments, None).await?;
         let points = self.feed(points);
         self.ingested_until = Some(end);
