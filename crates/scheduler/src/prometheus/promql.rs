@@ -29,18 +29,24 @@ pub(crate) fn promql(read: &Read<'_>) -> String {
     }
 }
 
-/// `sum by (g) (count_over_time(sel[step]))` (or `sum_over_time`): a gauge's raw samples in
-/// each step, counted or added up exactly (no extrapolation).
+/// `sum by (g) (count_over_time(sel[step - 1ms]))` (or `sum_over_time`): a gauge's raw
+/// samples in each step, counted or added up exactly (no extrapolation). Prometheus 2 selects
+/// both ends of a range (`[T - r, T]`), so a sample stamped on a step boundary would count in
+/// two steps; samples carry whole milliseconds, so `[T - step + 1ms, T]` is exactly the step
+/// `(T - step, T]`. (Prometheus 3 and VictoriaMetrics leave the start out, so there it is
+/// `(T - step + 1ms, T]`: a sample stamped exactly 1 ms after a boundary is missed, where
+/// Prometheus 2 would count one on the boundary twice.)
 fn sample_stats(selector: &Selector, step: Duration, group_by: &[String], stat: Stat) -> String {
     let function = match stat {
         Stat::Count => "count_over_time",
         Stat::Sum => "sum_over_time",
     };
+    let range = step.saturating_sub(Duration::from_millis(1));
     format!(
         "{} ({function}({}[{}]))",
         sum_by(group_by),
         selector.render(),
-        promql_duration(step)
+        promql_duration(range)
     )
 }
 
@@ -153,10 +159,10 @@ mod tests {
         );
         assert_eq!(
             q,
-            r#"sum by (instance) (count_over_time(up{job="api"}[1m]))"#
+            r#"sum by (instance) (count_over_time(up{job="api"}[59999ms]))"#
         );
         let q = sample_stats(&sel("up"), Duration::from_secs(300), &[], Stat::Sum);
-        assert_eq!(q, "sum (sum_over_time(up[5m]))");
+        assert_eq!(q, "sum (sum_over_time(up[299999ms]))");
     }
 
     #[test]

@@ -49,7 +49,13 @@ impl SloRunner {
         let from = match self.ingested_until {
             Some(from) => from,
             None => {
-                self.backfill(now).await?;
+                // Slices and steps read whole are read once: not before they have settled.
+                let settled = if self.reads_by_step() || self.spec.slicing.is_some() {
+                    now - SETTLE
+                } else {
+                    now
+                };
+                self.backfill(settled).await?;
                 self.ingested_until.unwrap_or(now)
             }
         };
