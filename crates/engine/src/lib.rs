@@ -18,6 +18,9 @@
 //!   readers, with a bounded [`Trail`] per instance (recent figures and alert episodes).
 //! - The error budget policy: [`Status`] of an instance and the release [`Decision`] for a
 //!   [`Risk`].
+//! - Composite SLOs: [`compose`] turns the components' evaluations into the composite's error
+//!   ratio per window (the weighted mean of their normalised burn) and a [`ComponentStatus`]
+//!   each, saying where one had no data.
 //!
 //! # Neighbours
 //! `burnwatch-spec` validates the SLO definitions this crate is built from (objective, period,
@@ -60,6 +63,7 @@
 mod alert;
 mod board;
 mod budget;
+mod composite;
 mod condition;
 mod counter;
 mod counts;
@@ -87,10 +91,11 @@ mod trail;
 mod window;
 
 pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Outcome, Transition};
-pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting};
+pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting, instance_key};
 pub use budget::PeriodFigures;
 pub use chrono::Weekday;
 pub use chrono_tz::Tz;
+pub use composite::{ComponentInput, ComponentStatus, Part, compose, composite_ratio};
 pub use counter::CounterTracker;
 pub use counts::Counts;
 pub use data_state::DataState;
