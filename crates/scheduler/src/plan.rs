@@ -5,7 +5,7 @@
 //! question and multiplied by its length; `raw` error-ratio templates cannot be bucketed and are
 //! evaluated per window per tick. How each read becomes a query is the backend's business.
 
-use burnwatch_spec::{Selector, Sli, Template};
+use burnwatch_spec::{Component, Selector, Sli, Template};
 
 /// What to ask the backend for, derived once per SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,12 @@ pub enum Plan {
     Ratios {
         /// Error ratio over `{{.window}}`.
         ratio: Template,
+    },
+    /// Nothing from the backend: a composite's ratios come from its components' evaluations
+    /// on the board (see `runner/composite.rs`).
+    Composite {
+        /// The SLOs combined.
+        components: Vec<Component>,
     },
 }
 
@@ -72,6 +78,9 @@ impl Plan {
             Sli::Raw { error_ratio_query } => Plan::Ratios {
                 ratio: error_ratio_query.clone(),
             },
+            Sli::Composite { components } => Plan::Composite {
+                components: components.clone(),
+            },
         }
     }
 
@@ -93,7 +102,7 @@ impl Plan {
                 out.push((Role::Total, total));
                 out
             }
-            Plan::Rates { .. } | Plan::Ratios { .. } => Vec::new(),
+            Plan::Rates { .. } | Plan::Ratios { .. } | Plan::Composite { .. } => Vec::new(),
         }
     }
 }

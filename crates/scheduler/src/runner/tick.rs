@@ -37,6 +37,11 @@ impl SloRunner {
     }
 
     async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+        if let Plan::Composite { .. } = &self.plan {
+            // Nothing to read or fill: its components' newest figures are on the board.
+            self.tick_composite(now);
+            return Ok(());
+        }
         if self.take_exclusions(now) {
             tracing::info!(
                 slo = %self.spec.id,
@@ -59,6 +64,7 @@ impl SloRunner {
             let ratio = ratio.clone();
             return self.tick_ratios(&ratio, now).await;
         }
+
         if Duration::from_millis((now - from) as u64) > MAX_LIVE_GAP {
             self.fill_gap(from, now).await?;
         }
@@ -98,7 +104,7 @@ impl SloRunner {
                     tallies,
                 )])
             }
-            Plan::Ratios { .. } => unreachable!("handled above"),
+            Plan::Ratios { .. } | Plan::Composite { .. } => unreachable!("handled above"),
         };
         self.observe_live(points, now);
         self.ingested_until = Some(now);
