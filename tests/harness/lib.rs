@@ -17,6 +17,7 @@
 
 mod alertmanager;
 mod browser;
+pub mod clock;
 mod daemon;
 mod exporter;
 pub mod html;

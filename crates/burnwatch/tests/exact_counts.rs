@@ -37,25 +37,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnwatch_engine::{Board, Counts, Evaluation};
 use burnwatch_scheduler::{Backend, PrometheusBackend, SchedulerMetrics, SloRunner};
+use burnwatch_tests::clock::{D, H, M, S, WINDOWS};
 use burnwatch_tests::{Prometheus, PrometheusOptions};
 
-const S: i64 = 1_000;
-const M: i64 = 60 * S;
-const H: i64 = 60 * M;
-const D: i64 = 24 * H;
 const SCRAPE: i64 = 15 * S;
 const PHASE: i64 = 7_300;
 const TOTAL_PER_SECOND: i64 = 50;
-const WINDOWS: [(&str, i64); 8] = [
-    ("5m", 5 * M),
-    ("30m", 30 * M),
-    ("1h", H),
-    ("2h", 2 * H),
-    ("6h", 6 * H),
-    ("1d", D),
-    ("3d", 3 * D),
-    ("30d", 30 * D),
-];
 
 /// One process of a case: its `instance` label and its life `(start, end]` in ms; its counters
 /// count the events of `(start, t]`.

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::Objective;
-use crate::{AlertPolicy, Alerts, DataState, Evaluation, ExclusionSpan, Trail, TrailPoint};
+use crate::{
+    AlertPolicy, Alerts, ComponentStatus, DataState, Evaluation, ExclusionSpan, Trail, TrailPoint,
+};
 
 /// Identity of one SLO (before grouping).
 #[derive(Debug, Clone, PartialEq)]
@@ -50,14 +52,7 @@ impl InstanceInfo {
     /// `\u{1f}`. Values are escaped (`\` doubled, `\u{1f}` as `\u`), so a value holding the separator cannot make
     /// two label sets one key.
     pub fn key(&self) -> String {
-        let mut key = self.slo.id.clone();
-        for (name, value) in &self.group {
-            key.push('\u{1f}');
-            key.push_str(name);
-            key.push('=');
-            key.push_str(&escape_key_part(value));
-        }
-        key
+        instance_key(&self.slo.id, &self.group)
     }
 
     /// User labels then group labels; a group label wins over a user label of the same name.
@@ -72,6 +67,19 @@ impl InstanceInfo {
         labels.extend(self.group.iter().cloned());
         labels
     }
+}
+
+/// The [`InstanceInfo::key`] of the instance of SLO `id` with group labels `group` (in
+/// `group_by` order), without building one: how a composite finds its components on the board.
+pub fn instance_key(id: &str, group: &[(String, String)]) -> String {
+    let mut key = id.to_string();
+    for (name, value) in group {
+        key.push('\u{1f}');
+        key.push_str(name);
+        key.push('=');
+        key.push_str(&escape_key_part(value));
+    }
+    key
 }
 
 /// `text` with `\` doubled and the key separator `\u{1f}` written as `\u`: injective, and the
@@ -153,6 +161,8 @@ pub struct Board {
     /// Each SLO's excluded and silenced spans around its last tick, by id (the page, the API
     /// and `/metrics` show them from here, as the runner saw them).
     spans: RwLock<BTreeMap<String, Arc<[ExclusionSpan]>>>,
+    /// Each composite SLO's components as its last evaluation found them, by composite id.
+    components: RwLock<BTreeMap<String, Arc<[ComponentStatus]>>>,
     /// Bumped by every change, so readers can tell a cached rendering is stale.
     version: AtomicU64,
 }
@@ -271,6 +281,36 @@ impl Board {
             .unwrap_or_else(|| Arc::from(Vec::new()))
     }
 
+    /// One published instance, by [`InstanceInfo::key`] (see [`instance_key`]).
+    pub fn entry(&self, key: &str) -> Option<Arc<Entry>> {
+        read(&self.entries).get(key).cloned()
+    }
+
+    /// Publish what the composite SLO `id` found of its components at its last evaluation.
+    pub fn publish_components(&self, id: &str, components: Vec<ComponentStatus>) {
+        let mut all = write(&self.components);
+        if all.get(id).is_some_and(|held| **held == *components) {
+            return;
+        }
+        all.insert(id.to_string(), components.into());
+        drop(all);
+        self.changed();
+    }
+
+    /// The components of the composite SLO `id` as last published; `None` for an SLO that is
+    /// not a composite (or has not been evaluated yet).
+    pub fn components(&self, id: &str) -> Option<Arc<[ComponentStatus]>> {
+        read(&self.components).get(id).cloned()
+    }
+
+    /// Every composite's components, by composite id.
+    pub fn all_components(&self) -> Vec<(String, Arc<[ComponentStatus]>)> {
+        read(&self.components)
+            .iter()
+            .map(|(id, c)| (id.clone(), Arc::clone(c)))
+            .collect()
+    }
+
     /// Remove one instance (its group vanished or its SLO was removed).
     pub fn remove(&self, info: &InstanceInfo) {
         write(&self.entries).remove(&info.key());
@@ -284,6 +324,7 @@ impl Board {
         write(&self.waiting).remove(id);
         write(&self.policies).remove(id);
         write(&self.spans).remove(id);
+        write(&self.components).remove(id);
         write(&self.entries).retain(|_, entry| entry.info.slo.id != id);
         // Keys are the id, then group labels after a separator no id contains.
         write(&self.trails).retain(|key, _| key.split('\u{1f}').next() != Some(id));

@@ -20,6 +20,9 @@
 //!   [`Risk`].
 //! - Time slices ([`Slicing`]): how a slice of time becomes one event (OpenSLO's
 //!   `Timeslices` and `RatioTimeslices`), so every window works on slices unchanged.
+//! - Composite SLOs: [`compose`] turns the components' evaluations into the composite's error
+//!   ratio per window (the weighted mean of their normalised burn) and a [`ComponentStatus`]
+//!   each, saying where one had no data.
 //!
 //! # Neighbours
 //! `burnwatch-spec` validates the SLO definitions this crate is built from (objective, period,
@@ -62,6 +65,7 @@
 mod alert;
 mod board;
 mod budget;
+mod composite;
 mod condition;
 mod counter;
 mod counts;
@@ -90,10 +94,11 @@ mod trail;
 mod window;
 
 pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Outcome, Transition};
-pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting};
+pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting, instance_key};
 pub use budget::PeriodFigures;
 pub use chrono::Weekday;
 pub use chrono_tz::Tz;
+pub use composite::{ComponentInput, ComponentStatus, Part, compose, composite_ratio};
 pub use counter::CounterTracker;
 pub use counts::Counts;
 pub use data_state::DataState;

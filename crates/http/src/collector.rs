@@ -275,6 +275,7 @@ impl Collector for SloCollector {
 
         self.encode_states(&mut encoder, &entries, &bases)?;
         self.encode_exclusions(&mut encoder, &entries, &bases)?;
+        self.encode_components(&mut encoder)?;
 
         let mut family = encoder.encode_descriptor(
             "burnwatch_build_info",
@@ -383,6 +384,39 @@ impl SloCollector {
 }
 
 impl SloCollector {
+    /// `burnwatch_composite_component_missing`: per composite and component, 1 when the
+    /// component had no data in at least one of the composite's windows at its last
+    /// evaluation (and was left out of them), 0 when it counted in every window.
+    fn encode_components(
+        &self,
+        encoder: &mut DescriptorEncoder<'_>,
+    ) -> Result<(), std::fmt::Error> {
+        let composites = self.board.all_components();
+        let mut family = encoder.encode_descriptor(
+            "burnwatch_composite_component_missing",
+            "1 when a composite SLO's component had no data in at least one of the composite's windows at its last evaluation (it was left out of those windows), 0 otherwise.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (id, components) in &composites {
+            for c in components.iter() {
+                let labels = [
+                    (Cow::Borrowed("sloth_id"), Cow::Borrowed(id.as_str())),
+                    (
+                        Cow::Borrowed("component"),
+                        Cow::Borrowed(c.component.as_str()),
+                    ),
+                ];
+                gauge(
+                    &mut family,
+                    &labels,
+                    f64::from(u8::from(!c.missing.is_empty())),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// `burnwatch_slo_excluded` and `burnwatch_slo_silenced`: 1 while a span of the SLO that
     /// excludes events (or silences notifications) holds the instance's evaluation time, 0
     /// otherwise; and `burnwatch_slo_period_excluded_seconds`. Spans are the ones the runner

@@ -8,7 +8,7 @@
 //! becomes a query is the backend's business.
 
 use burnwatch_engine::Comparison;
-use burnwatch_spec::{Selector, Sli, Template};
+use burnwatch_spec::{Component, Selector, Sli, Template};
 
 /// What to ask the backend for, derived once per SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +47,12 @@ pub enum Plan {
     Gauge {
         /// The gauge.
         selector: Selector,
+    },
+    /// Nothing from the backend: a composite's ratios come from its components' evaluations
+    /// on the board (see `runner/composite.rs`).
+    Composite {
+        /// The SLOs combined.
+        components: Vec<Component>,
     },
 }
 
@@ -97,6 +103,9 @@ impl Plan {
             Sli::BoolGauge { selector } => Plan::Gauge {
                 selector: selector.clone(),
             },
+            Sli::Composite { components } => Plan::Composite {
+                components: components.clone(),
+            },
         }
     }
 
@@ -121,7 +130,8 @@ impl Plan {
             Plan::Rates { .. }
             | Plan::Ratios { .. }
             | Plan::Threshold { .. }
-            | Plan::Gauge { .. } => Vec::new(),
+            | Plan::Gauge { .. }
+            | Plan::Composite { .. } => Vec::new(),
         }
     }
 }

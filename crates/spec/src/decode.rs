@@ -13,7 +13,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::raw::{RawBackend, RawDefaults, RawMaintenance, RawRoute, RawServer, RawSlo, SECTIONS};
+use crate::raw::{
+    RawBackend, RawComposite, RawDefaults, RawMaintenance, RawRoute, RawServer, RawSlo, SECTIONS,
+};
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
 
@@ -31,6 +33,8 @@ pub(crate) struct RawDocument {
     pub defaults: Option<Spanned<RawDefaults>>,
     /// Every `[[slo]]` in file order.
     pub slos: Vec<Spanned<RawSlo>>,
+    /// Every `[[composite]]` in file order.
+    pub composites: Vec<Spanned<RawComposite>>,
     /// Every `[[maintenance]]` in file order.
     pub maintenance: Vec<Spanned<RawMaintenance>>,
     /// `[receivers.<name>]`, by name, in file order.
@@ -67,6 +71,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
                 doc.backends = named(ctx, value, "backends", "backend", "[backends.main]")
             }
             "slo" => doc.slos = array(ctx, value, "slo"),
+            "composite" => doc.composites = array(ctx, value, "composite"),
             "maintenance" => doc.maintenance = array(ctx, value, "maintenance"),
             "receivers" => {
                 doc.receivers = named(ctx, value, "receivers", "receiver", "[receivers.pager]");
@@ -344,6 +349,10 @@ fn describe(message: &str, table: &str, key: Option<&str>) -> String {
         "severity" if table.starts_with("[[route") => " (write a list, e.g. severity = [\"page\"])",
         "severity" => " (write \"page\" or \"ticket\")",
         "slos" => " (write a list of SLO ids, e.g. slos = [\"checkout-*\"])",
+        "weight" => " (write a number above 0, e.g. weight = 2)",
+        "components" => {
+            " (write a list of tables, e.g. components = [{ slo = \"checkout-pay\", weight = 2 }])"
+        }
         "schedule" => {
             " (write an RFC 5545 RRULE, e.g. schedule = \"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2\")"
         }

@@ -161,6 +161,18 @@ pub(crate) fn period(ctx: &mut Ctx<'_>, text: &Str) -> Option<Duration> {
     }
 }
 
+/// The interval of an SLO or composite: its own `interval` when written, else the default.
+pub(crate) fn interval_or(
+    ctx: &mut Ctx<'_>,
+    own: Option<&Str>,
+    defaults: &Defaults,
+) -> Option<Duration> {
+    match own {
+        Some(text) => interval(ctx, text),
+        None => defaults.interval,
+    }
+}
+
 /// An evaluation tick: 1s to 5m, dividing a minute evenly or a whole number of minutes, so
 /// ticks line up with the engine's minute buckets.
 pub(crate) fn interval(ctx: &mut Ctx<'_>, text: &Str) -> Option<Duration> {

@@ -54,6 +54,7 @@ mod alerting;
 mod backend;
 mod budgeting;
 mod calendar;
+mod composite;
 mod context;
 mod decode;
 mod defaults;
@@ -90,8 +91,8 @@ pub use error::{Error, ErrorKind, Errors};
 pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
-    AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,
-    SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
+    AlertWindow, Alerting, Auth, Backend, BackendKind, Component, Config, Receiver, ReceiverKind,
+    Route, SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;

@@ -219,6 +219,13 @@ pub enum Sli {
         /// The gauge.
         selector: Selector,
     },
+    /// `[[composite]]`: no query of its own; each window's error ratio is the weighted mean of
+    /// the components' normalised burn (`burnwatch_engine::compose`), read from their newest
+    /// evaluations.
+    Composite {
+        /// The SLOs combined, in file order.
+        components: Vec<Component>,
+    },
 }
 
 /// Page or ticket: the engine's own type, so configuration and alerts speak of one thing.
@@ -370,5 +377,31 @@ impl Slo {
             Some(calendar) => burnwatch_engine::Period::Calendar(calendar),
             None => burnwatch_engine::Period::Rolling(self.period),
         }
+    }
+}
+
+/// One component of a `[[composite]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// The id of the `[[slo]]` or `[[composite]]` combined.
+    pub slo: String,
+    /// For a grouped SLO, the instance's labels in its `group_by` order; empty otherwise.
+    pub group: Vec<(String, String)>,
+    /// Its weight, finite and above 0 (default 1).
+    pub weight: f64,
+}
+
+impl Component {
+    /// How people read it: `checkout-pay`, or `checkout-pay{region="eu"}` for an instance.
+    pub fn display(&self) -> String {
+        if self.group.is_empty() {
+            return self.slo.clone();
+        }
+        let labels: Vec<String> = self
+            .group
+            .iter()
+            .map(|(name, value)| format!("{name}={value:?}"))
+            .collect();
+        format!("{}{{{}}}", self.slo, labels.join(","))
     }
 }

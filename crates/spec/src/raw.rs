@@ -21,11 +21,12 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`.
-pub(crate) const SECTIONS: [&str; 7] = [
+pub(crate) const SECTIONS: [&str; 8] = [
     "server",
     "backends",
     "defaults",
     "slo",
+    "composite",
     "maintenance",
     "receivers",
     "route",
@@ -314,6 +315,49 @@ pub(crate) struct RawMaintenance {
     pub exclude: Option<Spanned<bool>>,
     /// Notify nobody while inside (alerts keep their state). Default: true.
     pub silence: Option<Spanned<bool>>,
+}
+
+/// `[[composite]]`: an SLO over other SLOs, the weighted mean of their normalised burn.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawComposite {
+    /// Service name (`sloth_service`). Required.
+    pub service: Option<Str>,
+    /// Composite name (`sloth_slo`). Required.
+    pub name: Option<Str>,
+    /// Objective in percent, strictly between 0 and 100, e.g. `99.5`. Required.
+    pub objective: Option<Spanned<f64>>,
+    /// Free text shown on the status page.
+    pub description: Option<Str>,
+    /// Labels added to every series exported for this composite.
+    pub labels: Option<StrMap>,
+    /// Overrides `[defaults] period`; must equal every component's (rolling) period.
+    pub period: Option<Str>,
+    /// Overrides `[defaults] interval`: how often the components' figures are combined.
+    pub interval: Option<Str>,
+    /// Refused for now: a composite's budget is its components' (occurrences).
+    pub budgeting: Option<Str>,
+    /// The SLOs combined, each once. Required, not empty.
+    pub components: Option<Spanned<Vec<Spanned<RawComponent>>>>,
+    /// `[composite.alerting]`: overrides `[defaults.alerting]` key by key.
+    pub alerting: Option<Spanned<RawAlerting>>,
+}
+
+/// One entry of `components`: `{ slo = "checkout-pay", weight = 2 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawComponent {
+    /// The id (`service-name`) of an `[[slo]]` or another `[[composite]]`. Required.
+    pub slo: Option<Str>,
+    /// For a grouped SLO, the instance: a value for every `group_by` label.
+    pub labels: Option<StrMap>,
+    /// Its weight, finite and above 0. Default: [`default_weight`].
+    pub weight: Option<Spanned<f64>>,
+}
+
+/// `components.*.weight`: 1, every component counts alike.
+pub(crate) fn default_weight() -> f64 {
+    1.0
 }
 
 // `[receivers.<name>]` is decoded by `crate::receiver::raw`: each receiver type declares its

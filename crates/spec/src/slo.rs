@@ -14,7 +14,7 @@ use crate::defaults::{self, Defaults};
 use crate::error::ErrorKind;
 use crate::model::{Alerting, Sli, Slo};
 use crate::names::{SLO_NAME_RULE, is_label_name, is_slo_name, reserved_prefix};
-use crate::raw::{RawSlo, Str, StrMap};
+use crate::raw::{RawAlerting, RawSlo, Str, StrMap};
 use crate::window::{self, Period};
 
 /// Validates one SLO against the defaults and the backend names defined in the file; `None`
@@ -27,9 +27,23 @@ pub(crate) fn slo(
 ) -> Option<Slo> {
     let span = raw.span();
     let raw = raw.get_ref();
-    let service = name(ctx, raw.service.as_ref(), &span, "service", "checkout");
-    let slo_name = name(ctx, raw.name.as_ref(), &span, "name", "availability");
-    let objective = objective(ctx, raw.objective.as_ref(), &span);
+    let service = name(
+        ctx,
+        raw.service.as_ref(),
+        &span,
+        "service",
+        "checkout",
+        "[[slo]]",
+    );
+    let slo_name = name(
+        ctx,
+        raw.name.as_ref(),
+        &span,
+        "name",
+        "availability",
+        "[[slo]]",
+    );
+    let objective = objective(ctx, raw.objective.as_ref(), &span, "[[slo]]");
     let description = match &raw.description {
         None => Some(None),
         Some(text) => ctx.expand(text).map(Some),
@@ -66,11 +80,14 @@ pub(crate) fn slo(
         (Some(text), _) => defaults::period(ctx, text),
         (None, _) => defaults.period,
     };
-    let interval = match &raw.interval {
-        Some(text) => defaults::interval(ctx, text),
-        None => defaults.interval,
+    let interval = defaults::interval_or(ctx, raw.interval.as_ref(), defaults);
+    let own = Own {
+        alerting: raw.alerting.as_ref(),
+        period: raw.period.as_ref(),
+        calendar: raw.calendar.as_ref(),
+        table: "[slo.alerting]",
     };
-    let alerting = alerting(ctx, raw, defaults, period, calendar.flatten());
+    let alerting = alerting(ctx, own, defaults, period, calendar.flatten());
     let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span);
     let slicing = crate::budgeting::slicing(ctx, raw, sli.as_ref(), &span);
     if let (Some(Sli::Raw { .. }), Some(Some(c))) = (&sli, calendar) {
@@ -125,10 +142,23 @@ pub(crate) fn slo(
     })
 }
 
+/// What an SLO (or a composite) writes itself that its alert policy depends on.
+#[derive(Clone, Copy)]
+pub(crate) struct Own<'a> {
+    /// Its `[*.alerting]` table.
+    pub alerting: Option<&'a Spanned<RawAlerting>>,
+    /// Its own `period`.
+    pub period: Option<&'a Str>,
+    /// Its own `calendar`.
+    pub calendar: Option<&'a Str>,
+    /// How messages name its alerting table (`[slo.alerting]`).
+    pub table: &'a str,
+}
+
 /// The SLO's alert policy over `[defaults.alerting]`; windows must fit in its `period`.
-fn alerting(
+pub(crate) fn alerting(
     ctx: &mut Ctx<'_>,
-    raw: &RawSlo,
+    raw: Own<'_>,
     defaults: &Defaults,
     period: Option<Duration>,
     calendar: Option<burnwatch_engine::Calendar>,
@@ -142,9 +172,9 @@ fn alerting(
         Some(c) => Some(calendar::window_period(c)),
         None => period.map(|length| Period { length, name }),
     };
-    let own = alerting::layer(ctx, raw.alerting.as_ref(), "[slo.alerting]", fits);
+    let own = alerting::layer(ctx, raw.alerting, raw.table, fits);
     let defaults = defaults.alerting.as_ref();
-    let period_text = raw.calendar.as_ref().or(raw.period.as_ref());
+    let period_text = raw.calendar.or(raw.period);
     if let (Some(own), Some(defaults), Some(period), Some(period_text)) =
         (&own, defaults, fits.map(|f| f.length), period_text)
         && own.windows.is_none()
@@ -156,19 +186,21 @@ fn alerting(
     Some(alerting::resolve(defaults?, &own?))
 }
 
-/// `service` or `name`: required, usable in ids, URLs and label values.
-fn name(
+/// `service` or `name` of the `table` (`[[slo]]`): required, usable in ids, URLs and label
+/// values.
+pub(crate) fn name(
     ctx: &mut Ctx<'_>,
     text: Option<&Str>,
     slo_span: &Range<usize>,
     key: &str,
     example: &str,
+    table: &str,
 ) -> Option<String> {
     let Some(text) = text else {
         ctx.missing(
             slo_span,
             key,
-            format!("[[slo]] needs `{key}`, e.g. {key} = \"{example}\""),
+            format!("{table} needs `{key}`, e.g. {key} = \"{example}\""),
         );
         return None;
     };
@@ -184,17 +216,18 @@ fn name(
     None
 }
 
-/// The objective as a ratio and as the percentage written.
-fn objective(
+/// The objective of the `table` (`[[slo]]`) as a ratio and as the percentage written.
+pub(crate) fn objective(
     ctx: &mut Ctx<'_>,
     objective: Option<&Spanned<f64>>,
     slo_span: &Range<usize>,
+    table: &str,
 ) -> Option<Objective> {
     let Some(objective) = objective else {
         ctx.missing(
             slo_span,
             "objective",
-            "[[slo]] needs `objective`, a percentage, e.g. objective = 99.9".into(),
+            format!("{table} needs `objective`, a percentage, e.g. objective = 99.9"),
         );
         return None;
     };
@@ -223,7 +256,11 @@ fn label_name_problem(name: &str) -> Option<String> {
     })
 }
 
-fn labels(ctx: &mut Ctx<'_>, labels: Option<&StrMap>) -> Option<BTreeMap<String, String>> {
+/// User `labels`: label names users may set, values not empty.
+pub(crate) fn labels(
+    ctx: &mut Ctx<'_>,
+    labels: Option<&StrMap>,
+) -> Option<BTreeMap<String, String>> {
     let Some(labels) = labels else {
         return Some(BTreeMap::new());
     };

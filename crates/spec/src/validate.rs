@@ -61,6 +61,16 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
     // Ids are checked only against a complete list: an SLO with errors would make patterns
     // that name it look unknown.
     let complete = slos.len() == doc.slos.len();
+    let composites_ok = crate::composite::composites(
+        ctx,
+        &doc.composites,
+        &defaults,
+        &names,
+        &mut slos,
+        &mut ids,
+        complete,
+    );
+    let complete = complete && composites_ok;
     let maintenance =
         crate::maintenance::validate::maintenance(ctx, &doc.maintenance, &slos, complete);
     let receiver_names: Vec<&str> = doc

@@ -151,11 +151,7 @@ async fn collect(
     let backends = crate::backends::connect(config, &metrics)?;
     let board = Arc::new(Board::new());
     let mut reports = Vec::new();
-    for slo in config
-        .slos
-        .iter()
-        .filter(|s| only.is_empty() || only.contains(&s.id))
-    {
+    for slo in crate::replay::replayable(config, only) {
         let backend = &backends[&slo.backend];
         let replay = |exclusions: Arc<Exclusions>| {
             replay_slo(slo, Arc::clone(backend), &board, &metrics, exclusions, span)

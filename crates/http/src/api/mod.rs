@@ -1,7 +1,7 @@
 //! The read-only JSON API under `/api/v1` (docs/api.md, docs/openapi.yaml):
 //!
 //! - `GET /api/v1/slos`: every SLO instance;
-//! - `GET /api/v1/slos/{id}`: one instance;
+//! - `GET /api/v1/slos/{id}`: one instance (a composite with its `components`);
 //! - `GET /api/v1/slos/{id}/history?window=7d`: the points and alert episodes the daemon holds;
 //! - `GET /api/v1/slos/{id}/decision?risk=low|medium|high`: the release gate;
 //! - `/api/v1/corrections`: budget corrections, behind a bearer token (see `corrections.rs`).
@@ -9,6 +9,7 @@
 //! Errors are `{"error": "..."}` with 400 (bad parameter), 404 (unknown SLO) or 503 (and, for
 //! corrections, 401, 403, 413 and 500).
 
+mod components;
 mod corrections;
 mod decision;
 mod error;
@@ -55,7 +56,7 @@ pub(crate) fn all_views(board: &Board) -> Vec<InstanceView> {
     let entries = board.entries();
     let mut views: Vec<InstanceView> = entries
         .iter()
-        .map(|e| InstanceView::of(e, &board.spans(&e.info.slo.id)))
+        .map(|e| InstanceView::of(e, &board.spans(&e.info.slo.id)).with_components(board))
         .collect();
     for slo in board.slos() {
         if !entries.iter().any(|e| e.info.slo.id == slo.info.id) {
@@ -88,6 +89,7 @@ async fn one(
     Ok(Json(match resolve_one(board, &id)? {
         Subject::Instances(entries) => {
             InstanceView::of(&entries[0], &board.spans(&entries[0].info.slo.id))
+                .with_components(board)
         }
         Subject::Empty(slo) => InstanceView::empty(&slo).waiting_on(board),
     }))

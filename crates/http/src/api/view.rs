@@ -71,6 +71,9 @@ pub struct InstanceView {
     pub evaluated_at: Option<String>,
     /// Why a configured SLO has no figures yet: the backend's last error.
     pub backend_error: Option<String>,
+    /// A composite's components (absent for other SLOs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<super::components::ComponentView>>,
 }
 
 /// How much of the period the figures rest on, 0 to 1.
@@ -181,6 +184,7 @@ impl InstanceView {
             data_state: "no_data",
             evaluated_at: None,
             backend_error: None,
+            components: None,
         }
     }
 }

@@ -39,7 +39,8 @@ pub(super) async fn detail(State(state): State<AppState>, Path(id): Path<String>
     };
     let (view, entry) = match &subject {
         Subject::Instances(entries) => (
-            InstanceView::of(&entries[0], &board.spans(&entries[0].info.slo.id)),
+            InstanceView::of(&entries[0], &board.spans(&entries[0].info.slo.id))
+                .with_components(board),
             Some(&entries[0]),
         ),
         Subject::Empty(slo) => (InstanceView::empty(slo).waiting_on(board), None),
@@ -131,6 +132,7 @@ fn render(
         );
     }
     html.push_str("</tbody></table>");
+    components(&mut html, view);
 
     if let Some(trail) = trail {
         charts(&mut html, view, trail, policy);
@@ -183,6 +185,40 @@ fn render(
         id = encode_segment(&view.id)
     );
     html
+}
+
+/// A composite's components: weight, burn per window, and the windows each was left out of
+/// (no data there); nothing for other SLOs.
+fn components(html: &mut String, view: &InstanceView) {
+    let Some(components) = &view.components else {
+        return;
+    };
+    html.push_str(r#"<h2>Components</h2><p class="muted">The composite burns at the weighted mean of its components' burn rates; a component without data in a window is left out of it.</p><table class="components"><thead><tr><th>Component</th><th>Weight</th>"#);
+    let windows: Vec<&String> = view.burn_rate.0.iter().map(|(w, _)| w).collect();
+    for w in &windows {
+        let _ = write!(html, "<th>Burn {}</th>", escape(w));
+    }
+    html.push_str("<th>Data</th></tr></thead><tbody>");
+    for c in components {
+        let _ = write!(
+            html,
+            r#"<tr data-missing="{}"><td><a href="/slos/{}">{}</a></td><td class="num">{}</td>"#,
+            c.missing,
+            encode_segment(c.component.split('{').next().unwrap_or(&c.component)),
+            escape(&c.component),
+            c.weight
+        );
+        for (_, rate) in &c.burn_rate.0 {
+            let _ = write!(html, r#"<td class="num">{}</td>"#, burn(*rate));
+        }
+        let data = if c.missing {
+            format!("missing in {}", c.missing_windows.join(", "))
+        } else {
+            "ok".to_string()
+        };
+        let _ = write!(html, "<td>{}</td></tr>", escape(&data));
+    }
+    html.push_str("</tbody></table>");
 }
 
 /// The excluded and silenced spans of the period, newest first, as a list that turns into

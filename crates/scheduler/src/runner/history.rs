@@ -38,8 +38,9 @@ impl SloRunner {
         self.instances.clear();
         self.trackers.clear();
         self.ingested_until = None;
-        if matches!(self.plan, Plan::Ratios { .. }) {
-            // The backend evaluates every window itself on each tick: nothing to fill.
+        if matches!(self.plan, Plan::Ratios { .. } | Plan::Composite { .. }) {
+            // The backend (or, for a composite, its components) evaluates every window itself
+            // on each tick: nothing to fill.
             self.ingested_until = Some(now);
             return Ok(BackfillStats::default());
         }
@@ -213,7 +214,7 @@ impl SloRunner {
                 })
                 .collect(),
             Plan::Threshold { query, .. } => vec![(Role::Total, Read::Expression { query })],
-            Plan::Ratios { .. } => Vec::new(),
+            Plan::Ratios { .. } | Plan::Composite { .. } => Vec::new(),
         }
     }
 

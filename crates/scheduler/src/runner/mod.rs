@@ -3,8 +3,8 @@
 //! A runner is owned by one task; nothing here is shared except the board it publishes to. The
 //! phases, a file each: [`history`] (backfill and the read of history it shares), [`gap`] (a
 //! gap after an outage or restart), [`tick`] (the live tick), [`publish`] (evaluate, alert,
-//! publish), [`replay`] (history stepped through, nothing published), and [`exact`] (the exact
-//! read of counters over history).
+//! publish), [`replay`] (history stepped through, nothing published), [`exact`] (the exact
+//! read of counters over history) and [`composite`] (a composite's tick, from the board).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -24,6 +24,7 @@ use crate::plan::{Plan, Role};
 use crate::retry::RetryPolicy;
 use crate::snapshot::{self, InstanceSnapshot, RunnerSnapshot};
 
+mod composite;
 mod exact;
 mod gap;
 mod history;
@@ -249,7 +250,9 @@ impl SloRunner {
     fn new_state(&self) -> SloState {
         let objective = self.info.objective;
         let mut state = match self.plan {
-            Plan::Ratios { .. } => SloState::direct(objective, self.spec.period, &self.windows),
+            Plan::Ratios { .. } | Plan::Composite { .. } => {
+                SloState::direct(objective, self.spec.period, &self.windows)
+            }
             _ => SloState::counted(objective, self.spec.engine_period(), &self.windows),
         };
         state.exclude(self.excluded.clone());

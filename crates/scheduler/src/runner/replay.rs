@@ -42,6 +42,19 @@ impl SloRunner {
         step: Duration,
         on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send),
     ) -> Result<BackfillStats, BackendError> {
+        if let Plan::Composite { .. } = &self.plan {
+            // Its figures come from its components' live evaluations, which a replay of this
+            // runner alone does not have.
+            return Err(BackendError::Api {
+                error_type: "unsupported".into(),
+                message: format!(
+                    "{} is a composite SLO, and composites are not replayed yet: replay its \
+                     components",
+                    self.spec.id
+                ),
+                transient: false,
+            });
+        }
         let start = backfill::align_down(start, step);
         let end = backfill::align_down(end, step);
         // Nothing is held yet, so this only says what the states leave out.

@@ -38,6 +38,11 @@ impl SloRunner {
     }
 
     async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+        if let Plan::Composite { .. } = &self.plan {
+            // Nothing to read or fill: its components' newest figures are on the board.
+            self.tick_composite(now);
+            return Ok(());
+        }
         if self.take_exclusions(now) {
             tracing::info!(
                 slo = %self.spec.id,
@@ -114,9 +119,10 @@ impl SloRunner {
                     tallies,
                 )])
             }
-            Plan::Ratios { .. } | Plan::Threshold { .. } | Plan::Gauge { .. } => {
-                unreachable!("handled above")
-            }
+            Plan::Ratios { .. }
+            | Plan::Threshold { .. }
+            | Plan::Gauge { .. }
+            | Plan::Composite { .. } => unreachable!("handled above"),
         };
         self.observe_live(points, now);
         self.ingested_until = Some(now);
@@ -130,7 +136,7 @@ impl SloRunner {
         match self.plan {
             Plan::Threshold { .. } | Plan::Gauge { .. } => true,
             Plan::Rates { .. } => self.spec.slicing.is_some(),
-            Plan::Counters { .. } | Plan::Ratios { .. } => false,
+            Plan::Counters { .. } | Plan::Ratios { .. } | Plan::Composite { .. } => false,
         }
     }
 
