@@ -32,6 +32,11 @@
 //!   0.3 s in 99% of minutes" has every minute of the regression bad and pages, its page
 //!   condition at every step being exactly the SRE Workbook pairs (5m/1h over 14.4, 30m/6h over
 //!   6) applied to the PromQL ratios.
+//! - `bool_gauge_samples_on_slice_boundaries_count_once`: an `up` scraped exactly on the quarter
+//!   minutes, 0 on the whole minute in ten minutes: each sample belongs to the one slice
+//!   `(T - 1m, T]` that holds it, so every minute is 3 of 4 good (a good slice at 70%) and the
+//!   hour's samples are 10 of 240 bad; replay's ratios equal PromQL's over ranges a millisecond
+//!   short of each window (`[59m59s999ms]`), since Prometheus 2.42 selects both ends.
 //! - `live_the_daemon_pages_the_regression_under_time_slices_only`: the same regression, still
 //!   going on, in history up to now; a `burnwatch run` daemon with a webhook receiver shows the
 //!   time-slice SLO's 5m and 1h error ratios at 1 (every minute bad) and pages for it, while
@@ -913,4 +918,79 @@ receivers = ["hook"]
         "the occurrences SLO paged: {:?}",
         webhook_alerts(&runtime, &webhook)
     );
+}
+
+/// `up{job="edge"}` scraped every 15 s exactly on the quarter minutes (as a target whose scrape
+/// offset happens to be 0 is): 0 at the sample on each whole minute from s+30m to s+40m.
+fn boundary_up_history(s: i64, end: i64) -> String {
+    let mut out = String::from("# TYPE up gauge\n");
+    let mut t = s;
+    while t <= end {
+        let down = t % M == 0 && (s + 30 * M..s + 40 * M).contains(&t);
+        out.push_str(&format!("up{{job=\"edge\"}} {} {t}.000\n", u8::from(!down)));
+        t += 15;
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+#[test]
+fn bool_gauge_samples_on_slice_boundaries_count_once() {
+    let s = origin();
+    let end = s + 2 * H;
+    let prometheus = Prometheus::start(PrometheusOptions {
+        history: Some(boundary_up_history(s, end)),
+        ..Default::default()
+    });
+    // A sample at a slice's end belongs to that slice only: `(T - 1m, T]`. Prometheus 2.42
+    // selects both ends of a range, so the test's ranges stop a millisecond short.
+    let edge = r#"up{job="edge"}"#;
+    let open = |w: i64| format!("{}999ms", duration(w - 1));
+    let slice_ratio = format!(
+        "(sum(sum_over_time({edge}[{0}])) / sum(count_over_time({edge}[{0}])))",
+        open(M)
+    );
+    let by_slice = |w: i64| {
+        let range = format!("[{}:1m]", open(w));
+        format!(
+            "1 - sum_over_time(({slice_ratio} >= bool 0.7){range}) / count_over_time({slice_ratio}{range})"
+        )
+    };
+    let by_sample = |w: i64| {
+        format!(
+            "1 - sum(sum_over_time({edge}[{0}])) / sum(count_over_time({edge}[{0}]))",
+            open(w)
+        )
+    };
+    // By hand: four samples a minute, ten of them 0 (one in each of ten minutes, 3 of 4 good).
+    assert_eq!(query_one(&prometheus, &by_slice(H), s + H), 0.0);
+    let samples = query_one(&prometheus, &by_sample(H), s + H);
+    assert!((samples - 10.0 / 240.0).abs() < 1e-12, "{samples}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &prometheus,
+        &format!(
+            "[[slo]]\nservice = \"edge\"\nname = \"minutes\"\nobjective = 99\nbudgeting = \"timeslices\"\nslice_target = 70\n[slo.sli.bool_gauge]\nselector = '{edge}'\n\n\
+             [[slo]]\nservice = \"edge\"\nname = \"samples\"\nobjective = 99\n[slo.sli.bool_gauge]\nselector = '{edge}'\n"
+        ),
+    );
+    let (start, stop) = (s + 10 * M, end);
+    let replay = replay(&config, start, stop);
+    let mut failures = Vec::new();
+    for (slo, query) in [
+        ("edge-minutes", &by_slice as &dyn Fn(i64) -> String),
+        ("edge-samples", &by_sample),
+    ] {
+        compare(
+            &replay,
+            slo,
+            0.99,
+            s,
+            |w| query_range(&prometheus, &query(w), start, stop),
+            &mut failures,
+        );
+    }
+    assert_no_failures(&failures);
 }
