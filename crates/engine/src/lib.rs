@@ -18,6 +18,8 @@
 //!   readers, with a bounded [`Trail`] per instance (recent figures and alert episodes).
 //! - The error budget policy: [`Status`] of an instance and the release [`Decision`] for a
 //!   [`Risk`].
+//! - Time slices ([`Slicing`]): how a slice of time becomes one event (OpenSLO's
+//!   `Timeslices` and `RatioTimeslices`), so every window works on slices unchanged.
 //!
 //! # Neighbours
 //! `burnwatch-spec` validates the SLO definitions this crate is built from (objective, period,
@@ -80,6 +82,7 @@ mod policy;
 mod ratios;
 mod rolling;
 mod running_sum;
+mod slice;
 mod span_sources;
 mod state;
 mod status;
@@ -104,6 +107,7 @@ pub use objective::Objective;
 pub use observation::Observation;
 pub use period::{Calendar, CalendarUnit, Period};
 pub use policy::{AlertPolicy, BurnPair, Severity};
+pub use slice::{Comparison, SliceRule, Slicing};
 pub use span_sources::{Exclusions, FixedSpans, SpanSource};
 pub use state::SloState;
 pub use status::{ATTENTION_WINDOW, Decision, Risk, Status};

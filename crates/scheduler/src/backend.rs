@@ -79,6 +79,23 @@ pub enum Read<'a> {
         /// The span.
         span: Duration,
     },
+    /// Per point, the number of raw samples (`Stat::Count`) or their sum (`Stat::Sum`) in the
+    /// `step` before it, summed per `group_by` group: a gauge's samples counted exactly.
+    SampleStats {
+        /// The gauge.
+        selector: &'a Selector,
+        /// The span each point covers.
+        step: Duration,
+        /// Labels to sum by.
+        group_by: &'a [String],
+        /// Count or sum.
+        stat: Stat,
+    },
+    /// A query's value per series, as written (a threshold SLI's query).
+    Expression {
+        /// The query.
+        query: &'a str,
+    },
     /// An error-ratio template over `window`.
     Ratio {
         /// The ratio (`{{.window}}` placeholder).
@@ -86,6 +103,15 @@ pub enum Read<'a> {
         /// The window.
         window: Duration,
     },
+}
+
+/// What [`Read::SampleStats`] adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    /// How many samples.
+    Count,
+    /// The sum of their values.
+    Sum,
 }
 
 /// Why a backend request failed. Messages never contain credentials.

@@ -114,6 +114,23 @@ pub fn segments(
     out
 }
 
+/// Points every `step` covering `(start, end]` in one segment (time slices: every slice read
+/// whole, whatever the bucket levels): a start off the step moves up to it, an end down.
+pub fn uniform(start: Millis, end: Millis, step: Duration) -> Vec<Segment> {
+    let s = step.as_millis() as i64;
+    let first = start.div_euclid(s) * s + if start.rem_euclid(s) == 0 { 0 } else { s } + s;
+    let last = align_down(end, step);
+    if first > last {
+        return Vec::new();
+    }
+    vec![Segment { first, last, step }]
+}
+
+/// Where the span `segments` covers begins (`None` when there are none).
+pub fn start_of(segments: &[Segment]) -> Option<Millis> {
+    segments.first().map(|head| head.first - head.step_ms())
+}
+
 /// `segments` with every coarser bucket that holds one of `edges` inside it (not on its edge)
 /// read at `fine` instead: an excluded span's edges then fall on bucket edges, so what it leaves
 /// out is exactly the events inside it, however old (on whole `fine` steps).
@@ -165,6 +182,46 @@ pub fn refine(segments: &[Segment], edges: &[Millis], fine: Duration) -> Vec<Seg
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uniform_reads_a_span_at_one_step() {
+        const M: i64 = 60_000;
+        let (minute, hour) = (Duration::from_secs(60), Duration::from_secs(3600));
+        // Hourly points cover (0, 5h], minutes (5h, 6h]: at five minutes, (0, 6h] is the 72
+        // points 5m..=6h.
+        let segments = [
+            Segment {
+                first: 60 * M,
+                last: 300 * M,
+                step: hour,
+            },
+            Segment {
+                first: 301 * M,
+                last: 360 * M,
+                step: minute,
+            },
+        ];
+        assert_eq!(start_of(&segments), Some(0));
+        let five = Duration::from_secs(300);
+        let uniform_ = uniform(0, 360 * M, five);
+        assert_eq!(
+            uniform_,
+            vec![Segment {
+                first: 5 * M,
+                last: 360 * M,
+                step: five
+            }]
+        );
+        assert_eq!(uniform_[0].points(), 72);
+        // A start off the step moves up to the next slice, an end down: (2m, 6h + 3m] holds
+        // the 71 whole slices 10m..=6h.
+        let late = uniform(2 * M, 363 * M, five);
+        assert_eq!(
+            (late[0].first, late[0].last, late[0].points()),
+            (10 * M, 360 * M, 71)
+        );
+        assert!(uniform(2 * M, 4 * M, five).is_empty());
+    }
 
     #[test]
     fn buckets_holding_an_edge_are_read_at_the_fine_step() {

@@ -39,9 +39,10 @@ mod poller;
 mod prometheus;
 mod retry;
 mod runner;
+mod slices;
 mod snapshot;
 
-pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series};
+pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series, Stat};
 pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, refine, segments};
 pub use metrics::SchedulerMetrics;

@@ -3,8 +3,11 @@
 //! Counter SLIs (ratio, latency) are counted exactly from their counters (see
 //! [`crate::counting`]); Sloth-style `events` templates are rates, evaluated over the span in
 //! question and multiplied by its length; `raw` error-ratio templates cannot be bucketed and are
-//! evaluated per window per tick. How each read becomes a query is the backend's business.
+//! evaluated per window per tick. Threshold queries are evaluated once per time slice, and
+//! boolean gauges are read as the number and the sum of their samples per step. How each read
+//! becomes a query is the backend's business.
 
+use burnwatch_engine::Comparison;
 use burnwatch_spec::{Selector, Sli, Template};
 
 /// What to ask the backend for, derived once per SLO.
@@ -30,6 +33,20 @@ pub enum Plan {
     Ratios {
         /// Error ratio over `{{.window}}`.
         ratio: Template,
+    },
+    /// A query compared with a value at the end of every slice (threshold SLIs).
+    Threshold {
+        /// The query, as written.
+        query: String,
+        /// The comparison.
+        op: Comparison,
+        /// The threshold.
+        value: f64,
+    },
+    /// A gauge of 1 (good) and 0 (bad) samples, counted and summed per step.
+    Gauge {
+        /// The gauge.
+        selector: Selector,
     },
 }
 
@@ -72,6 +89,14 @@ impl Plan {
             Sli::Raw { error_ratio_query } => Plan::Ratios {
                 ratio: error_ratio_query.clone(),
             },
+            Sli::Threshold { query, op, value } => Plan::Threshold {
+                query: query.clone(),
+                op: *op,
+                value: *value,
+            },
+            Sli::BoolGauge { selector } => Plan::Gauge {
+                selector: selector.clone(),
+            },
         }
     }
 
@@ -93,7 +118,10 @@ impl Plan {
                 out.push((Role::Total, total));
                 out
             }
-            Plan::Rates { .. } | Plan::Ratios { .. } => Vec::new(),
+            Plan::Rates { .. }
+            | Plan::Ratios { .. }
+            | Plan::Threshold { .. }
+            | Plan::Gauge { .. } => Vec::new(),
         }
     }
 }

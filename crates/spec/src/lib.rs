@@ -52,6 +52,7 @@
 
 mod alerting;
 mod backend;
+mod budgeting;
 mod calendar;
 mod context;
 mod decode;

@@ -163,6 +163,9 @@ pub struct Slo {
     pub interval: Duration,
     /// How events are measured.
     pub sli: Sli,
+    /// Time-slice budgeting (`timeslices`, `ratio_timeslices`): each slice is one event.
+    /// `None`: occurrences, the events counted as they are.
+    pub slicing: Option<burnwatch_engine::Slicing>,
     /// The alert policy, `[defaults.alerting]` overridden by `[slo.alerting]`.
     pub alerting: Alerting,
     /// Where this SLO starts in the file (`file:line:col`), for messages.
@@ -199,6 +202,22 @@ pub enum Sli {
     Raw {
         /// Error ratio over `{{.window}}`.
         error_ratio_query: Template,
+    },
+    /// A query evaluated at the end of every time slice; the slice is good when `query <op>
+    /// value` holds for every series of its group.
+    Threshold {
+        /// PromQL returning one value per group.
+        query: String,
+        /// The comparison.
+        op: burnwatch_engine::Comparison,
+        /// The threshold.
+        value: f64,
+    },
+    /// A gauge whose samples are 1 (good) or 0 (bad): good = the sum of the samples, total =
+    /// their number (Pyrra's `bool_gauge`).
+    BoolGauge {
+        /// The gauge.
+        selector: Selector,
     },
 }
 

@@ -151,6 +151,12 @@ pub(crate) struct RawSlo {
     pub week_start: Option<Str>,
     /// Overrides `[defaults] interval`.
     pub interval: Option<Str>,
+    /// `"occurrences"` (default), `"timeslices"` or `"ratio_timeslices"`.
+    pub budgeting: Option<Str>,
+    /// Length of a time slice, e.g. `"1m"`: whole minutes dividing an hour. Default `1m`.
+    pub slice: Option<Str>,
+    /// With `timeslices`: the good ratio (in percent) a slice needs to be good, e.g. `95`.
+    pub slice_target: Option<Spanned<f64>>,
     /// How events are measured: exactly one of the kinds. Required.
     pub sli: Option<Spanned<RawSli>>,
     /// `[slo.alerting]`: overrides `[defaults.alerting]` key by key.
@@ -169,6 +175,10 @@ pub(crate) struct RawSli {
     pub events: Option<Spanned<RawEvents>>,
     /// A Sloth-style error-ratio template (expensive: evaluated per window per tick).
     pub raw: Option<Spanned<RawRaw>>,
+    /// A query compared with a value once per time slice.
+    pub threshold: Option<Spanned<RawThreshold>>,
+    /// A gauge whose samples are 1 (good) or 0 (bad).
+    pub bool_gauge: Option<Spanned<RawBoolGauge>>,
 }
 
 /// `[slo.sli.ratio]`: `total` and one of `errors` / `good`.
@@ -209,6 +219,26 @@ pub(crate) struct RawEvents {
 pub(crate) struct RawRaw {
     /// Error ratio (0..1) over `{{.window}}`. Required.
     pub error_ratio_query: Option<Str>,
+}
+
+/// `[slo.sli.threshold]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawThreshold {
+    /// PromQL returning one value per group, e.g. a p99 from `histogram_quantile`. Required.
+    pub query: Option<Str>,
+    /// `lt`, `lte`, `gt` or `gte`: the slice is good when `query <op> value`. Required.
+    pub op: Option<Str>,
+    /// The threshold. Required.
+    pub value: Option<Spanned<f64>>,
+}
+
+/// `[slo.sli.bool_gauge]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBoolGauge {
+    /// Gauge selector whose samples are 1 (good) or 0 (bad), e.g. `up{job="api"}`. Required.
+    pub selector: Option<Str>,
 }
 
 /// `[defaults.alerting]` and `[slo.alerting]`: the alert policy. Every key is optional; an SLO's

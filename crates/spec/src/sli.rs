@@ -4,14 +4,27 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use burnwatch_engine::Comparison;
+
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::model::Sli;
-use crate::raw::{RawEvents, RawLatency, RawRatio, RawRaw, RawSli, Str};
+use crate::raw::{
+    RawBoolGauge, RawEvents, RawLatency, RawRatio, RawRaw, RawSli, RawThreshold, Str,
+};
 use crate::selector::Selector;
 use crate::template::Template;
 
-const KINDS: &str = "[slo.sli.ratio], [slo.sli.latency], [slo.sli.events] or [slo.sli.raw]";
+const KINDS: &str = "[slo.sli.ratio], [slo.sli.latency], [slo.sli.events], [slo.sli.raw], \
+                     [slo.sli.threshold] or [slo.sli.bool_gauge]";
+const KEYS: [&str; 6] = [
+    "ratio",
+    "latency",
+    "events",
+    "raw",
+    "threshold",
+    "bool_gauge",
+];
 
 /// Validates the `sli` of the SLO whose table is at `slo_span`; `None` after reporting.
 pub(crate) fn sli(
@@ -34,16 +47,15 @@ pub(crate) fn sli(
         ("latency", raw.latency.is_some()),
         ("events", raw.events.is_some()),
         ("raw", raw.raw.is_some()),
+        ("threshold", raw.threshold.is_some()),
+        ("bool_gauge", raw.bool_gauge.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))
     .collect();
     match given.len() {
         0 => {
-            if !["ratio", "latency", "events", "raw"]
-                .iter()
-                .any(|k| ctx.was_dropped(&span, k))
-            {
+            if !KEYS.iter().any(|k| ctx.was_dropped(&span, k)) {
                 ctx.error(
                     ErrorKind::Missing,
                     &span,
@@ -75,7 +87,115 @@ pub(crate) fn sli(
     if let Some(events) = &raw.events {
         return events_sli(ctx, events);
     }
+    if let Some(threshold) = &raw.threshold {
+        return threshold_sli(ctx, threshold);
+    }
+    if let Some(gauge) = &raw.bool_gauge {
+        return bool_gauge_sli(ctx, gauge);
+    }
     raw.raw.as_ref().and_then(|r| raw_sli(ctx, r))
+}
+
+fn threshold_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawThreshold>) -> Option<Sli> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let query = match &raw.query {
+        None => {
+            ctx.missing(
+                &span,
+                "query",
+                "[slo.sli.threshold] needs `query`, PromQL returning one value per group, e.g. \
+                 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))'"
+                    .into(),
+            );
+            None
+        }
+        Some(text) => ctx.expand(text).and_then(|query| {
+            if query.trim().is_empty() {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    "`query` is empty: write the PromQL whose value is compared, e.g. \
+                     'time() - last_success_timestamp_seconds{job=\"etl\"}'",
+                );
+                return None;
+            }
+            if query.contains("{{") {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    "`query` of a threshold SLI takes no {{.window}} template: it is evaluated \
+                     once per slice as written; put ranges in it yourself, e.g. rate(x[5m])",
+                );
+                return None;
+            }
+            Some(query)
+        }),
+    };
+    const OPS: [(&str, Comparison); 4] = [
+        ("lt", Comparison::Lt),
+        ("lte", Comparison::Lte),
+        ("gt", Comparison::Gt),
+        ("gte", Comparison::Gte),
+    ];
+    let op = match &raw.op {
+        None => {
+            ctx.missing(
+                &span,
+                "op",
+                "[slo.sli.threshold] needs `op`: \"lt\", \"lte\", \"gt\" or \"gte\" (the slice is \
+                 good when `query <op> value`)"
+                    .into(),
+            );
+            None
+        }
+        Some(text) => ctx.choice(text, &OPS, |value, hint| {
+            format!(
+                "op {value:?} is not a comparison{hint}; use \"lt\", \"lte\", \"gt\" or \"gte\""
+            )
+        }),
+    };
+    let value = match &raw.value {
+        None => {
+            ctx.missing(
+                &span,
+                "value",
+                "[slo.sli.threshold] needs `value`, the number `query` is compared with, e.g. value = 0.3"
+                    .into(),
+            );
+            None
+        }
+        Some(value) if !value.get_ref().is_finite() => {
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &value.span(),
+                "`value` must be a finite number, e.g. 0.3",
+            );
+            None
+        }
+        Some(value) => Some(*value.get_ref()),
+    };
+    Some(Sli::Threshold {
+        query: query?,
+        op: op?,
+        value: value?,
+    })
+}
+
+fn bool_gauge_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawBoolGauge>) -> Option<Sli> {
+    let span = raw.span();
+    let Some(text) = &raw.get_ref().selector else {
+        ctx.missing(
+            &span,
+            "selector",
+            "[slo.sli.bool_gauge] needs `selector`, a gauge that is 1 when good and 0 when bad, \
+             e.g. 'up{job=\"api\"}'"
+                .into(),
+        );
+        return None;
+    };
+    let selector = selector(ctx, text, "selector")?;
+    Some(Sli::BoolGauge { selector })
 }
 
 fn ratio_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawRatio>) -> Option<Sli> {

@@ -72,6 +72,7 @@ pub(crate) fn slo(
     };
     let alerting = alerting(ctx, raw, defaults, period, calendar.flatten());
     let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span);
+    let slicing = crate::budgeting::slicing(ctx, raw, sli.as_ref(), &span);
     if let (Some(Sli::Raw { .. }), Some(Some(c))) = (&sli, calendar) {
         // A raw SLI's ratios are the backend's, over ranges ending now; a calendar period needs
         // the events themselves, counted from the period's start.
@@ -118,6 +119,7 @@ pub(crate) fn slo(
         calendar: calendar?,
         interval: interval?,
         sli: sli?,
+        slicing: slicing?,
         alerting: alerting?,
         location: ctx.at(&span).to_string(),
     })

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use burnwatch_spec::{Selector, Template, format_prometheus};
 
-use crate::backend::Read;
+use crate::backend::{Read, Stat};
 
 /// The PromQL answering `read`.
 pub(crate) fn promql(read: &Read<'_>) -> String {
@@ -18,8 +18,36 @@ pub(crate) fn promql(read: &Read<'_>) -> String {
             group_by,
         } => increase(selector, step, group_by),
         Read::RateEvents { template, span } => rate_times_span(template, span),
+        Read::SampleStats {
+            selector,
+            step,
+            group_by,
+            stat,
+        } => sample_stats(selector, step, group_by, stat),
+        Read::Expression { query } => query.to_string(),
         Read::Ratio { template, window } => template.render(&format_prometheus(window)),
     }
+}
+
+/// `sum by (g) (count_over_time(sel[step - 1ms]))` (or `sum_over_time`): a gauge's raw
+/// samples in each step, counted or added up exactly (no extrapolation). Prometheus 2 selects
+/// both ends of a range (`[T - r, T]`), so a sample stamped on a step boundary would count in
+/// two steps; samples carry whole milliseconds, so `[T - step + 1ms, T]` is exactly the step
+/// `(T - step, T]`. (Prometheus 3 and VictoriaMetrics leave the start out, so there it is
+/// `(T - step + 1ms, T]`: a sample stamped exactly 1 ms after a boundary is missed, where
+/// Prometheus 2 would count one on the boundary twice.)
+fn sample_stats(selector: &Selector, step: Duration, group_by: &[String], stat: Stat) -> String {
+    let function = match stat {
+        Stat::Count => "count_over_time",
+        Stat::Sum => "sum_over_time",
+    };
+    let range = step.saturating_sub(Duration::from_millis(1));
+    format!(
+        "{} ({function}({}[{}]))",
+        sum_by(group_by),
+        selector.render(),
+        promql_duration(range)
+    )
 }
 
 /// `sel[range]`: the raw samples of a selector over `range` before the evaluation time.
@@ -119,6 +147,22 @@ mod tests {
             q,
             r#"x_total{a="b"} or label_replace(resets(x_total{a="b"}[1h]), "burnwatch_resets", "1", "", "")"#
         );
+    }
+
+    #[test]
+    fn gauge_samples_are_counted_and_summed_per_group() {
+        let q = sample_stats(
+            &sel(r#"up{job="api"}"#),
+            Duration::from_secs(60),
+            &["instance".into()],
+            Stat::Count,
+        );
+        assert_eq!(
+            q,
+            r#"sum by (instance) (count_over_time(up{job="api"}[59999ms]))"#
+        );
+        let q = sample_stats(&sel("up"), Duration::from_secs(300), &[], Stat::Sum);
+        assert_eq!(q, "sum (sum_over_time(up[299999ms]))");
     }
 
     #[test]

@@ -13,8 +13,8 @@ impl SloRunner {
     /// nothing between the last tick and the gap's first boundary is lost, and a hole in the
     /// backend's own data is spread over the hole.
     pub(super) async fn fill_gap(&mut self, from: Millis, now: Millis) -> Result<(), BackendError> {
-        let end = backfill::align_down(now, self.fine_step());
-        let segments = backfill::segments(&self.new_state().levels(), end, Some(from));
+        let end = backfill::align_down(now, self.read_step());
+        let segments = self.history_segments(end, Some(from));
         if segments.is_empty() {
             return Ok(());
         }

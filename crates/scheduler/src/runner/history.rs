@@ -9,7 +9,7 @@ use burnwatch_engine::{Alerts, Millis, Observation};
 
 use super::exact::ExactRead;
 use super::{SloRunner, group_key};
-use crate::backend::{BackendError, Read};
+use crate::backend::{BackendError, Read, Stat};
 use crate::backfill::{self, BackfillStats};
 use crate::counting::{GroupKey, Points, SERIES_MEMORY, Span};
 use crate::plan::{Plan, Role};
@@ -43,8 +43,38 @@ impl SloRunner {
             self.ingested_until = Some(now);
             return Ok(BackfillStats::default());
         }
-        let end = backfill::align_down(now, self.fine_step());
-        let segments = backfill::segments(&self.new_state().levels(), end, None);
+        let end = backfill::align_down(now, self.read_step());
+        let segments = self.history_segments(end, None);
+        let (points, queries) = self.read_history(&segments, None).await?;
+        let points = self.feed(points);
+        self.ingested_until = Some(end);
+        self.metrics.backfill_points(points);
+        Ok(BackfillStats { queries, points })
+    }
+
+    /// The step reads of history and of `(from, now]` ticks are aligned to: a time slice, or
+    /// the finest bucket.
+    pub(super) fn read_step(&self) -> Duration {
+        self.spec
+            .slicing
+            .map_or_else(|| self.fine_step(), |slicing| slicing.length)
+    }
+
+    /// The segments reading `(since, end]`, or without `since` the whole history the buckets
+    /// hold up to `end`: at the bucket levels' own resolutions, with the coarse buckets that
+    /// hold an excluded span's edge read by the minute; for time slices, at the slice step.
+    pub(super) fn history_segments(
+        &self,
+        end: Millis,
+        since: Option<Millis>,
+    ) -> Vec<backfill::Segment> {
+        let segments = backfill::segments(&self.new_state().levels(), end, since);
+        if let Some(slicing) = self.spec.slicing {
+            let start = since.or_else(|| backfill::start_of(&segments));
+            return start.map_or_else(Vec::new, |start| {
+                backfill::uniform(start, end, slicing.length)
+            });
+        }
         // Excluded spans cut coarse buckets at their edges: read those buckets by the minute.
         let edges: Vec<Millis> = self
             .excluded
@@ -52,12 +82,7 @@ impl SloRunner {
             .iter()
             .flat_map(|&(start, end)| [start, end])
             .collect();
-        let segments = backfill::refine(&segments, &edges, self.fine_step());
-        let (points, queries) = self.read_history(&segments, None).await?;
-        let points = self.feed(points);
-        self.ingested_until = Some(end);
-        self.metrics.backfill_points(points);
-        Ok(BackfillStats { queries, points })
+        backfill::refine(&segments, &edges, self.fine_step())
     }
 
     /// The events of `segments` (with `since`, also of the partial bucket after it), and the
@@ -117,8 +142,13 @@ impl SloRunner {
         Ok((points, queries))
     }
 
-    /// Feeds every span's events, oldest first; returns the (span, group) pairs ingested.
+    /// Feeds every span's events, oldest first (for time slices, one event per slice); returns
+    /// the (span, group) pairs ingested.
     pub(super) fn feed(&mut self, points: Points) -> u64 {
+        let points = match &self.spec.slicing {
+            Some(slicing) => crate::slices::slice(points, slicing),
+            None => points,
+        };
         let mut ingested = 0;
         for (span, groups) in points {
             for (key, tally) in groups {
@@ -170,6 +200,19 @@ impl SloRunner {
                     },
                 ),
             ],
+            Plan::Gauge { selector } => [(Role::Good, Stat::Sum), (Role::Total, Stat::Count)]
+                .into_iter()
+                .map(|(role, stat)| {
+                    let read = Read::SampleStats {
+                        selector,
+                        step,
+                        group_by: &self.spec.group_by,
+                        stat,
+                    };
+                    (role, read)
+                })
+                .collect(),
+            Plan::Threshold { query, .. } => vec![(Role::Total, Read::Expression { query })],
             Plan::Ratios { .. } => Vec::new(),
         }
     }
@@ -194,8 +237,7 @@ impl SloRunner {
             for series in &result.series {
                 let key = group_key(&self.spec.group_by, &series.labels);
                 for &(ts, value) in &series.samples {
-                    // increase() can be NaN on odd data; negative only on broken data.
-                    if value.is_finite() && value >= 0.0 {
+                    let mut add = |role: Role, value: f64| {
                         points
                             .entry(Span {
                                 start: ts - step_ms,
@@ -204,7 +246,22 @@ impl SloRunner {
                             .or_default()
                             .entry(key.clone())
                             .or_default()
-                            .add(*role, value);
+                            .add(role, value);
+                    };
+                    if let Plan::Threshold {
+                        op, value: bound, ..
+                    } = &self.plan
+                    {
+                        // One judgement per series and slice: the slice is bad when any series
+                        // of its group misses the threshold. A NaN (a quantile of no requests)
+                        // is no data.
+                        if !value.is_nan() {
+                            add(Role::Total, 1.0);
+                            add(Role::Errors, f64::from(!op.holds(value, *bound)));
+                        }
+                    } else if value.is_finite() && value >= 0.0 {
+                        // increase() can be NaN on odd data; negative only on broken data.
+                        add(*role, value);
                     }
                 }
             }

@@ -38,6 +38,11 @@ pub use replay::ReplayStep;
 /// with the gap.
 pub const MAX_LIVE_GAP: Duration = Duration::from_secs(120);
 
+/// Reads by whole steps (time slices, gauges, thresholds) wait this long after a step ends
+/// before reading it, so that the scrapes of its last seconds have landed in the backend: a
+/// slice is judged once, and a sample seen after its slice was read would be lost to it.
+pub(crate) const SETTLE: Millis = 15_000;
+
 struct Instance {
     info: Arc<InstanceInfo>,
     state: SloState,

@@ -47,6 +47,8 @@ impl SloRunner {
         // Nothing is held yet, so this only says what the states leave out.
         self.refresh_exclusions(start.saturating_sub(self.exclusion_reach()), end);
         let mut stats = self.backfill(start).await?;
+        // Where the history read so far ends (time slices read on from there).
+        let mut read_until = self.ingested_until.unwrap_or(start);
         let step_ms = step.as_millis() as i64;
         // The first step is `start` itself (`--start` names the first step): counted SLIs have
         // it from the warm-up, raw ratios are queried for it like for every other step.
@@ -71,12 +73,22 @@ impl SloRunner {
                 stats.queries += queries;
                 Points::Ratios(ratios)
             } else {
-                let chunk_segment = Segment {
-                    first: chunk.first,
-                    last: chunk.last,
-                    step,
+                let segments = match self.spec.slicing {
+                    // Slices are read whole at their own step, from where the last read
+                    // ended: a step shorter than a slice feeds each slice at the first step
+                    // after it ends.
+                    Some(slicing) => {
+                        let segments = backfill::uniform(read_until, chunk.last, slicing.length);
+                        read_until = segments.last().map_or(read_until, |s| s.last);
+                        segments
+                    }
+                    None => vec![Segment {
+                        first: chunk.first,
+                        last: chunk.last,
+                        step,
+                    }],
                 };
-                let (points, queries) = self.read_history(&[chunk_segment], None).await?;
+                let (points, queries) = self.read_history(&segments, None).await?;
                 stats.queries += queries;
                 Points::Events(points)
             };

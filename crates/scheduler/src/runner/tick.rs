@@ -7,8 +7,9 @@ use std::time::Duration;
 use burnwatch_engine::{Millis, Observation};
 use burnwatch_spec::{Selector, Template};
 
-use super::{MAX_LIVE_GAP, SloRunner, admit, group_key, series_id};
+use super::{MAX_LIVE_GAP, SETTLE, SloRunner, admit, group_key, series_id};
 use crate::backend::{BackendError, QueryResult, Read};
+use crate::backfill;
 use crate::counting::{Grid, GroupKey, Placer, Points, SERIES_MEMORY, Span, Tally};
 use crate::plan::{Plan, Role};
 
@@ -48,7 +49,13 @@ impl SloRunner {
         let from = match self.ingested_until {
             Some(from) => from,
             None => {
-                self.backfill(now).await?;
+                // Slices and steps read whole are read once: not before they have settled.
+                let settled = if self.reads_by_step() || self.spec.slicing.is_some() {
+                    now - SETTLE
+                } else {
+                    now
+                };
+                self.backfill(settled).await?;
                 self.ingested_until.unwrap_or(now)
             }
         };
@@ -59,13 +66,22 @@ impl SloRunner {
             let ratio = ratio.clone();
             return self.tick_ratios(&ratio, now).await;
         }
-        if Duration::from_millis((now - from) as u64) > MAX_LIVE_GAP {
-            self.fill_gap(from, now).await?;
+        if self.reads_by_step() {
+            return self.tick_by_step(from, now).await;
+        }
+        // Time slices are read whole: up to the last slice that ended a settling moment ago.
+        let now_read = match self.spec.slicing {
+            Some(slicing) => backfill::align_down(now - SETTLE, slicing.length),
+            None => now,
+        };
+        if Duration::from_millis((now_read.max(from) - from) as u64) > MAX_LIVE_GAP {
+            self.fill_gap(from, now_read).await?;
         }
         let from = self.ingested_until.unwrap_or(from);
-        if now <= from {
+        if now_read <= from {
             return Ok(());
         }
+        let now = now_read;
         let points = match &self.plan {
             Plan::Counters { .. } => self.read_counters(from, now).await?,
             Plan::Rates { errors, total } => {
@@ -98,10 +114,37 @@ impl SloRunner {
                     tallies,
                 )])
             }
-            Plan::Ratios { .. } => unreachable!("handled above"),
+            Plan::Ratios { .. } | Plan::Threshold { .. } | Plan::Gauge { .. } => {
+                unreachable!("handled above")
+            }
         };
         self.observe_live(points, now);
         self.ingested_until = Some(now);
+        Ok(())
+    }
+
+    /// Whether ticks read whole steps of history (as backfill does) rather than raw samples:
+    /// threshold queries are judged at each slice's end, gauges counted per step, and rate
+    /// templates under time slices evaluated per slice.
+    fn reads_by_step(&self) -> bool {
+        match self.plan {
+            Plan::Threshold { .. } | Plan::Gauge { .. } => true,
+            Plan::Rates { .. } => self.spec.slicing.is_some(),
+            Plan::Counters { .. } | Plan::Ratios { .. } => false,
+        }
+    }
+
+    /// A tick of a plan read by steps: the steps that ended a settling moment before `now`
+    /// since `from` (one range read, however long the gap), fed and marked ingested.
+    async fn tick_by_step(&mut self, from: Millis, now: Millis) -> Result<(), BackendError> {
+        let end = backfill::align_down(now - SETTLE, self.read_step());
+        let segments = backfill::uniform(from, end, self.read_step());
+        if segments.is_empty() {
+            return Ok(());
+        }
+        let (points, _) = self.read_history(&segments, None).await?;
+        self.observe_live(points, end);
+        self.ingested_until = Some(end);
         Ok(())
     }
 
