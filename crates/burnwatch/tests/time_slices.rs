@@ -21,7 +21,8 @@
 //!   (`histogram_quantile(0.99, ...) < 0.3`) over a latency regression, a freshness threshold
 //!   (`time() - etl_last_success_timestamp_seconds < 1200`, 5-minute slices) over an hour of
 //!   failed batch runs, and an `up` bool gauge (two instances, an outage of one, scattered
-//!   single failed probes) under time slices (slice target 80%) and occurrences (per sample).
+//!   single failed probes) under time slices (slice target 80%) and occurrences (per sample);
+//!   and the p99 threshold per route (`group_by = ["route"]`), each route its own instance.
 //!   At every step that ends a slice (every minute; every fifth for the 5-minute slices, where
 //!   each window holds whole slices), the error ratio and burn rate on every window equal the
 //!   PromQL subqueries
@@ -76,6 +77,8 @@ const WINDOWS: [(&str, i64); 8] = [
 const TOTAL: &str = r#"http_requests_total{service="checkout"}"#;
 const ERRORS: &str = r#"http_requests_total{service="checkout",code=~"5.."}"#;
 const P99: &str = r#"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="checkout"}[5m])))"#;
+/// The p99 per route, for a threshold SLI grouped by route.
+const P99_ROUTE: &str = r#"histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket{service="checkout"}[5m])))"#;
 const FRESHNESS: &str = r#"time() - etl_last_success_timestamp_seconds{job="etl"}"#;
 const UP: &str = r#"up{job="api"}"#;
 
@@ -119,9 +122,22 @@ fn slices(window: i64, slice: i64) -> String {
     format!("[{}:{}]", duration(window - 1), duration(slice))
 }
 
-/// `query_range` of a query without labels over `[start, end]`: value per timestamp (NaN as
-/// Prometheus says); steps without a value are absent.
+/// `query_range` of a query without labels over `[start, end]` at 1-minute steps: value per
+/// timestamp (NaN as Prometheus says); steps without a value are absent.
 fn query_range(prometheus: &Prometheus, query: &str, start: i64, end: i64) -> BTreeMap<i64, f64> {
+    let mut series = query_range_by(prometheus, query, start, end, "route");
+    assert!(series.len() <= 1, "{query} has several series: {series:?}");
+    series.remove("").unwrap_or_default()
+}
+
+/// `query_range` per value of `label` (`""` where a series has none).
+fn query_range_by(
+    prometheus: &Prometheus,
+    query: &str,
+    start: i64,
+    end: i64,
+    label: &str,
+) -> BTreeMap<String, BTreeMap<i64, f64>> {
     let body: Value = http_client()
         .post(format!("{}/api/v1/query_range", prometheus.url()))
         .form(&[
@@ -134,14 +150,14 @@ fn query_range(prometheus: &Prometheus, query: &str, start: i64, end: i64) -> BT
         .and_then(|r| r.json())
         .unwrap_or_else(|err| panic!("query_range {query} failed: {err}"));
     assert_eq!(body["status"], "success", "query_range {query}: {body}");
-    let result = body["data"]["result"].as_array().unwrap();
-    assert!(result.len() <= 1, "{query} has several series: {body}");
-    let mut out = BTreeMap::new();
-    for series in result {
+    let mut out: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
+    for series in body["data"]["result"].as_array().unwrap() {
+        let value = series["metric"][label].as_str().unwrap_or("").to_string();
+        let points = out.entry(value).or_default();
         for pair in series["values"].as_array().unwrap() {
             let t = pair[0].as_f64().unwrap() as i64;
             let v = pair[1].as_str().unwrap();
-            out.insert(
+            points.insert(
                 t,
                 if v == "NaN" {
                     f64::NAN
@@ -222,7 +238,11 @@ fn replay(config: &Path, start: i64, end: i64) -> Replay {
     };
     for line in out.lines() {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: {line}"));
-        let slo = v["slo"].as_str().unwrap().to_string();
+        // An instance of a grouped SLO by its route: `checkout-p99-route{/pay}`.
+        let mut slo = v["slo"].as_str().unwrap().to_string();
+        if let Some(route) = v["labels"]["route"].as_str() {
+            slo.push_str(&format!("{{{route}}}"));
+        }
         match v["type"].as_str() {
             Some("step") => {
                 let t = unix(v["time"].as_str().unwrap());
@@ -583,6 +603,16 @@ name = "up"
 objective = 99
 [slo.sli.bool_gauge]
 selector = '{UP}'
+
+[[slo]]
+service = "checkout"
+name = "p99-route"
+objective = 99
+group_by = ["route"]
+[slo.sli.threshold]
+query = '{P99_ROUTE}'
+op = "lt"
+value = 0.3
 "#,
             p99 = p99_slo("p99", "")
         ),
@@ -606,6 +636,30 @@ selector = '{UP}'
     check("etl-freshness", (0.95, 5 * M), &fresh);
     check("api-up-minutes", (0.99, M), &up_slices);
     check("api-up", (0.99, M), &up_samples);
+    // Grouped by route: each route's slices are its own (/pay, with 1.5 times the slow
+    // requests, turns bad sooner and recovers later than /cart).
+    let p99_route = threshold(P99_ROUTE, "0.3", M);
+    let bad = query_range_by(&prometheus, &p99_route(span), end, end, "route");
+    let (pay, cart) = (bad["/pay"][&end], bad["/cart"][&end]);
+    assert!(
+        pay > cart && cart > 0.0,
+        "bad minutes: /pay {pay}, /cart {cart}"
+    );
+    for route in ["/pay", "/cart"] {
+        let n = compare(
+            &replay,
+            &format!("checkout-p99-route{{{route}}}"),
+            (0.99, M),
+            s,
+            |w| {
+                query_range_by(&prometheus, &p99_route(w), start, stop, "route")
+                    .remove(route)
+                    .unwrap_or_default()
+            },
+            &mut failures,
+        );
+        assert!(n >= 8 * 60, "{route}: only {n} figures compared");
+    }
     assert_no_failures(&failures);
 
     // Good and total slices (samples, for occurrences) over the five hours, as the report
