@@ -21,7 +21,10 @@
 //!   page pair's factor in both windows, not before;
 //! - `/metrics` exports the composite's Sloth series with the same figures, and the release
 //!   gate (`/api/v1/slos/shop-journey/decision`) answers for it from its own status (approve
-//!   at low risk, defer at high, an hour in while the 1h window still burns).
+//!   at low risk, defer at high, an hour in while the 1h window still burns);
+//! - `burnwatch replay --slo shop-journey` replays the components with it (not shown) and its
+//!   figures at every 5-minute step equal the formula, with the outage paging it; `burnwatch
+//!   report --slo shop-journey` reports it alone, with the outage as an incident.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -102,6 +105,20 @@ fn formula(parts: &[(f64, f64, Option<f64>)], objective: f64) -> Option<(f64, f6
         / weights;
     let ratio = (burn * budget).clamp(0.0, 1.0);
     Some((ratio, ratio / budget))
+}
+
+/// Per component: weight, objective (percent) and error ratio.
+type Inputs = Vec<(f64, f64, Option<f64>)>;
+
+/// The components' PromQL ratios over `label` before `at` (with weights and objectives), and
+/// the formula's `(ratio, burn)` for `shop-journey` (99.5%) from them.
+fn expected(parts: &[Part], prometheus: &Prometheus, at: i64, label: &str) -> (Inputs, (f64, f64)) {
+    let inputs: Inputs = parts
+        .iter()
+        .map(|p| (p.weight, p.objective, p.promql_ratio(prometheus, at, label)))
+        .collect();
+    let figures = formula(&inputs, 99.5).expect("components have data");
+    (inputs, figures)
 }
 
 /// Whether `(at - w, at]` starts on a boundary of the level that serves `w`.
@@ -266,17 +283,7 @@ fn a_composite_burns_by_the_documented_formula_pages_and_answers_the_gate() {
             if !aligned(at, w) {
                 continue;
             }
-            let inputs: Vec<(f64, f64, Option<f64>)> = parts
-                .iter()
-                .map(|p| {
-                    (
-                        p.weight,
-                        p.objective,
-                        p.promql_ratio(&prometheus, at, label),
-                    )
-                })
-                .collect();
-            let (ratio, burn) = formula(&inputs, 99.5).expect("components have data");
+            let (inputs, (ratio, burn)) = expected(&parts, &prometheus, at, label);
             burns.insert(w, burn);
             for (id, eval) in [
                 ("shop-journey", &journey_entry.eval),
@@ -430,6 +437,98 @@ fn a_composite_burns_by_the_documented_formula_pages_and_answers_the_gate() {
         );
     }
     shutdown.cancel();
+
+    // Replay of the composite alone: its components are replayed with it (not shown), and
+    // every step's figures equal the formula over the components' PromQL ratios at that step.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("composite.toml");
+    std::fs::write(&file, &text).unwrap();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_burnwatch"))
+            .args(args)
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let (start, stop) = ((t0 / 1000).to_string(), (t1 / 1000).to_string());
+    let out = run(&[
+        "replay",
+        "--slo",
+        "shop-journey",
+        "--start",
+        &start,
+        "--end",
+        &stop,
+        "--step",
+        "5m",
+        "--format",
+        "json",
+    ]);
+    let (mut replayed, mut steps, mut episodes) = (0, 0, None);
+    for line in out.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            row["slo"], "shop-journey",
+            "only the composite is shown: {row}"
+        );
+        if row["type"] == "summary" {
+            episodes = Some(row.clone());
+            continue;
+        }
+        steps += 1;
+        let at = burnwatch_spec::text::parse_time(row["time"].as_str().unwrap()).unwrap();
+        for (label, w) in WINDOWS {
+            if !aligned(at, w) {
+                continue;
+            }
+            let (_, (ratio, burn)) = expected(&parts, &prometheus, at, label);
+            let (r, b) = (
+                row["error_ratio"][label].as_f64().unwrap_or(f64::NAN),
+                row["burn_rate"][label].as_f64().unwrap_or(f64::NAN),
+            );
+            replayed += 1;
+            assert!(
+                (r - ratio).abs() <= 1e-9 && (b - burn).abs() <= 1e-9 * burn.max(1.0),
+                "replay {label} at t0+{}m: ratio {r} burn {b}, formula {ratio} burn {burn}",
+                (at - t0) / M
+            );
+        }
+    }
+    assert_eq!(steps, 13, "t0 to t1 every 5 minutes");
+    assert!(replayed > 80, "too few replayed figures: {replayed}");
+    let summary = episodes.expect("a summary line");
+    assert!(
+        summary["pages"].as_u64() >= Some(1),
+        "the outage pages the replayed composite: {summary}"
+    );
+
+    // The report of the composite says so too.
+    let report = run(&[
+        "report",
+        "--slo",
+        "shop-journey",
+        "--start",
+        &start,
+        "--end",
+        &stop,
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let slos = report["slos"].as_array().expect("slos");
+    assert_eq!(slos.len(), 1, "only the composite is reported: {report}");
+    assert_eq!(slos[0]["slo"], "shop-journey");
+    assert!(
+        !slos[0]["incidents"].as_array().unwrap().is_empty(),
+        "the outage is an incident of the composite: {report}"
+    );
 }
 
 /// The value of the first sample of `family` whose labels contain `matching`.

@@ -53,7 +53,7 @@ pub use poller::{
 };
 pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend, decode, promql_duration};
 pub use retry::RetryPolicy;
-pub use runner::{MAX_LIVE_GAP, ReplayStep, SloRunner};
+pub use runner::{ComponentHistory, MAX_LIVE_GAP, ReplayStep, SloRunner};
 pub use snapshot::{
     InstanceSnapshot, RunnerSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION, Snapshots, Store,
     fingerprint,

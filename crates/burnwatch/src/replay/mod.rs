@@ -3,6 +3,7 @@
 //! No notifier exists here: replay cannot send anything.
 
 mod compare;
+pub(crate) mod composites;
 mod output;
 mod sources;
 mod track;
@@ -171,21 +172,9 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// A usage error naming the known ids when an `--slo` is not in `config`, or names a
-/// composite (composites are not replayed yet).
+/// A usage error naming the known ids when an `--slo` is not in `config`.
 pub fn check_ids(config: &Config, only: &[String]) -> Result<(), Failure> {
     for id in only {
-        if let Some(slo) = config.slos.iter().find(|s| &s.id == id)
-            && let burnwatch_spec::Sli::Composite { components } = &slo.sli
-        {
-            let names: Vec<String> = components.iter().map(|c| c.display()).collect();
-            return Err(Failure::Usage(format!(
-                "--slo {id:?} is a composite SLO, and composites are not replayed yet (their \
-                 figures are composed from the components' live evaluations); replay its \
-                 components instead: {}",
-                names.join(", ")
-            )));
-        }
         if !config.slos.iter().any(|s| &s.id == id) {
             let known: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
             return Err(Failure::Usage(format!(
@@ -196,27 +185,6 @@ pub fn check_ids(config: &Config, only: &[String]) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// The SLOs of `config` that `only` selects (all when empty), composites left out with a note
-/// on stderr: they are not replayed yet.
-pub(crate) fn replayable<'a>(config: &'a Config, only: &[String]) -> Vec<&'a burnwatch_spec::Slo> {
-    config
-        .slos
-        .iter()
-        .filter(|s| only.is_empty() || only.contains(&s.id))
-        .filter(|s| {
-            let composite = matches!(s.sli, burnwatch_spec::Sli::Composite { .. });
-            if composite {
-                eprintln!(
-                    "note: composite SLO {} is left out: composites are not replayed yet (their \
-                     components are)",
-                    s.id
-                );
-            }
-            !composite
-        })
-        .collect()
 }
 
 /// Replays every selected SLO of `config`, `CONCURRENCY` at a time, printing each SLO's rows in
@@ -234,19 +202,33 @@ async fn replay(
     let board = Arc::new(burnwatch_engine::Board::new());
     check_ids(config, only)?;
     let exclusions = exclusions(spans, config)?;
-    let runners: Vec<SloRunner> = replayable(config, only)
-        .into_iter()
-        .map(|slo| {
-            SloRunner::new(
-                slo.clone(),
-                Arc::clone(&backends[&slo.backend]),
-                Arc::clone(&board),
-                Arc::clone(&metrics),
-            )
-            .with_exclusions(Arc::clone(&exclusions))
-        })
+    let selection = composites::select(config, only);
+    let runner = |slo: &burnwatch_spec::Slo| {
+        SloRunner::new(
+            slo.clone(),
+            Arc::clone(&backends[&slo.backend]),
+            Arc::clone(&board),
+            Arc::clone(&metrics),
+        )
+        .with_exclusions(Arc::clone(&exclusions))
+    };
+    let runners: Vec<(SloRunner, bool)> = selection
+        .direct
+        .iter()
+        .map(|(slo, asked)| (runner(slo), *asked))
         .collect();
-    let mut windows: Vec<Duration> = runners.iter().flat_map(SloRunner::windows).collect();
+    let composite_runners: Vec<(SloRunner, bool)> = selection
+        .composites
+        .iter()
+        .map(|(slo, asked)| (runner(slo), *asked))
+        .collect();
+    let record = Arc::new(selection.components);
+    let mut windows: Vec<Duration> = runners
+        .iter()
+        .chain(&composite_runners)
+        .filter(|(_, asked)| *asked)
+        .flat_map(|(runner, _)| runner.windows())
+        .collect();
     windows.sort();
     windows.dedup();
     let windows: Vec<String> = windows.into_iter().map(format_prometheus).collect();
@@ -255,7 +237,7 @@ async fn replay(
         out.header_written = true;
     }
 
-    let total = runners.len();
+    let total = runners.len() + composite_runners.len();
     let done = Arc::new(AtomicUsize::new(0));
     let progress = std::io::stderr()
         .is_terminal()
@@ -264,21 +246,26 @@ async fn replay(
     let windows = Arc::new(windows);
     // Each SLO is its own task, so that engine work and line rendering use every core while
     // other SLOs wait for their range queries; results are still printed in configuration order.
-    let mut results = futures_util::stream::iter(runners.into_iter().map(|runner| {
+    let mut results = futures_util::stream::iter(runners.into_iter().map(|(runner, asked)| {
         let done = Arc::clone(&done);
-        let windows = Arc::clone(&windows);
+        let sink = Sink::new(asked.then_some(format).flatten(), Arc::clone(&windows))
+            .recording(Arc::clone(&record));
         let id = runner.id().to_string();
-        let task = tokio::spawn(replay_one(runner, window, format, windows, done));
+        let task = tokio::spawn(replay_one(runner, window, sink, done));
         async move {
-            task.await.map_err(|err| {
+            let result = task.await.map_err(|err| {
                 Failure::Runtime(format!("replay of SLO {id} stopped unexpectedly: {err}"))
-            })?
+            })?;
+            result.map(|out| (out, asked))
         }
     }))
     .buffered(CONCURRENCY);
     let mut all = Vec::new();
-    while let Some(result) = results.next().await {
-        let (rows, tracks) = result?;
+    let mut history = burnwatch_scheduler::ComponentHistory::default();
+    let mut shown = |rows: Vec<String>, tracks: BTreeMap<String, Track>, asked: bool| {
+        if !asked {
+            return Ok(());
+        }
         for block in rows {
             write_stdout(&block)?;
         }
@@ -291,6 +278,31 @@ async fn replay(
             write_stdout(&summaries)?;
         }
         all.extend(tracks.into_values());
+        Ok::<(), Failure>(())
+    };
+    while let Some(result) = results.next().await {
+        let ((rows, tracks, recorded), asked) = result?;
+        history.extend(recorded);
+        shown(rows, tracks, asked)?;
+    }
+    drop(results);
+    // Composites last, each from its components' evaluations at the same steps (and after the
+    // composites it is made of, whose evaluations are recorded as they run).
+    for (mut runner, asked) in composite_runners {
+        let mut sink = Sink::new(asked.then_some(format).flatten(), Arc::clone(&windows))
+            .recording(Arc::clone(&record));
+        let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| sink.step(&step);
+        runner.replay_composite(
+            window.start,
+            window.end,
+            window.step,
+            &history,
+            &mut on_step,
+        );
+        done.fetch_add(1, Ordering::Relaxed);
+        let (rows, tracks, recorded) = sink.finish(&runner, window);
+        history.extend(recorded);
+        shown(rows, tracks, asked)?;
     }
     if let Some(progress) = progress {
         progress.abort();
@@ -304,74 +316,129 @@ async fn replay(
 /// megabytes would be copied at every doubling.
 const BLOCK: usize = 1 << 20;
 
-/// Replays one SLO: its rows in `format` (none for tables and comparisons), in blocks, and its
-/// tracks by instance key.
-async fn replay_one(
-    mut runner: SloRunner,
-    window: Window,
+/// One SLO's replay: its rows in blocks, its tracks by instance key, and the evaluations of
+/// the instances composites are made of.
+type Replayed = (
+    Vec<String>,
+    BTreeMap<String, Track>,
+    burnwatch_scheduler::ComponentHistory,
+);
+
+/// Where one SLO's replay steps go: rendered as rows in `format` (none for tables and
+/// comparisons, and for SLOs run only as components), collected in blocks, tracked per
+/// instance, and recorded when composites are made of the SLO.
+struct Sink {
     format: Option<ReplayFormat>,
     windows: Arc<Vec<String>>,
-    done: Arc<AtomicUsize>,
-) -> Result<(Vec<String>, BTreeMap<String, Track>), Failure> {
-    /// One instance seen in the replay, found again by its `Arc`'s address (the `Arc` is held
-    /// here, so the address cannot be reused): a key string per step would cost an allocation.
-    struct Seen {
-        track: Track,
-        line: Option<output::StepLine>,
+    record: Arc<std::collections::HashSet<String>>,
+    blocks: Vec<String>,
+    rows: String,
+    seen: HashMap<usize, Seen>,
+    time: (Millis, String),
+    history: burnwatch_scheduler::ComponentHistory,
+}
+
+/// One instance seen in the replay, found again by its `Arc`'s address (the `Arc` is held
+/// here, so the address cannot be reused): a key string per step would cost an allocation.
+struct Seen {
+    track: Track,
+    line: Option<output::StepLine>,
+}
+
+impl Sink {
+    fn new(format: Option<ReplayFormat>, windows: Arc<Vec<String>>) -> Self {
+        Sink {
+            format,
+            windows,
+            record: Arc::default(),
+            blocks: Vec::new(),
+            rows: String::new(),
+            seen: HashMap::new(),
+            time: (Millis::MIN, String::new()),
+            history: burnwatch_scheduler::ComponentHistory::default(),
+        }
     }
-    let mut blocks: Vec<String> = Vec::new();
-    let mut rows = String::new();
-    let mut seen: HashMap<usize, Seen> = HashMap::new();
-    let mut time: (Millis, String) = (Millis::MIN, String::new());
-    let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
-        let entry = seen
+
+    fn recording(mut self, record: Arc<std::collections::HashSet<String>>) -> Self {
+        self.record = record;
+        self
+    }
+
+    fn step(&mut self, step: &burnwatch_scheduler::ReplayStep<'_>) {
+        if self.record.contains(&step.instance.slo.id) {
+            self.history.record(
+                step.instance.key(),
+                step.instance.slo.objective,
+                step.at,
+                step.eval,
+            );
+        }
+        let entry = self
+            .seen
             .entry(Arc::as_ptr(step.instance) as usize)
             .or_insert_with(|| Seen {
                 track: Track::new(Arc::clone(step.instance)),
                 line: None,
             });
-        entry.track.record(&step);
-        if format.is_none() || format == Some(ReplayFormat::Table) {
+        entry.track.record(step);
+        if self.format.is_none() || self.format == Some(ReplayFormat::Table) {
             return;
         }
         // Every instance of the SLO is evaluated at the same step: render the time once.
-        if time.0 != step.at {
-            time = (step.at, output::rfc3339(step.at));
+        if self.time.0 != step.at {
+            self.time = (step.at, output::rfc3339(step.at));
         }
-        match format {
+        match self.format {
             Some(ReplayFormat::Json) => entry
                 .line
-                .get_or_insert_with(|| output::StepLine::new(&step))
-                .push_json(&mut rows, &step, &time.1),
-            Some(ReplayFormat::Csv) => rows.push_str(&output::step_csv(&step, &windows)),
+                .get_or_insert_with(|| output::StepLine::new(step))
+                .push_json(&mut self.rows, step, &self.time.1),
+            Some(ReplayFormat::Csv) => self.rows.push_str(&output::step_csv(step, &self.windows)),
             _ => return,
         }
-        rows.push('\n');
-        if rows.len() >= BLOCK {
-            let full = std::mem::replace(&mut rows, String::with_capacity(BLOCK + BLOCK / 8));
-            blocks.push(full);
+        self.rows.push('\n');
+        if self.rows.len() >= BLOCK {
+            let full = std::mem::replace(&mut self.rows, String::with_capacity(BLOCK + BLOCK / 8));
+            self.blocks.push(full);
         }
-    };
+    }
+
+    /// The rows, the tracks (with the spans of `runner` that reach into `window`) and what was
+    /// recorded.
+    fn finish(mut self, runner: &SloRunner, window: Window) -> Replayed {
+        let spans: Vec<burnwatch_engine::ExclusionSpan> = runner
+            .spans()
+            .iter()
+            .filter(|s| s.start < window.end && s.end > window.start)
+            .cloned()
+            .collect();
+        let tracks = self
+            .seen
+            .into_values()
+            .map(|mut s| {
+                s.track.spans = spans.clone();
+                (s.track.info.key(), s.track)
+            })
+            .collect();
+        self.blocks.push(self.rows);
+        (self.blocks, tracks, self.history)
+    }
+}
+
+/// Replays one SLO into `sink`.
+async fn replay_one(
+    mut runner: SloRunner,
+    window: Window,
+    mut sink: Sink,
+    done: Arc<AtomicUsize>,
+) -> Result<Replayed, Failure> {
+    let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| sink.step(&step);
     runner
         .replay(window.start, window.end, window.step, &mut on_step)
         .await
         .map_err(|err| Failure::Runtime(format!("replay of SLO {} failed: {err}", runner.id())))?;
     done.fetch_add(1, Ordering::Relaxed);
-    let spans: Vec<burnwatch_engine::ExclusionSpan> = runner
-        .spans()
-        .iter()
-        .filter(|s| s.start < window.end && s.end > window.start)
-        .cloned()
-        .collect();
-    let tracks = seen
-        .into_values()
-        .map(|mut s| {
-            s.track.spans = spans.clone();
-            (s.track.info.key(), s.track)
-        })
-        .collect();
-    blocks.push(rows);
-    Ok((blocks, tracks))
+    Ok(sink.finish(&runner, window))
 }
 
 /// A one-line progress display on a terminal's stderr.

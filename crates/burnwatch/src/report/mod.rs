@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnwatch_engine::{Board, ExclusionSpan, Exclusions, Millis};
-use burnwatch_scheduler::{Backend, SchedulerMetrics, SloRunner};
-use burnwatch_spec::{Config, Slo};
+use burnwatch_scheduler::{ComponentHistory, SchedulerMetrics, SloRunner};
+use burnwatch_spec::Config;
 
 use crate::cli::ReportFormat;
 use crate::failure::Failure;
@@ -150,13 +150,27 @@ async fn collect(
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let backends = crate::backends::connect(config, &metrics)?;
     let board = Arc::new(Board::new());
+    let selection = crate::replay::composites::select(config, only);
+    let mut history = ComponentHistory::default();
     let mut reports = Vec::new();
-    for slo in crate::replay::replayable(config, only) {
+    for &(slo, asked) in &selection.direct {
         let backend = &backends[&slo.backend];
-        let replay = |exclusions: Arc<Exclusions>| {
-            replay_slo(slo, Arc::clone(backend), &board, &metrics, exclusions, span)
+        let replay = |exclusions: Arc<Exclusions>, record: bool| {
+            let runner = SloRunner::new(
+                slo.clone(),
+                Arc::clone(backend),
+                Arc::clone(&board),
+                Arc::clone(&metrics),
+            )
+            .with_exclusions(exclusions);
+            let record = record && selection.components.contains(&slo.id);
+            replay_slo(runner, span, record)
         };
-        let (mut instances, all) = replay(Arc::clone(exclusions)).await?;
+        let (mut instances, all, recorded) = replay(Arc::clone(exclusions), true).await?;
+        history.extend(recorded);
+        if !asked {
+            continue;
+        }
         let shown: Vec<ExclusionSpan> = all
             .iter()
             .filter(|s| s.start < span.end && s.end > span.start)
@@ -167,9 +181,9 @@ async fn collect(
             .map(|r| (r.track.info.key(), r.track.budget_end))
             .collect();
         let back = given_back::given_back(&all, &shown, &with, |exclusions| {
-            let run = replay(exclusions);
+            let run = replay(exclusions, false);
             async move {
-                let (instances, _) = run.await?;
+                let (instances, _, _) = run.await?;
                 Ok(instances
                     .iter()
                     .map(|r| (r.track.info.key(), r.track.budget_end))
@@ -187,40 +201,90 @@ async fn collect(
         instances.sort_by_key(|r| r.track.info.key());
         reports.extend(instances);
     }
+    // Composites from their components' evaluations at the same steps. Their state holds
+    // composed ratios, not events, so no span gives budget back to them.
+    for &(slo, asked) in &selection.composites {
+        let mut runner = SloRunner::new(
+            slo.clone(),
+            Arc::clone(&backends[&slo.backend]),
+            Arc::clone(&board),
+            Arc::clone(&metrics),
+        );
+        let mut recorder = Recorder::new(span, selection.components.contains(&slo.id));
+        let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| recorder.step(&step);
+        runner.replay_composite(span.start, span.end, STEP, &history, &mut on_step);
+        let (mut instances, recorded) = (recorder.instances, recorder.history);
+        history.extend(recorded);
+        if asked {
+            instances.sort_by_key(|r| r.track.info.key());
+            reports.extend(instances);
+        }
+    }
     Ok(reports)
 }
 
-/// One replay of `slo` over the span: its instances' reports and the spans it ran with (those
-/// reaching into the period before the span too).
-async fn replay_slo(
-    slo: &Slo,
-    backend: Arc<dyn Backend>,
-    board: &Arc<Board>,
-    metrics: &Arc<SchedulerMetrics>,
-    exclusions: Arc<Exclusions>,
+/// What the steps of one SLO's replay make: a report per instance, and (when composites are
+/// made of the SLO) its evaluations.
+struct Recorder {
     span: Span,
-) -> Result<(Vec<InstanceReport>, Vec<ExclusionSpan>), Failure> {
-    let mut runner = SloRunner::new(slo.clone(), backend, Arc::clone(board), Arc::clone(metrics))
-        .with_exclusions(exclusions);
-    let mut instances: Vec<InstanceReport> = Vec::new();
-    let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| {
-        let report = match instances
+    record: bool,
+    instances: Vec<InstanceReport>,
+    history: ComponentHistory,
+}
+
+impl Recorder {
+    fn new(span: Span, record: bool) -> Self {
+        Recorder {
+            span,
+            record,
+            instances: Vec::new(),
+            history: ComponentHistory::default(),
+        }
+    }
+
+    fn step(&mut self, step: &burnwatch_scheduler::ReplayStep<'_>) {
+        if self.record {
+            self.history.record(
+                step.instance.key(),
+                step.instance.slo.objective,
+                step.at,
+                step.eval,
+            );
+        }
+        let report = match self
+            .instances
             .iter_mut()
             .position(|r| Arc::ptr_eq(&r.track.info, step.instance))
         {
-            Some(i) => &mut instances[i],
+            Some(i) => &mut self.instances[i],
             None => {
-                instances.push(InstanceReport::new(Arc::clone(step.instance), span));
-                instances.last_mut().expect("just pushed")
+                self.instances
+                    .push(InstanceReport::new(Arc::clone(step.instance), self.span));
+                self.instances.last_mut().expect("just pushed")
             }
         };
-        report.record(&step);
-    };
+        report.record(step);
+    }
+}
+
+/// One replay over the span: the instances' reports, the spans it ran with (those reaching
+/// into the period before the span too) and, with `record`, the instances' evaluations.
+async fn replay_slo(
+    mut runner: SloRunner,
+    span: Span,
+    record: bool,
+) -> Result<(Vec<InstanceReport>, Vec<ExclusionSpan>, ComponentHistory), Failure> {
+    let mut recorder = Recorder::new(span, record);
+    let mut on_step = |step: burnwatch_scheduler::ReplayStep<'_>| recorder.step(&step);
     runner
         .replay(span.start, span.end, STEP, &mut on_step)
         .await
-        .map_err(|err| Failure::Runtime(format!("report of SLO {} failed: {err}", slo.id)))?;
-    Ok((instances, runner.spans().to_vec()))
+        .map_err(|err| Failure::Runtime(format!("report of SLO {} failed: {err}", runner.id())))?;
+    Ok((
+        recorder.instances,
+        runner.spans().to_vec(),
+        recorder.history,
+    ))
 }
 
 #[cfg(test)]

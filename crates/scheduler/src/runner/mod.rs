@@ -32,6 +32,7 @@ mod publish;
 mod replay;
 mod tick;
 
+pub use composite::ComponentHistory;
 pub use replay::ReplayStep;
 
 /// Gaps longer than this since the last ingested moment (a restart, a backend outage) are read

@@ -155,7 +155,11 @@ impl SloRunner {
         }
     }
 
-    fn replay_evaluate(&mut self, ts: Millis, on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send)) {
+    pub(super) fn replay_evaluate(
+        &mut self,
+        ts: Millis,
+        on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send),
+    ) {
         self.follow_period(ts);
         for instance in self.instances.values_mut() {
             let eval = instance.state.evaluate(ts);
