@@ -40,10 +40,16 @@
 //!   `(T - 1m, T]` that holds it, so every minute is 3 of 4 good (a good slice at 70%) and the
 //!   hour's samples are 10 of 240 bad; replay's ratios equal PromQL's over ranges a millisecond
 //!   short of each window (`[59m59s999ms]`), since Prometheus 2.42 selects both ends.
+//! - `a_time_slice_composite_is_bad_where_any_component_is`: a `[[composite]]` with `budgeting =
+//!   "timeslices"` over an availability and a latency time-slice SLO whose bad minutes differ
+//!   (20 bad for one alone, 30 for the other, 20 for both): every replayed window's error ratio
+//!   equals PromQL's share of minutes where either component's slice misses its 95% target.
 //! - `live_the_daemon_pages_the_regression_under_time_slices_only`: the same regression, still
 //!   going on, in history up to now; a `burnwatch run` daemon with a webhook receiver shows the
 //!   time-slice SLO's 5m and 1h error ratios at 1 (every minute bad) and pages for it, while
-//!   the occurrences SLO's 1h ratio is PromQL's 2% and it does not page.
+//!   the occurrences SLO's 1h ratio is PromQL's 2% and it does not page; a time-slice
+//!   composite of the p99 SLO and an availability time-slice SLO with no bad minute has every
+//!   minute bad (1h ratio 1), its availability component none (0).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -502,6 +508,89 @@ fn p99_slo(name: &str, keys: &str) -> String {
     )
 }
 
+#[test]
+fn a_time_slice_composite_is_bad_where_any_component_is() {
+    let s = origin();
+    // Errors and slow requests in separate phases, so each component has bad minutes the other
+    // has not: availability bad alone (20 minutes), latency bad alone (30), both (20).
+    let phase = |minutes, errors, slow| Phase::steady(edge(s, minutes), 20.0, errors, slow);
+    let scenario = Scenario::checkout(vec![
+        Phase::steady((s - M) as f64, 0.0, 0.0, 0.0),
+        phase(0, 0.005, 0.005),
+        phase(60, 0.2, 0.005),
+        phase(80, 0.005, 0.005),
+        phase(100, 0.005, 0.1),
+        phase(130, 0.2, 0.1),
+        phase(150, 0.005, 0.005),
+    ]);
+    let end = s + 3 * H;
+    let prometheus = Prometheus::start(PrometheusOptions {
+        history: Some(checkout_history(&scenario, s, end)),
+        ..Default::default()
+    });
+    let bucket = r#"http_request_duration_seconds_bucket{service="checkout",le="0.3"}"#;
+    let count = r#"http_request_duration_seconds_count{service="checkout"}"#;
+    let fast = format!(
+        "({} / ({} > 0))",
+        slice_increase(bucket),
+        slice_increase(count)
+    );
+    // A minute is bad for the journey when either component's is (both have events in every
+    // minute here, so the sum of the two verdicts is defined at every slice end).
+    let bad = format!(
+        "clamp_max(({} < bool 0.95) + ({fast} < bool 0.95), 1)",
+        slice_good_ratio()
+    );
+    let all = slices(3 * H, M);
+    assert_eq!(
+        query_one(&prometheus, &format!("sum_over_time(({bad}){all})"), end),
+        70.0,
+        "20 + 30 + 20 bad minutes"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &prometheus,
+        &format!(
+            "[[slo]]\nservice = \"checkout\"\nname = \"available-minutes\"\nobjective = 99\n\
+             budgeting = \"timeslices\"\nslice_target = 95\n[slo.sli.ratio]\nerrors = '{ERRORS}'\n\
+             total = '{TOTAL}'\n\n\
+             [[slo]]\nservice = \"checkout\"\nname = \"fast-minutes\"\nobjective = 99\n\
+             budgeting = \"timeslices\"\nslice_target = 95\n[slo.sli.latency]\n\
+             histogram = 'http_request_duration_seconds{{service=\"checkout\"}}'\nle = \"0.3\"\n\n\
+             [[composite]]\nservice = \"checkout\"\nname = \"journey\"\nobjective = 99\n\
+             budgeting = \"timeslices\"\ncomponents = [{{ slo = \"checkout-available-minutes\" }}, \
+             {{ slo = \"checkout-fast-minutes\" }}]\n"
+        ),
+    );
+    let (start, stop) = (s + 30 * M, end);
+    let replay = replay(&config, start, stop);
+    let mut failures = Vec::new();
+    let compared = compare(
+        &replay,
+        "checkout-journey",
+        (0.99, M),
+        s,
+        |w| {
+            query_range(
+                &prometheus,
+                &format!(
+                    "sum_over_time(({bad}){0}) / count_over_time(({bad}){0})",
+                    slices(w, M)
+                ),
+                start,
+                stop,
+            )
+        },
+        &mut failures,
+    );
+    assert_no_failures(&failures);
+    assert!(compared > 1000, "too few figures compared: {compared}");
+    // The journey pages on the outage minutes, as its components' slices say.
+    let summary = &replay.summaries["checkout-journey"];
+    assert!(summary["pages"].as_u64() >= Some(1), "{summary}");
+}
+
 /// The good ratio of the bool gauge's slice ending at the evaluation time: its samples' mean
 /// over every series (Pyrra's sum/count).
 fn up_slice_ratio() -> String {
@@ -921,6 +1010,23 @@ histogram = 'http_request_duration_seconds{{service="checkout"}}'
 le = "0.3"
 
 {p99}
+[[slo]]
+service = "checkout"
+name = "available-minutes"
+objective = 99
+budgeting = "timeslices"
+slice_target = 95
+[slo.sli.ratio]
+errors = '{errors}'
+total = '{total}'
+
+[[composite]]
+service = "checkout"
+name = "journey"
+objective = 99
+budgeting = "timeslices"
+components = [{{ slo = "checkout-p99-minutes" }}, {{ slo = "checkout-available-minutes" }}]
+
 [receivers.hook]
 type = "webhook"
 url = "{webhook}/hook"
@@ -932,6 +1038,8 @@ receivers = ["hook"]
         prometheus = prometheus.url(),
         p99 = p99_slo("p99-minutes", "budgeting = \"timeslices\"\n"),
         webhook = webhook.uri(),
+        errors = ERRORS,
+        total = TOTAL,
     );
     let daemon = Daemon::start(Path::new(env!("CARGO_BIN_EXE_burnwatch")), &config, &[]);
     daemon.wait_ready(Duration::from_secs(60));
@@ -943,6 +1051,16 @@ receivers = ["hook"]
             &format!("slo:sli_error:ratio_rate{window}"),
             &[&id("p99-minutes")],
             Some(1.0),
+            Duration::from_secs(30),
+        );
+    }
+    // The journey's minutes are bad wherever one component's is: every minute, though its
+    // availability component has none bad (0.1% errors against a 95% slice target).
+    for (slo, want) in [("available-minutes", 0.0), ("journey", 1.0)] {
+        daemon.wait_sample(
+            "slo:sli_error:ratio_rate1h",
+            &[&id(slo)],
+            Some(want),
             Duration::from_secs(30),
         );
     }

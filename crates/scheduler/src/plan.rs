@@ -103,7 +103,7 @@ impl Plan {
             Sli::BoolGauge { selector } => Plan::Gauge {
                 selector: selector.clone(),
             },
-            Sli::Composite { components } => Plan::Composite {
+            Sli::Composite { components, .. } => Plan::Composite {
                 components: components.clone(),
             },
         }

@@ -81,7 +81,7 @@ pub(crate) fn composites(
     ok &= acyclic(ctx, &built);
     let valid: Vec<Slo> = valid
         .into_iter()
-        .map(|b| in_group_order(b.slo.clone(), &known))
+        .map(|b| with_parts(in_group_order(b.slo.clone(), &known), &known))
         .collect();
     slos.extend(valid);
     ok
@@ -90,7 +90,7 @@ pub(crate) fn composites(
 /// `composite` with each component's labels in its SLO's `group_by` order, the order of the
 /// instance's key on the board.
 fn in_group_order(mut composite: Slo, known: &BTreeMap<&str, &Slo>) -> Slo {
-    if let Sli::Composite { components } = &mut composite.sli {
+    if let Sli::Composite { components, .. } = &mut composite.sli {
         for component in components {
             let Some(target) = known.get(component.slo.as_str()) else {
                 continue;
@@ -136,23 +136,24 @@ fn own_keys(
         table: "[composite.alerting]",
     };
     let alerting = slo::alerting(ctx, own, defaults, period, None);
-    let budgeting = match &raw.budgeting {
-        None => Some(()),
-        Some(text) => {
-            let at = ctx.key_span(&text.span(), "budgeting");
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &at,
-                "`budgeting` cannot be set on a [[composite]] yet: a composite combines its \
-                 components' burn over their events (occurrences); time-slice composites (a \
-                 slice is bad when any component's slice is) are not built: remove `budgeting`",
-            );
-            None
-        }
+    let sliced = match &raw.budgeting {
+        None => Some(false),
+        Some(text) => ctx.choice(
+            text,
+            &[("occurrences", false), ("timeslices", true)],
+            |value, hint| {
+                format!(
+                    "budgeting {value:?} is not a composite's budgeting method{hint}: use \
+                     \"occurrences\" (the weighted burn of the components' events) or \
+                     \"timeslices\" (a slice is bad when any component's slice is; the \
+                     components budget by \"timeslices\" with one slice length)"
+                )
+            },
+        ),
     };
     let (components, at) = components(ctx, raw, &span)?;
     let (service, name, objective) = (service?, name?, objective?);
-    budgeting?;
+    let sliced = sliced?;
     let slo = Slo {
         id: format!("{service}-{name}"),
         service,
@@ -169,8 +170,15 @@ fn own_keys(
         period: period?,
         calendar: None,
         interval: interval?,
-        sli: Sli::Composite { components },
-        slicing: None,
+        sli: Sli::Composite {
+            components,
+            parts: Vec::new(),
+        },
+        // Set from the components once they are known (see `sliced`).
+        slicing: sliced.then_some(burnwatch_engine::Slicing {
+            length: Duration::ZERO,
+            rule: burnwatch_engine::SliceRule::Verdict,
+        }),
         alerting: alerting?,
         location: ctx.at(&span).to_string(),
     };
@@ -314,10 +322,12 @@ fn references(
     known: &BTreeMap<&str, &Slo>,
     check_unknown: bool,
 ) -> bool {
-    let Sli::Composite { components } = &composite.slo.sli else {
+    let Sli::Composite { components, .. } = &composite.slo.sli else {
         unreachable!("built as a composite")
     };
     let mut ok = true;
+    // A time-slice composite's components share one slice length and one backend.
+    let mut first: Option<&Slo> = None;
     for (component, span) in components.iter().zip(&composite.at) {
         let Some(target) = known.get(component.slo.as_str()) else {
             ok = false;
@@ -338,12 +348,74 @@ fn references(
             }
             continue;
         };
-        if let Some(problem) = problem(&composite.slo, component, target) {
+        let problem = problem(&composite.slo, component, target).or_else(|| {
+            composite.slo.slicing?;
+            slice_problem(target, first.get_or_insert(target))
+        });
+        if let Some(problem) = problem {
             ok = false;
             ctx.error(ErrorKind::InvalidValue, span, problem);
         }
     }
     ok
+}
+
+/// What keeps `target` out of a time-slice composite whose first component is `first`.
+fn slice_problem(target: &Slo, first: &Slo) -> Option<String> {
+    let id = &target.id;
+    if matches!(target.sli, Sli::Composite { .. }) {
+        return Some(format!(
+            "`{id}` is a composite; a time-slice composite reads its components' slices \
+             itself, so its components are [[slo]]s: list `{id}`'s components here instead"
+        ));
+    }
+    let Some(slicing) = target
+        .slicing
+        .filter(|s| s.rule != burnwatch_engine::SliceRule::Ratio)
+    else {
+        return Some(format!(
+            "`{id}` does not budget by time slices; this composite has budgeting = \
+             \"timeslices\" (a slice is bad when any component's slice is): give `{id}` \
+             budgeting = \"timeslices\", or remove `budgeting` here to combine by occurrences"
+        ));
+    };
+    let length = first.slicing.map_or(slicing.length, |s| s.length);
+    if slicing.length != length {
+        return Some(format!(
+            "`{id}` has {}-slices and `{}` {}-slices; a time-slice composite judges the same \
+             slices of every component: give them one `slice`",
+            format_prometheus(slicing.length),
+            first.id,
+            format_prometheus(length)
+        ));
+    }
+    (target.backend != first.backend).then(|| {
+        format!(
+            "`{id}` reads backend `{}` and `{}` backend `{}`; a time-slice composite reads its \
+             components' slices through one backend: give them the same `backend`",
+            target.backend, first.id, first.backend
+        )
+    })
+}
+
+/// A time-slice composite with its components' definitions, slice length and backend (once
+/// [`references`] has checked they agree); any other composite unchanged.
+fn with_parts(mut composite: Slo, known: &BTreeMap<&str, &Slo>) -> Slo {
+    let Some(slicing) = &mut composite.slicing else {
+        return composite;
+    };
+    let Sli::Composite { components, parts } = &mut composite.sli else {
+        return composite;
+    };
+    *parts = components
+        .iter()
+        .filter_map(|c| known.get(c.slo.as_str()).map(|s| (*s).clone()))
+        .collect();
+    if let Some(first) = parts.first() {
+        slicing.length = first.slicing.map_or(slicing.length, |s| s.length);
+        composite.backend = first.backend.clone();
+    }
+    composite
 }
 
 /// What is wrong with combining `target` as `component` into `composite`, if anything.
@@ -411,7 +483,7 @@ fn acyclic(ctx: &mut Ctx<'_>, built: &[Built]) -> bool {
     let edges: BTreeMap<&str, Vec<&str>> = built
         .iter()
         .map(|b| {
-            let Sli::Composite { components } = &b.slo.sli else {
+            let Sli::Composite { components, .. } = &b.slo.sli else {
                 unreachable!("built as a composite")
             };
             let to = components.iter().map(|c| c.slo.as_str()).collect();

@@ -225,6 +225,10 @@ pub enum Sli {
     Composite {
         /// The SLOs combined, in file order.
         components: Vec<Component>,
+        /// With `budgeting = "timeslices"`: each component's own definition, in the same
+        /// order, so the composite can read their slices itself (a slice is bad when any
+        /// component's slice is). Empty for occurrences.
+        parts: Vec<Slo>,
     },
 }
 

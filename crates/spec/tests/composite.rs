@@ -45,7 +45,7 @@ fn a_composite_is_an_slo_over_its_components() {
     assert_eq!(journey.objective.budget(), 0.005);
     assert_eq!(journey.location, "burnwatch.toml:27:1");
     assert!(journey.group_by.is_empty());
-    let Sli::Composite { components } = &journey.sli else {
+    let Sli::Composite { components, .. } = &journey.sli else {
         panic!("{:?}", journey.sli)
     };
     let shown: Vec<(String, f64)> = components.iter().map(|c| (c.display(), c.weight)).collect();
@@ -164,13 +164,52 @@ fn the_same_component_twice_is_an_error() {
 }
 
 #[test]
-fn budgeting_is_refused_for_now() {
-    let errors = errors_of(&JOURNEY.replace("objective", "budgeting = \"timeslices\"\nobjective"));
-    assert_eq!(positions(&errors), [(30, 1, InvalidValue)], "{errors}");
+fn a_time_slice_composite_reads_time_slice_components() {
+    // Components under occurrences cannot be judged per slice: one error per component.
+    let sliced = JOURNEY.replace("objective", "budgeting = \"timeslices\"\nobjective");
+    let errors = errors_of(&sliced);
+    assert_eq!(errors.len(), 3, "{errors}");
     assert!(
-        errors[0].message().contains("time-slice composites"),
+        errors[0]
+            .message()
+            .contains("`shop-cart` does not budget by time slices"),
         "{errors}"
     );
+    // With every component on one-minute slices it is valid, carries their definitions and
+    // judges slices of their length.
+    let text = slos().replace(
+        "objective = 99.9\n",
+        "objective = 99.9\nbudgeting = \"timeslices\"\nslice_target = 95\n",
+    ) + "\n"
+        + &sliced;
+    let config = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let journey = config.slos.last().unwrap();
+    let Sli::Composite { parts, .. } = &journey.sli else {
+        panic!("{:?}", journey.sli)
+    };
+    let ids: Vec<&str> = parts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["shop-cart", "shop-pay", "shop-confirm"]);
+    let slicing = journey.slicing.expect("time slices");
+    assert_eq!(slicing.length, std::time::Duration::from_secs(60));
+    assert_eq!(slicing.rule, burnwatch_engine::SliceRule::Verdict);
+    // Different slice lengths are refused at the component that differs.
+    let mixed = text.replacen(
+        "slice_target = 95\n",
+        "slice_target = 95\nslice = \"5m\"\n",
+        1,
+    );
+    let errors = common::errors(&mixed);
+    assert_eq!(errors.len(), 2, "{errors}");
+    assert!(
+        errors[0]
+            .message()
+            .contains("`shop-pay` has 1m-slices and `shop-cart` 5m-slices"),
+        "{errors}"
+    );
+    // Ratio time slices are not a composite's method.
+    let errors =
+        errors_of(&JOURNEY.replace("objective", "budgeting = \"ratio_timeslices\"\nobjective"));
+    assert_eq!(positions(&errors), [(30, 13, InvalidValue)], "{errors}");
 }
 
 #[test]

@@ -18,9 +18,11 @@ pub(crate) struct Selection<'a> {
     pub components: HashSet<String>,
 }
 
+/// The components a composite is composed from at each step; none for a time-slice
+/// composite, which reads its components' slices itself.
 fn parts(slo: &Slo) -> &[burnwatch_spec::Component] {
     match &slo.sli {
-        Sli::Composite { components } => components,
+        Sli::Composite { components, .. } if slo.slicing.is_none() => components,
         _ => &[],
     }
 }

@@ -150,6 +150,18 @@ impl SloRunner {
             Some(slicing) => crate::slices::slice(points, slicing),
             None => points,
         };
+        if let Some(collected) = &mut self.collected {
+            // A composite's component reader: the composite judges the slices.
+            let before = collected.len();
+            for (span, groups) in points {
+                for (key, tally) in groups {
+                    if let Some(counts) = tally.counts() {
+                        collected.push((span.end, key, counts));
+                    }
+                }
+            }
+            return (collected.len() - before) as u64;
+        }
         let mut ingested = 0;
         for (span, groups) in points {
             for (key, tally) in groups {

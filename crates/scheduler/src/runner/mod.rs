@@ -30,6 +30,7 @@ mod gap;
 mod history;
 mod publish;
 mod replay;
+mod slice_composite;
 mod tick;
 
 pub use composite::ComponentHistory;
@@ -79,6 +80,11 @@ pub struct SloRunner {
     /// exclude events: what every instance's state leaves out.
     spans: Vec<ExclusionSpan>,
     excluded: Excluded,
+    /// A runner reading a time-slice composite's component: its slice events are collected
+    /// here for the composite instead of observed (see [`slice_composite`]).
+    collected: Option<Vec<(Millis, GroupKey, burnwatch_engine::Counts)>>,
+    /// A time-slice composite's component readers.
+    parts: Vec<slice_composite::Part>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,7 +134,10 @@ impl SloRunner {
             exclusions: Exclusions::new(),
             spans: Vec::new(),
             excluded: Excluded::default(),
+            collected: None,
+            parts: Vec::new(),
         }
+        .with_parts()
     }
 
     /// Takes excluded and silenced spans from `exclusions` (maintenance windows, corrections).
@@ -251,6 +260,9 @@ impl SloRunner {
     fn new_state(&self) -> SloState {
         let objective = self.info.objective;
         let mut state = match self.plan {
+            Plan::Composite { .. } if self.spec.slicing.is_some() => {
+                SloState::counted(objective, self.spec.engine_period(), &self.windows)
+            }
             Plan::Ratios { .. } | Plan::Composite { .. } => {
                 SloState::direct(objective, self.spec.period, &self.windows)
             }

@@ -42,14 +42,17 @@ impl SloRunner {
         step: Duration,
         on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send),
     ) -> Result<BackfillStats, BackendError> {
+        if self.is_slice_composite() {
+            return self.replay_slice_composite(start, end, step, on_step).await;
+        }
         if let Plan::Composite { .. } = &self.plan {
-            // Its figures come from its components' live evaluations, which a replay of this
-            // runner alone does not have.
+            // Its figures come from its components' evaluations at each step, which a replay
+            // of this runner alone does not have: `replay_composite` takes them.
             return Err(BackendError::Api {
                 error_type: "unsupported".into(),
                 message: format!(
-                    "{} is a composite SLO, and composites are not replayed yet: replay its \
-                     components",
+                    "{} is a composite SLO: replay it with its components' evaluations \
+                     (SloRunner::replay_composite)",
                     self.spec.id
                 ),
                 transient: false,

@@ -37,7 +37,20 @@ impl SloRunner {
         self.refresh_exclusions(now.saturating_sub(reach), now.saturating_add(AHEAD))
     }
 
+    /// A tick without its evaluation and publication: how a time-slice composite advances the
+    /// readers of its components.
+    pub(super) async fn advance(&mut self, now: Millis) -> Result<(), BackendError> {
+        self.tick_inner(now).await
+    }
+
     async fn tick_inner(&mut self, now: Millis) -> Result<(), BackendError> {
+        if self.is_slice_composite() {
+            if self.take_exclusions(now) {
+                self.metrics.record_history_reread(&self.spec.id);
+                self.ingested_until = None;
+            }
+            return self.tick_slice_composite(now).await;
+        }
         if let Plan::Composite { .. } = &self.plan {
             // Nothing to read or fill: its components' newest figures are on the board.
             self.tick_composite(now);
