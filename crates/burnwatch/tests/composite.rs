@@ -525,6 +525,22 @@ fn a_composite_burns_by_the_documented_formula_pages_and_answers_the_gate() {
     let slos = report["slos"].as_array().expect("slos");
     assert_eq!(slos.len(), 1, "only the composite is reported: {report}");
     assert_eq!(slos[0]["slo"], "shop-journey");
+    let components: Vec<(String, f64)> = slos[0]["components"]
+        .as_array()
+        .expect("a composite's report lists its components")
+        .iter()
+        .map(|c| {
+            (
+                c["slo"].as_str().unwrap().to_string(),
+                c["weight"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let written: Vec<(String, f64)> = parts
+        .iter()
+        .map(|p| (format!("shop-{}", p.name), p.weight))
+        .collect();
+    assert_eq!(components, written);
     assert!(
         !slos[0]["incidents"].as_array().unwrap().is_empty(),
         "the outage is an incident of the composite: {report}"

@@ -199,6 +199,9 @@ async fn collect(
                 .collect();
         }
         instances.sort_by_key(|r| r.track.info.key());
+        for report in &mut instances {
+            report.components = components(slo);
+        }
         reports.extend(instances);
     }
     // Composites from their components' evaluations at the same steps. Their state holds
@@ -217,10 +220,24 @@ async fn collect(
         history.extend(recorded);
         if asked {
             instances.sort_by_key(|r| r.track.info.key());
+            for report in &mut instances {
+                report.components = components(slo);
+            }
             reports.extend(instances);
         }
     }
     Ok(reports)
+}
+
+/// A composite's components with their weights (a time-slice composite's weights do not
+/// enter its figures, but are shown as written); empty for other SLOs.
+fn components(slo: &burnwatch_spec::Slo) -> Vec<(String, f64)> {
+    match &slo.sli {
+        burnwatch_spec::Sli::Composite { components, .. } => {
+            components.iter().map(|c| (c.display(), c.weight)).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// What the steps of one SLO's replay make: a report per instance, and (when composites are

@@ -32,6 +32,8 @@ pub struct InstanceReport {
     /// Each excluded or silenced span overlapping the report, with the budget it gave back
     /// (`None` for spans that only silence, or without figures).
     pub exclusions: Vec<(burnwatch_engine::ExclusionSpan, Option<f64>)>,
+    /// For a composite SLO: its components as people read them, with their weights.
+    pub components: Vec<(String, f64)>,
 }
 
 /// An incident: one page or ticket episode, cut at the end of the span.
@@ -53,7 +55,23 @@ impl InstanceReport {
             counts: Counts::default(),
             trend: Vec::new(),
             exclusions: Vec::new(),
+            components: Vec::new(),
         }
+    }
+
+    /// `checkout-cart (weight 2), checkout-pay`: a composite's components; empty for others.
+    pub fn components_text(&self) -> String {
+        self.components
+            .iter()
+            .map(|(name, weight)| {
+                if *weight == 1.0 {
+                    name.clone()
+                } else {
+                    format!("{name} (weight {weight})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Takes in one replay step of this instance.

@@ -72,6 +72,10 @@ pub fn json(span: Span, reports: &[InstanceReport]) -> String {
                 "slo": r.track.info.slo.id,
                 "labels": labels,
                 "objective": r.objective,
+                "components": r.components.iter().map(|(name, weight)| json!({
+                    "slo": name,
+                    "weight": weight,
+                })).collect::<Vec<_>>(),
                 "sli": r.sli(),
                 "error_ratio": figures.error_ratio,
                 "events": { "total": r.counts.total, "errors": r.counts.errors },
@@ -137,6 +141,14 @@ pub fn markdown(span: Span, reports: &[InstanceReport]) -> String {
             r.incidents().len(),
             r.pages(),
             r.mttr().map_or("–".into(), duration),
+        );
+    }
+    for r in reports.iter().filter(|r| !r.components.is_empty()) {
+        let _ = write!(
+            out,
+            "\n{} is a composite of {}.\n",
+            r.track.name(),
+            r.components_text().replace('|', "\\|")
         );
     }
     for r in reports.iter().filter(|r| !r.exclusions.is_empty()) {
@@ -236,6 +248,13 @@ fn section(body: &mut String, r: &InstanceReport) {
         percent(r.track.budget_end, 1),
         percent(r.track.budget_min, 1),
     );
+    if !r.components.is_empty() {
+        let _ = write!(
+            body,
+            "<p class=\"components\">A composite of {}.</p>",
+            escape(&r.components_text())
+        );
+    }
     let chart = Chart {
         title: format!("{name}: budget remaining"),
         y_format: |v| format!("{:.0}%", v * 100.0),
