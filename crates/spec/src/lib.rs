@@ -90,8 +90,8 @@ pub use error::{Error, ErrorKind, Errors};
 pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
-    AlertWindow, Alerting, Auth, Backend, BackendKind, Config, Receiver, ReceiverKind, Route,
-    SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
+    AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Config, Receiver,
+    ReceiverKind, Route, SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;

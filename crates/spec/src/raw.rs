@@ -267,6 +267,16 @@ pub(crate) struct RawAlerting {
     pub budget_exhausted: Option<Spanned<f64>>,
     /// Alert annotations (`runbook`, `dashboard`, `summary`, free text); merged per key.
     pub annotations: Option<StrMap>,
+    /// Labels every alert of the SLO carries (Sloth's `alerting.labels`); merged per key.
+    pub labels: Option<StrMap>,
+    /// Labels only page alerts carry, over `labels` (Sloth's `page_alert.labels`).
+    pub page_labels: Option<StrMap>,
+    /// Labels only ticket-severity alerts carry, over `labels` (Sloth's `ticket_alert.labels`).
+    pub ticket_labels: Option<StrMap>,
+    /// Annotations only page alerts carry, over `annotations`.
+    pub page_annotations: Option<StrMap>,
+    /// Annotations only ticket-severity alerts carry, over `annotations`.
+    pub ticket_annotations: Option<StrMap>,
     /// Window pairs; an SLO's list replaces the defaults' list.
     pub windows: Option<Spanned<Vec<Spanned<RawWindow>>>>,
 }
