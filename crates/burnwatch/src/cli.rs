@@ -149,6 +149,32 @@ pub enum Command {
         #[arg(long, env = "BURNWATCH_DATA_DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Read Sloth, OpenSLO or Pyrra specs and print them as burnwatch [[slo]] tables (TOML),
+    /// each under a comment naming its spec's file and line. Exit 0 when everything mapped, 1
+    /// with every problem as file:line:col (what mapped is still printed), 2 on a usage error.
+    Import {
+        /// Spec files, or directories walked for *.yaml and *.yml.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write the TOML here instead of to stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Read every document as this format; default: detected per document from its
+        /// `version`, `apiVersion` and `kind`.
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
+    },
+}
+
+/// `burnwatch import --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Sloth `prometheus/v1`, `PrometheusServiceLevel`, `AlertWindows`.
+    Sloth,
+    /// OpenSLO `openslo/v1`.
+    Openslo,
+    /// Pyrra `ServiceLevelObjective`.
+    Pyrra,
 }
 
 /// `burnwatch correction ...`.

@@ -8,6 +8,7 @@ mod correction;
 mod daemon;
 mod failure;
 mod gate;
+mod import;
 mod replay;
 mod report;
 mod shard;
@@ -117,6 +118,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
             })
         }
+        Command::Import {
+            paths,
+            output,
+            format,
+        } => import::run(&paths, output.as_deref(), format),
         Command::Run {
             config,
             data_dir,

@@ -7,8 +7,8 @@
 //! [`Slo`]s with their [`Sli`] (built from [`Selector`]s and [`Template`]s) and resolved
 //! [`Alerting`] policy, [`Backend`]s whose credentials are [`Secret`]s, notification
 //! [`Receiver`]s and the [`Route`]s to them, the duration helpers [`parse_duration`] and
-//! [`format_prometheus`], and [`text`]: how times and figures are written for people and read
-//! from the command line.
+//! [`format_prometheus`], [`text`]: how times and figures are written for people and read
+//! from the command line, and [`import`]: Sloth, OpenSLO and Pyrra specs mapped to SLOs.
 //!
 //! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
 //! queries the backends named here, `burnwatch-http` exports the series and sends to the
@@ -62,6 +62,7 @@ mod env;
 mod error;
 pub mod glob;
 mod identity;
+pub mod import;
 mod location;
 pub mod maintenance;
 mod model;

@@ -1,0 +1,251 @@
+//! `burnwatch import`'s mappings, checked through the TOML they print: that text must validate
+//! as a burnwatch configuration and carry Sloth's ids, labels and alerting; problems point at
+//! the spec's `file:line:col`. Expected values are read off the specs by hand.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use burnwatch_spec::import::{Format, import, render};
+use burnwatch_spec::{ErrorKind, Sli};
+
+const BACKEND: &str = "[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\n\n";
+
+fn sources(files: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
+    files
+        .iter()
+        .map(|(name, text)| (PathBuf::from(name), text.to_string()))
+        .collect()
+}
+
+/// Imports `files`, which must map without problems, and validates the printed TOML.
+fn config(files: &[(&str, &str)]) -> (String, burnwatch_spec::Config) {
+    let imported = import(&sources(files), None);
+    assert!(imported.problems.is_empty(), "{:?}", imported.problems);
+    let text = render(&imported.slos).text;
+    let config = common::parse(&format!("{BACKEND}{text}"))
+        .unwrap_or_else(|errors| panic!("{errors}\n---\n{text}"));
+    (text, config)
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+const SLOTH: &str = r##"version: "prometheus/v1"
+service: "myservice"
+labels:
+  owner: "myteam"
+  tier: "2"
+slos:
+  - name: "requests-availability"
+    objective: 99.9
+    description: "Common SLO based on availability for HTTP request responses."
+    labels:
+      tier: "1"
+    sli:
+      events:
+        error_query: sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{.window}}]))
+        total_query: sum(rate(http_request_duration_seconds_count{job="myservice"}[{{.window}}]))
+    alerting:
+      name: MyServiceHighErrorRate
+      labels:
+        category: "availability"
+      annotations:
+        summary: "High error rate on 'myservice' requests responses"
+      page_alert:
+        labels:
+          severity: pageteam
+          routing_key: myteam
+      ticket_alert:
+        labels:
+          severity: "slack"
+          slack_channel: "#alerts-myteam"
+  - name: "latency"
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: |
+          1 - (sum(rate(ok_total[{{.window}}])) / sum(rate(all_total[{{.window}}])))
+    alerting:
+      name: MyServiceLatency
+      page_alert:
+        disable: true
+"##;
+
+#[test]
+fn a_sloth_spec_keeps_sloths_ids_labels_and_alert_labels() {
+    let (text, config) = config(&[("specs/myservice.yaml", SLOTH)]);
+    assert!(text.starts_with("# specs/myservice.yaml:7:5 (Sloth prometheus/v1)\n[[slo]]\n"));
+    let [availability, latency] = &config.slos[..] else {
+        panic!("two SLOs expected: {:?}", config.slos)
+    };
+    assert_eq!(availability.id, "myservice-requests-availability");
+    assert_eq!(availability.service, "myservice");
+    assert_eq!(availability.name, "requests-availability");
+    assert_eq!(availability.objective.percent(), 99.9);
+    // The SLO's labels over the spec's, as Sloth merges them.
+    assert_eq!(
+        availability.labels,
+        map(&[("owner", "myteam"), ("tier", "1")])
+    );
+    let Sli::Events { error_query, .. } = &availability.sli else {
+        panic!("events SLI expected: {:?}", availability.sli)
+    };
+    assert_eq!(
+        error_query.render("5m"),
+        r#"sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[5m]))"#
+    );
+    let alerting = &availability.alerting;
+    assert_eq!(alerting.name, "MyServiceHighErrorRate");
+    assert_eq!(alerting.extras.labels, map(&[("category", "availability")]));
+    assert_eq!(
+        alerting.extras.page_labels,
+        map(&[("severity", "pageteam"), ("routing_key", "myteam")])
+    );
+    assert_eq!(
+        alerting.extras.ticket_labels,
+        map(&[("severity", "slack"), ("slack_channel", "#alerts-myteam")])
+    );
+    assert_eq!(
+        alerting.annotations["summary"],
+        "High error rate on 'myservice' requests responses"
+    );
+    assert!(alerting.page && alerting.ticket);
+
+    assert_eq!(latency.id, "myservice-latency");
+    assert_eq!(latency.labels, map(&[("owner", "myteam"), ("tier", "2")]));
+    assert!(!latency.alerting.page && latency.alerting.ticket);
+    let Sli::Raw { error_ratio_query } = &latency.sli else {
+        panic!("raw SLI expected: {:?}", latency.sli)
+    };
+    assert!(error_ratio_query.render("1h").contains("ok_total[1h]"));
+}
+
+#[test]
+fn a_prometheus_service_level_reads_the_camel_case_spelling() {
+    let resource = r#"apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: sloth-slo-my-service
+  namespace: monitoring
+spec:
+  service: "myservice"
+  labels:
+    owner: "myteam"
+  slos:
+    - name: "requests-availability"
+      objective: 99.95
+      sli:
+        events:
+          errorQuery: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+          totalQuery: sum(rate(http_requests_total[{{.window}}]))
+      alerting:
+        name: MyServiceHighErrorRate
+        pageAlert:
+          labels:
+            severity: critical
+        ticketAlert:
+          disable: true
+"#;
+    let (_, config) = config(&[("k8s.yaml", resource)]);
+    let slo = &config.slos[0];
+    assert_eq!(slo.id, "myservice-requests-availability");
+    assert_eq!(slo.objective.percent(), 99.95);
+    assert_eq!(
+        slo.alerting.extras.page_labels,
+        map(&[("severity", "critical")])
+    );
+    assert!(slo.alerting.page && !slo.alerting.ticket);
+}
+
+#[test]
+fn alert_windows_set_the_period_and_the_pairs_of_every_sloth_slo() {
+    let windows = r#"apiVersion: "sloth.slok.dev/v1"
+kind: "AlertWindows"
+spec:
+  sloPeriod: 28d
+  page:
+    quick: { errorBudgetPercent: 8, shortWindow: 5m, longWindow: 1h }
+    slow: { errorBudgetPercent: 12.5, shortWindow: 30m, longWindow: 6h }
+  ticket:
+    quick: { errorBudgetPercent: 20, shortWindow: 2h, longWindow: 1d }
+    slow: { errorBudgetPercent: 42, shortWindow: 6h, longWindow: 3d }
+"#;
+    // The windows file comes after the spec: it applies all the same.
+    let (_, config) = config(&[("a.yaml", SLOTH), ("windows.yaml", windows)]);
+    let slo = &config.slos[0];
+    assert_eq!(slo.period, std::time::Duration::from_secs(28 * 86_400));
+    let pairs = slo.alerting.windows.as_ref().expect("windows");
+    assert_eq!(pairs.len(), 4);
+    assert_eq!(
+        pairs[1].threshold,
+        burnwatch_spec::Threshold::BudgetShare(12.5)
+    );
+    assert_eq!(pairs[3].long, std::time::Duration::from_secs(3 * 86_400));
+    // Sloth's factor: 12.5% of a 28-day budget in 6 hours.
+    let policy = burnwatch_spec::alert_policy(slo);
+    assert!((policy.pairs[1].factor - 0.125 * 28.0 * 24.0 / 6.0).abs() < 1e-9);
+}
+
+#[test]
+fn plugins_and_unknown_documents_are_reported_at_their_place() {
+    let spec = r#"version: "prometheus/v1"
+service: "svc"
+slos:
+  - name: "availability"
+    objective: 99.9
+    sli:
+      plugin:
+        id: "sloth-common/kubernetes/apiserver/availability"
+  - name: "typo"
+    objectve: 99
+    sli:
+      events: { error_query: "a", total_query: "b" }
+---
+apiVersion: v1
+kind: ConfigMap
+"#;
+    let imported = import(&sources(&[("s.yaml", spec)]), None);
+    let problems: Vec<(usize, usize, ErrorKind)> = imported
+        .problems
+        .iter()
+        .map(|e| (e.location().line, e.location().col, e.kind()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (8, 9, ErrorKind::Unsupported),
+            (9, 5, ErrorKind::Missing),
+            (10, 5, ErrorKind::UnknownKey),
+            (14, 1, ErrorKind::InvalidValue),
+        ],
+        "{:?}",
+        imported.problems
+    );
+    let plugin = &imported.problems[0];
+    assert!(
+        plugin
+            .message()
+            .contains("sloth-common/kubernetes/apiserver/availability")
+    );
+    assert!(plugin.message().contains("sli.events"));
+    assert!(
+        imported.problems[2]
+            .message()
+            .contains("did you mean `objective`?")
+    );
+    assert!(imported.slos.is_empty(), "{:?}", imported.slos);
+}
+
+#[test]
+fn a_forced_format_reports_documents_of_another() {
+    let imported = import(&sources(&[("s.yaml", SLOTH)]), Some(Format::Pyrra));
+    assert_eq!(imported.problems.len(), 1);
+    assert!(imported.problems[0].message().contains("--format pyrra"));
+    assert!(imported.slos.is_empty());
+}
