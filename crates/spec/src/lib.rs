@@ -13,7 +13,7 @@
 //! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
 //! queries the backends named here, `burnwatch-http` exports the series and sends to the
 //! receivers, and the `burnwatch` binary calls [`load`] and prints [`Errors`]. This crate must
-//! not do any I/O beyond reading the configuration file: it does not open `*_file` secrets,
+//! not do any I/O beyond reading the configuration file and the spec files its `specs` names: it does not open `*_file` secrets,
 //! resolve host names or contact backends and receivers.
 //!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
@@ -77,6 +77,7 @@ mod server;
 mod severity;
 mod sli;
 mod slo;
+mod specs;
 mod suggest;
 mod template;
 pub mod text;
@@ -100,7 +101,8 @@ pub use selector::{MatchOp, Matcher, Selector};
 pub use template::Template;
 
 /// Reads and validates the configuration file at `path`, expanding `${NAME}` from the process
-/// environment. A file that cannot be read is one error naming the path.
+/// environment, with the SLOs of the spec files its `specs` names (errors in them point into
+/// those files). A file that cannot be read is one error naming the path.
 pub fn load(path: &Path) -> Result<Config, Errors> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         Errors(vec![Error::new(
@@ -112,17 +114,39 @@ pub fn load(path: &Path) -> Result<Config, Errors> {
             ),
         )])
     })?;
-    parse(&text, path, &|name| std::env::var(name).ok())
+    let attached = specs::attach(&text, path);
+    let index = location::LineIndex::new(&attached.text, path)
+        .with_origins(attached.first_line, attached.origins);
+    let env = |name: &str| std::env::var(name).ok();
+    match validate_text(&attached.text, path, index, &env) {
+        Ok(config) if attached.problems.is_empty() => Ok(config),
+        Ok(_) => Err(Errors(attached.problems)),
+        Err(Errors(mut errors)) => {
+            errors.extend(attached.problems);
+            Err(Errors(errors))
+        }
+    }
 }
 
 /// Validates configuration `text` as if read from `file` (used in messages and to resolve
-/// relative `*_file` paths), looking up `${NAME}` with `env`. Pure: no I/O.
+/// relative `*_file` paths), looking up `${NAME}` with `env`. Pure: no I/O, so `specs` is
+/// checked but its files are not read ([`load`] reads them).
 pub fn parse(
     text: &str,
     file: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Errors> {
-    let mut ctx = context::Ctx::new(location::LineIndex::new(text, file), env);
+    validate_text(text, file, location::LineIndex::new(text, file), env)
+}
+
+/// [`parse`] with `index` placing errors (in the spec files for lines `specs` appended).
+fn validate_text(
+    text: &str,
+    file: &Path,
+    index: location::LineIndex<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Errors> {
+    let mut ctx = context::Ctx::new(index, env);
     let document = decode::decode(text, &mut ctx);
     let config = if document.syntax_ok {
         validate::validate(&mut ctx, &document, file)

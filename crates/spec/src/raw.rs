@@ -20,8 +20,9 @@ pub(crate) type Str = Spanned<String>;
 pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
-/// section means adding it here, a raw type below and an arm in `decode.rs`.
-pub(crate) const SECTIONS: [&str; 7] = [
+/// section means adding it here, a raw type below and an arm in `decode.rs`. (`specs`, a list
+/// of patterns, is read by `specs.rs` before decoding.)
+pub(crate) const SECTIONS: [&str; 8] = [
     "server",
     "backends",
     "defaults",
@@ -29,6 +30,7 @@ pub(crate) const SECTIONS: [&str; 7] = [
     "maintenance",
     "receivers",
     "route",
+    "specs",
 ];
 
 /// `[server]`: the HTTP server that serves `/metrics`, the API and the status page.

@@ -249,3 +249,78 @@ fn a_forced_format_reports_documents_of_another() {
     assert!(imported.problems[0].message().contains("--format pyrra"));
     assert!(imported.slos.is_empty());
 }
+
+/// A configuration directory: `burnwatch.toml` with `config`, and `specs/<name>` files.
+fn config_dir(config: &str, specs: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("specs")).unwrap();
+    std::fs::write(dir.path().join("burnwatch.toml"), config).unwrap();
+    for (name, text) in specs {
+        std::fs::write(dir.path().join("specs").join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn specs_load_with_the_configuration_under_its_defaults() {
+    let config = format!(
+        "specs = [\"specs/*.yaml\"]\n\n{BACKEND}[defaults]\ninterval = \"1m\"\n\n{}",
+        common::one_slo("").replace(BACKEND, "").trim_start()
+    );
+    let dir = config_dir(
+        &config,
+        &[("myservice.yaml", SLOTH), ("notes.txt", "not yaml: [")],
+    );
+    let loaded = burnwatch_spec::load(&dir.path().join("burnwatch.toml"))
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    let ids: Vec<&str> = loaded.slos.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "svc-a",
+            "myservice-requests-availability",
+            "myservice-latency"
+        ]
+    );
+    assert_eq!(loaded.slos[1].interval, std::time::Duration::from_secs(60));
+    assert_eq!(loaded.slos[1].backend, "main");
+    assert!(
+        loaded.slos[1].location.contains("myservice.yaml:7:5"),
+        "{}",
+        loaded.slos[1].location
+    );
+}
+
+#[test]
+fn problems_in_specs_point_into_them_and_an_id_clash_names_both_places() {
+    let clash = "[[slo]]\nservice = \"myservice\"\nname = \"latency\"\n";
+    let config = format!(
+        "specs = [\"specs/*.yaml\", \"specs/missing.yaml\"]\n\n{BACKEND}\n{clash}{}",
+        common::RATIO
+    );
+    let bad = SLOTH.replace("objective: 99.9\n", "objective: 150\n");
+    let dir = config_dir(&config, &[("myservice.yaml", &bad)]);
+    let errors = burnwatch_spec::load(&dir.path().join("burnwatch.toml")).unwrap_err();
+    let spec = dir.path().join("specs/myservice.yaml");
+    let objective = common::find(&errors, "objective 150");
+    assert_eq!(objective.location().file, spec);
+    assert_eq!(
+        (objective.location().line, objective.location().col),
+        (8, 16)
+    );
+    let clash = common::find(&errors, "`myservice-latency`");
+    assert_eq!(clash.kind(), ErrorKind::Duplicate);
+    // The spec's SLO comes second: it is reported, naming the [[slo]] in the TOML.
+    assert_eq!(
+        (clash.location().file.clone(), clash.location().line),
+        (spec, 30)
+    );
+    assert!(
+        clash.message().contains("burnwatch.toml:8:1"),
+        "{}",
+        clash.message()
+    );
+    let missing = common::find(&errors, "missing.yaml");
+    assert_eq!(missing.location().line, 1);
+    assert_eq!(errors.len(), 3, "{errors}");
+}

@@ -77,7 +77,9 @@ fn detect(doc: &Node) -> Kind {
     let kind = doc.get("kind").and_then(Node::text).unwrap_or("");
     match (version, api, kind) {
         (Some("prometheus/v1"), _, _) => Kind::SlothPlain,
-        (_, "sloth.slok.dev/v1", "PrometheusServiceLevel") => Kind::SlothResource,
+        (_, "sloth.slok.dev/v1", "PrometheusServiceLevel" | "ManagedPrometheusServiceLevel") => {
+            Kind::SlothResource
+        }
         (_, "sloth.slok.dev/v1", "AlertWindows") => Kind::SlothWindows,
         (_, api, _) if api.starts_with("openslo/") => Kind::OpenSlo,
         (_, "pyrra.dev/v1alpha1", "ServiceLevelObjective") => Kind::Pyrra,
@@ -174,11 +176,7 @@ pub fn import(sources: &[(PathBuf, String)], format: Option<Format>) -> Imported
                     windows.as_ref(),
                     &mut out.slos,
                 ),
-                None => r.problem(
-                    ErrorKind::Missing,
-                    doc,
-                    "`PrometheusServiceLevel` needs `spec`",
-                ),
+                None => r.problem(ErrorKind::Missing, doc, "a Sloth resource needs `spec`"),
             },
             Kind::SlothWindows => {}
             Kind::OpenSlo => r.unsupported(

@@ -19,6 +19,7 @@ pub(crate) struct Spelling {
     error_ratio_query: &'static str,
     page_alert: &'static str,
     ticket_alert: &'static str,
+    slo_plugins: &'static str,
 }
 
 /// `version: prometheus/v1`.
@@ -29,6 +30,7 @@ pub(crate) const PLAIN: Spelling = Spelling {
     error_ratio_query: "error_ratio_query",
     page_alert: "page_alert",
     ticket_alert: "ticket_alert",
+    slo_plugins: "slo_plugins",
 };
 
 /// `apiVersion: sloth.slok.dev/v1`, `kind: PrometheusServiceLevel`.
@@ -39,7 +41,18 @@ pub(crate) const KUBERNETES: Spelling = Spelling {
     error_ratio_query: "errorRatioQuery",
     page_alert: "pageAlert",
     ticket_alert: "ticketAlert",
+    slo_plugins: "sloPlugins",
 };
+
+/// Sloth SLO plugins that change nothing burnwatch computes: Sloth's own default chain (the
+/// rules burnwatch replaces), logging and validation.
+const HARMLESS_PLUGINS: [&str; 5] = [
+    "sloth.dev/core/sli_rules/v1",
+    "sloth.dev/core/metadata_rules/v1",
+    "sloth.dev/core/alert_rules/v1",
+    "sloth.dev/core/debug/v1",
+    "sloth.dev/contrib/validate_victoria_metrics/v1",
+];
 
 /// One multiwindow pair of an `AlertWindows` file.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +80,15 @@ pub(crate) fn slos(
     out: &mut Vec<ImportedSlo>,
 ) {
     let what = format!("a {} spec", spelling.format);
+    let root_keys: &[&str] = if spelling.format == PLAIN.format {
+        &["version", "service", "labels", "slos", spelling.slo_plugins]
+    } else {
+        &["service", "labels", "slos", spelling.slo_plugins]
+    };
+    r.known(root, root_keys, &what);
+    if let Some(chain) = root.get(spelling.slo_plugins) {
+        plugins(r, chain, spelling.slo_plugins);
+    }
     let Some(service) = r.required(root, "service", &what) else {
         return;
     };
@@ -113,11 +135,16 @@ fn slo_table(
             "objective",
             "description",
             "labels",
+            "interval",
+            "plugins",
             "sli",
             "alerting",
         ],
         &what,
     );
+    if let Some(chain) = slo.get("plugins") {
+        plugins(r, chain, "plugins");
+    }
     let name = r.required(slo, "name", &what);
     let objective = r.required(slo, "objective", &what);
     let mut t = Table::default();
@@ -153,6 +180,11 @@ fn slo_table(
     }
     if let Some(windows) = windows {
         t.set("period", Item::Str(windows.period.clone()), None);
+    }
+    // Sloth's rule group interval: how often the SLI is evaluated, burnwatch's tick.
+    if let Some(interval) = r.optional(slo, "interval") {
+        let text = interval.text().unwrap_or_default().to_string();
+        t.set("interval", Item::Str(text), Some(r.at(interval)));
     }
     sli(r, slo, spelling, &mut t, &what);
     alerting(r, slo, spelling, windows, &mut t);
@@ -355,4 +387,35 @@ pub(crate) fn windows(r: &mut Reader<'_>, spec: &Node) -> Option<Windows> {
         period: period.text().unwrap_or_default().to_string(),
         pairs,
     })
+}
+
+/// A `plugins`/`slo_plugins` chain: plugins that change nothing burnwatch computes pass; every
+/// other is reported by id.
+fn plugins(r: &mut Reader<'_>, node: &Node, key: &str) {
+    r.known(
+        node,
+        &["overridePrevious", "chain"],
+        &format!("Sloth `{key}`"),
+    );
+    for plugin in node.get("chain").map(Node::items).unwrap_or_default() {
+        let id = plugin.get("id").and_then(Node::text).unwrap_or("(no id)");
+        if HARMLESS_PLUGINS.contains(&id) {
+            continue;
+        }
+        let instead = match id {
+            "sloth.dev/contrib/alert_for/v1" => "write `[slo.alerting] for = \"<duration>\"`",
+            "sloth.dev/contrib/rule_intervals/v1" => "write the SLO's `interval = \"<duration>\"`",
+            "sloth.dev/contrib/info_labels/v1" => {
+                "write the labels as the SLO's `labels` (burnwatch puts them on every series)"
+            }
+            _ => "remove it and write what it does in burnwatch keys (docs/import.md)",
+        };
+        r.unsupported(
+            plugin,
+            format!(
+                "Sloth SLO plugin `{id}` in `{key}` is not supported: it rewrites the rules Sloth \
+                 generates, and burnwatch generates none; {instead}"
+            ),
+        );
+    }
 }
