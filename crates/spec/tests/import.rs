@@ -324,3 +324,196 @@ fn problems_in_specs_point_into_them_and_an_id_clash_names_both_places() {
     assert_eq!(missing.location().line, 1);
     assert_eq!(errors.len(), 3, "{errors}");
 }
+
+const OPENSLO_SLO: &str = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout-availability
+spec:
+  service: checkout
+  description: Checkout requests that succeed.
+  indicatorRef: checkout-ratio
+  timeWindow:
+    - duration: 1M
+      isRolling: false
+      calendar:
+        startTime: "2024-01-01 00:00:00"
+        timeZone: Europe/Berlin
+  budgetingMethod: RatioTimeslices
+  objectives:
+    - displayName: good
+      target: 0.995
+      timeSliceWindow: 5m
+  alertPolicies:
+    - alertPolicyRef: fast-burn
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: latency
+spec:
+  service: checkout
+  indicator:
+    metadata:
+      name: p99
+    spec:
+      thresholdMetric:
+        metricSource:
+          metricSourceRef: thanos-eu
+          spec:
+            query: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))
+  timeWindow:
+    - duration: 4w
+      isRolling: true
+  budgetingMethod: Timeslices
+  objectives:
+    - op: lte
+      value: 0.3
+      target: 0.99
+      timeSliceTarget: 0.95
+      timeSliceWindow: 1m
+    - op: lte
+      value: 1
+      target: 0.999
+      timeSliceTarget: 0.95
+      timeSliceWindow: 1m
+"#;
+
+const OPENSLO_PARTS: &str = r#"apiVersion: openslo/v1
+kind: Service
+metadata:
+  name: checkout
+spec: {}
+---
+apiVersion: openslo/v1
+kind: DataSource
+metadata:
+  name: thanos-eu
+spec:
+  type: Thanos
+  connectionDetails: {}
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: checkout-ratio
+spec:
+  ratioMetric:
+    counter: true
+    good:
+      metricSource:
+        type: Prometheus
+        spec:
+          query: http_requests_total{code!~"5.."}
+    total:
+      metricSource:
+        type: Prometheus
+        spec:
+          query: http_requests_total
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata:
+  name: fast-burn
+spec:
+  conditions:
+    - conditionRef: burn-1h
+---
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata:
+  name: burn-1h
+spec:
+  severity: page
+  condition:
+    kind: burnrate
+    op: gte
+    threshold: 14.4
+    lookbackWindow: 1h
+    alertAfter: 2m
+"#;
+
+#[test]
+fn openslo_v1_documents_resolve_references_across_files() {
+    let backends =
+        "[backends.thanos-eu]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:10902\"\n\n";
+    let imported = import(
+        &sources(&[("slo.yaml", OPENSLO_SLO), ("parts.yaml", OPENSLO_PARTS)]),
+        None,
+    );
+    assert!(imported.problems.is_empty(), "{:?}", imported.problems);
+    let text = render(&imported.slos).text;
+    let config = common::parse(&format!(
+        "{BACKEND}{backends}[defaults]\nbackend = \"main\"\n\n{text}"
+    ))
+    .unwrap_or_else(|errors| panic!("{errors}\n---\n{text}"));
+    let ids: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
+    // One objective: the SLO's name; several: `-<index>`, as Sloth names them.
+    assert_eq!(
+        ids,
+        [
+            "checkout-checkout-availability",
+            "checkout-latency-0",
+            "checkout-latency-1"
+        ]
+    );
+    let ratio = &config.slos[0];
+    assert_eq!(ratio.objective.percent(), 99.5);
+    assert!(
+        matches!(
+            ratio.sli,
+            Sli::Ratio {
+                good: Some(_),
+                errors: None,
+                ..
+            }
+        ),
+        "{:?}",
+        ratio.sli
+    );
+    assert!(ratio.calendar.is_some());
+    assert!(ratio.slicing.is_some());
+    let pairs = ratio.alerting.windows.as_ref().expect("windows");
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(pairs[0].severity, burnwatch_spec::Severity::Page);
+    assert_eq!(pairs[0].long, std::time::Duration::from_secs(3600));
+    assert_eq!(pairs[0].short, std::time::Duration::from_secs(300));
+    assert_eq!(pairs[0].threshold, burnwatch_spec::Threshold::Factor(14.4));
+    assert_eq!(ratio.alerting.hold_for, std::time::Duration::from_secs(120));
+
+    let latency = &config.slos[2];
+    assert_eq!(latency.backend, "thanos-eu");
+    assert_eq!(latency.period, std::time::Duration::from_secs(28 * 86_400));
+    assert_eq!(latency.objective.percent(), 99.9);
+    let Sli::Threshold { op, value, .. } = &latency.sli else {
+        panic!("threshold expected: {:?}", latency.sli)
+    };
+    assert_eq!(*value, 1.0);
+    assert_eq!(format!("{op:?}"), "Lte");
+}
+
+#[test]
+fn openslo_sources_that_are_not_prometheus_and_missing_references_are_reported() {
+    let parts = OPENSLO_PARTS.replace("type: Thanos", "type: Datadog");
+    let imported = import(
+        &sources(&[("slo.yaml", OPENSLO_SLO), ("parts.yaml", &parts)]),
+        None,
+    );
+    let messages: Vec<String> = imported.problems.iter().map(ToString::to_string).collect();
+    // Both objectives of `latency` read the one source: reported once, at it.
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(
+        messages[0].starts_with("slo.yaml:35:11: metric source type `Datadog`"),
+        "{messages:#?}"
+    );
+    let alone = import(&sources(&[("slo.yaml", OPENSLO_SLO)]), None);
+    let alone: Vec<String> = alone.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        alone,
+        [
+            "slo.yaml:8:17: `indicatorRef: checkout-ratio` names no `kind: SLI` among the imported files; import the file that defines it too",
+            "slo.yaml:21:7: `alertPolicyRef: fast-burn` names no `kind: AlertPolicy` among the imported files",
+            "slo.yaml:35:28: `metricSourceRef: thanos-eu` names no `kind: DataSource` among the imported files",
+        ]
+    );
+}

@@ -48,6 +48,18 @@ fn problems(imported: &Imported, dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The problems are exactly `expected`: each at its place, its message naming the feature.
+fn assert_problems(got: &[(String, String)], expected: &[(&str, &str)]) {
+    assert_eq!(got.len(), expected.len(), "{got:#?}");
+    for ((at, message), (want_at, want)) in got.iter().zip(expected) {
+        assert_eq!(at, want_at, "{got:#?}");
+        assert!(
+            message.contains(want),
+            "{at}: {message:?} does not name {want:?}"
+        );
+    }
+}
+
 #[test]
 fn every_sloth_example_imports_or_names_its_unsupported_feature() {
     let dir = sloth_examples();
@@ -69,9 +81,6 @@ fn every_sloth_example_imports_or_names_its_unsupported_feature() {
             "contrib-slo-plugins.yml:45:11",
             "`sloth.dev/contrib/rule_intervals/v1`",
         ),
-        ("openslo-getting-started.yml:6:1", "OpenSLO"),
-        ("openslo-kubernetes-apiserver.yml:8:1", "OpenSLO"),
-        ("openslo-kubernetes-apiserver.yml:34:1", "OpenSLO"),
         (
             "plugin-getting-started.yml:14:9",
             "SLI plugin `getting_started_availability`",
@@ -106,20 +115,9 @@ fn every_sloth_example_imports_or_names_its_unsupported_feature() {
         }
         found.extend(problems(&imported, &dir));
     }
-    let got: Vec<(&str, &str)> = found
-        .iter()
-        .map(|(a, m)| (a.as_str(), m.as_str()))
-        .collect();
-    assert_eq!(got.len(), expected.len(), "{got:#?}");
-    for ((at, message), (want_at, want)) in got.iter().zip(expected) {
-        assert_eq!(at, want_at, "{got:#?}");
-        assert!(
-            message.contains(want),
-            "{at}: {message:?} does not name {want:?}"
-        );
-    }
+    assert_problems(&found, expected);
     assert_eq!(files.len(), 22);
-    assert_eq!(imported_files, 15);
+    assert_eq!(imported_files, 17);
 }
 
 #[test]
@@ -265,4 +263,83 @@ fn imported_sloth_examples_carry_the_ids_and_labels_of_sloths_generated_rules() 
     }
     assert_eq!(gen_files.len(), 3);
     assert!(compared >= 4, "{compared}");
+}
+
+#[test]
+fn every_openslo_example_names_its_unsupported_feature() {
+    let dir = fixtures().join("openslo/examples");
+    let expected: &[(&str, &str)] = &[
+        (
+            "budgeting-method/occurences-slo.yaml:16:9",
+            "`thresholdMetric` with `budgetingMethod: Occurrences`",
+        ),
+        (
+            "budgeting-method/occurences-slo.yaml:24:3",
+            "unknown key `objective`",
+        ),
+        (
+            "budgeting-method/ratio-timeslices.yaml:15:7",
+            "unknown key `ratioMethic`",
+        ),
+        (
+            "budgeting-method/ratio-timeslices.yaml:30:3",
+            "unknown key `objective`",
+        ),
+        (
+            "budgeting-method/timeslices-slo.yaml:18:13",
+            "metric source type `Any`",
+        ),
+        (
+            "budgeting-method/timeslices-slo.yaml:27:17",
+            "calendar window of `1m`",
+        ),
+        (
+            "budgeting-method/timeslices-slo.yaml:33:3",
+            "unknown key `objective`",
+        ),
+        (
+            "treat-low-traffic-as-equally-important/timeslices-slo.yaml:16:13",
+            "metric source type `Any`",
+        ),
+        (
+            "treat-low-traffic-as-equally-important/timeslices-slo.yaml:31:3",
+            "unknown key `objective`",
+        ),
+    ];
+    let imported = import_paths(std::slice::from_ref(&dir), None).unwrap();
+    assert!(imported.slos.is_empty());
+    assert_problems(&problems(&imported, &dir), expected);
+}
+
+#[test]
+fn sloths_openslo_examples_get_sloths_ids_and_objectives() {
+    let (imported, config) = import_one(&sloth_examples().join("openslo-kubernetes-apiserver.yml"));
+    assert!(imported.problems.is_empty(), "{:?}", imported.problems);
+    let config = config.unwrap();
+    let slos: Vec<(&str, String)> = config
+        .slos
+        .iter()
+        .map(|s| (s.id.as_str(), s.objective.to_string()))
+        .collect();
+    // Sloth: id `<service>-<metadata.name>-<index>`, objective = target * 100, no alerts.
+    assert_eq!(
+        slos,
+        [
+            (
+                "k8s-apiserver-requests-availability-openslo-0",
+                "99.9".to_string()
+            ),
+            ("k8s-apiserver-requests-latency-openslo-0", "99".to_string()),
+            (
+                "k8s-apiserver-requests-latency-openslo-1",
+                "99.9".to_string()
+            ),
+        ]
+    );
+    assert!(
+        config
+            .slos
+            .iter()
+            .all(|s| !s.alerting.page && !s.alerting.ticket)
+    );
 }

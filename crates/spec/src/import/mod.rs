@@ -9,6 +9,7 @@
 //! what to write instead.
 
 mod files;
+mod openslo;
 mod reader;
 mod render;
 mod sloth;
@@ -149,6 +150,12 @@ pub fn import(sources: &[(PathBuf, String)], format: Option<Format>) -> Imported
         }
         windows = sloth::windows(&mut r, spec);
     }
+    let mut catalog = openslo::Catalog::default();
+    for (file, doc, kind) in &docs {
+        if *kind == Kind::OpenSlo && doc.get("kind").and_then(Node::text) != Some("SLO") {
+            catalog.add(file, doc);
+        }
+    }
     for (file, doc, kind) in &docs {
         let mut r = Reader {
             file,
@@ -179,10 +186,7 @@ pub fn import(sources: &[(PathBuf, String)], format: Option<Format>) -> Imported
                 None => r.problem(ErrorKind::Missing, doc, "a Sloth resource needs `spec`"),
             },
             Kind::SlothWindows => {}
-            Kind::OpenSlo => r.unsupported(
-                doc,
-                "OpenSLO documents are not imported yet: write the SLO as a burnwatch [[slo]]",
-            ),
+            Kind::OpenSlo => openslo::slos(&mut r, file, doc, &catalog, &mut out.slos),
             Kind::Pyrra => r.unsupported(
                 doc,
                 "Pyrra documents are not imported yet: write the SLO as a burnwatch [[slo]]",
@@ -210,6 +214,8 @@ pub fn import(sources: &[(PathBuf, String)], format: Option<Format>) -> Imported
             e.location().col,
         )
     });
+    // Objectives sharing an indicator would report its problem once each.
+    out.problems.dedup();
     out
 }
 
