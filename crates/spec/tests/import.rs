@@ -517,3 +517,63 @@ fn openslo_sources_that_are_not_prometheus_and_missing_references_are_reported()
         ]
     );
 }
+
+#[test]
+fn pyrra_keeps_its_burn_rate_pairs_factors_and_severity_labels() {
+    let spec = r#"apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata:
+  name: api-errors
+  namespace: monitoring
+spec:
+  target: '99.5'
+  window: 28d
+  indicator:
+    ratio:
+      errors:
+        metric: http_requests_total{job="api",code=~"5.."}
+      total:
+        metric: http_requests_total{job="api"}
+      grouping: [route]
+  alerting:
+    name: APIErrorBudgetBurn
+    absent: false
+"#;
+    let (_, config) = config(&[("pyrra.yaml", spec)]);
+    let slo = &config.slos[0];
+    assert_eq!(slo.id, "monitoring-api-errors");
+    assert_eq!(slo.objective.percent(), 99.5);
+    assert_eq!(slo.group_by, ["route"]);
+    assert_eq!(slo.alerting.name, "APIErrorBudgetBurn");
+    assert_eq!(slo.alerting.no_data_for, None);
+    // Pyrra's `Windows(28d)`: (short, long, factor) and the fast pair's hold.
+    let minutes = |m: u64| std::time::Duration::from_secs(m * 60);
+    let pairs: Vec<_> = slo
+        .alerting
+        .windows
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|w| (w.severity, w.short, w.long, w.threshold))
+        .collect();
+    use burnwatch_spec::{Severity::*, Threshold::Factor};
+    assert_eq!(
+        pairs,
+        [
+            (Page, minutes(5), minutes(60), Factor(14.0)),
+            (Page, minutes(30), minutes(360), Factor(7.0)),
+            (Ticket, minutes(120), minutes(1440), Factor(2.0)),
+            (Ticket, minutes(360), minutes(4 * 1440), Factor(1.0)),
+        ]
+    );
+    assert_eq!(slo.alerting.hold_for, minutes(2));
+    assert_eq!(
+        slo.alerting.extras.page_labels,
+        map(&[("severity", "critical")])
+    );
+    assert_eq!(
+        slo.alerting.extras.ticket_labels,
+        map(&[("severity", "warning")])
+    );
+    assert_eq!(slo.alerting.extras.labels, map(&[("slo", "api-errors")]));
+}

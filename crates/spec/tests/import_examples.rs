@@ -343,3 +343,47 @@ fn sloths_openslo_examples_get_sloths_ids_and_objectives() {
             .all(|s| !s.alerting.page && !s.alerting.ticket)
     );
 }
+
+#[test]
+fn every_pyrra_example_imports_or_names_its_unsupported_feature() {
+    let dir = fixtures().join("pyrra/examples");
+    let expected: &[(&str, &str)] = &[
+        (
+            "dynamic-burn-rate-bool-gauge.yaml:18:19",
+            "`burnRateType: dynamic`",
+        ),
+        (
+            "dynamic-burn-rate-latency-native.yaml:22:7",
+            "`latencyNative`",
+        ),
+        (
+            "dynamic-burn-rate-latency-native.yaml:30:19",
+            "`burnRateType: dynamic`",
+        ),
+        (
+            "dynamic-burn-rate-latency.yaml:28:19",
+            "`burnRateType: dynamic`",
+        ),
+        (
+            "dynamic-burn-rate-ratio.yaml:30:19",
+            "`burnRateType: dynamic`",
+        ),
+        ("pyrra-connect-latency.yaml:15:7", "`latencyNative`"),
+    ];
+    let mut found = Vec::new();
+    let mut slos = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in &files {
+        let (imported, config) = import_one(file);
+        slos += config.map_or(0, |c| c.slos.len());
+        found.extend(problems(&imported, &dir));
+    }
+    assert_problems(&found, expected);
+    assert_eq!(files.len(), 16);
+    // 11 files import; nginx.yaml holds two SLOs.
+    assert_eq!(slos, 12);
+}

@@ -10,6 +10,7 @@
 
 mod files;
 mod openslo;
+mod pyrra;
 mod reader;
 mod render;
 mod sloth;
@@ -187,10 +188,7 @@ pub fn import(sources: &[(PathBuf, String)], format: Option<Format>) -> Imported
             },
             Kind::SlothWindows => {}
             Kind::OpenSlo => openslo::slos(&mut r, file, doc, &catalog, &mut out.slos),
-            Kind::Pyrra => r.unsupported(
-                doc,
-                "Pyrra documents are not imported yet: write the SLO as a burnwatch [[slo]]",
-            ),
+            Kind::Pyrra => pyrra::slo(&mut r, doc, &mut out.slos),
             Kind::Rules => r.unsupported(
                 doc,
                 "Prometheus rules (what Sloth and Pyrra generate) are not a spec: import the \
