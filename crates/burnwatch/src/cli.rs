@@ -164,6 +164,26 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<ImportFormat>,
     },
+    /// Write the configuration's SLOs as OpenSLO v1 documents; `burnwatch import` (or `specs`)
+    /// reads them back into the same SLOs. Exit 0, 1 when the configuration is invalid.
+    Export {
+        /// Configuration file (TOML).
+        #[arg(long, short = 'c')]
+        config: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Openslo)]
+        format: ExportFormat,
+        /// Write here instead of to stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `burnwatch export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OpenSLO v1 `kind: SLO` documents.
+    Openslo,
 }
 
 /// `burnwatch import --format`.

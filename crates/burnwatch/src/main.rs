@@ -6,6 +6,7 @@ mod backends;
 mod cli;
 mod correction;
 mod daemon;
+mod export;
 mod failure;
 mod gate;
 mod import;
@@ -118,6 +119,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
             })
         }
+        Command::Export {
+            config,
+            format: cli::ExportFormat::Openslo,
+            output,
+        } => export::run(&config, output.as_deref()),
         Command::Import {
             paths,
             output,

@@ -102,3 +102,40 @@ fn a_missing_path_or_no_path_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.yaml does not exist"));
     assert_eq!(burnwatch(&["import"], dir.path()).status.code(), Some(2));
 }
+
+#[test]
+fn export_writes_openslo_that_import_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/example.toml");
+    let out = burnwatch(
+        &[
+            "export",
+            "--config",
+            example.to_str().unwrap(),
+            "--output",
+            "slos.yaml",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = std::fs::read_to_string(dir.path().join("slos.yaml")).unwrap();
+    assert!(
+        yaml.starts_with("---\napiVersion: openslo/v1\nkind: SLO\n"),
+        "{yaml}"
+    );
+    let out = burnwatch(&["import", "slos.yaml"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let toml = String::from_utf8(out.stdout).unwrap();
+    assert!(toml.contains("name = \"availability\""), "{toml}");
+    assert!(toml.contains("name = \"latency\""), "{toml}");
+    let missing = burnwatch(&["export", "--config", "nope.toml"], dir.path());
+    assert_eq!(missing.status.code(), Some(1));
+}

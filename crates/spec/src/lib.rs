@@ -8,7 +8,8 @@
 //! [`Alerting`] policy, [`Backend`]s whose credentials are [`Secret`]s, notification
 //! [`Receiver`]s and the [`Route`]s to them, the duration helpers [`parse_duration`] and
 //! [`format_prometheus`], [`text`]: how times and figures are written for people and read
-//! from the command line, and [`import`]: Sloth, OpenSLO and Pyrra specs mapped to SLOs.
+//! from the command line, [`import`]: Sloth, OpenSLO and Pyrra specs mapped to SLOs, and
+//! [`export`]: SLOs written as OpenSLO.
 //!
 //! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
 //! queries the backends named here, `burnwatch-http` exports the series and sends to the
@@ -60,6 +61,7 @@ mod defaults;
 mod duration;
 mod env;
 mod error;
+pub mod export;
 pub mod glob;
 mod identity;
 pub mod import;

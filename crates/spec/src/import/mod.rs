@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use files::{glob, walk};
 pub use render::{Rendered, render};
+pub(crate) use render::{basic, key};
 pub use table::{Entry, Imported, ImportedSlo, Item, Table};
 
 use crate::error::{Error, ErrorKind};

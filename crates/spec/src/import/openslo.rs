@@ -2,6 +2,8 @@
 //! `AlertCondition`, `AlertNotificationTarget`, inline or by reference across the files of one
 //! import) and `openslo/v1alpha` as Sloth reads it.
 //!
+//! The annotation `burnwatch.dev/slo` (see [`crate::export`]) is applied over what was read.
+//!
 //! Every objective becomes one SLO: alone it is named after the SLO (`metadata.name`); of
 //! several, each is `<metadata.name>-<index>` as Sloth names them. Targets are ratios in
 //! OpenSLO and percentages in burnwatch (`target: 0.999` is `objective = 99.9`, and
@@ -207,6 +209,7 @@ pub(crate) fn slos<'a>(
         if let Some(alerting) = &alerting {
             t.set("alerting", Item::Table(alerting.clone()), None);
         }
+        annotation(r, doc, &mut t);
         if r.problems.len() == before && r.problems.len() == slo_before {
             out.push(ImportedSlo {
                 origin: r.at(objective),
@@ -699,4 +702,82 @@ fn alert_policies(r: &mut Reader<'_>, spec: &Node, catalog: &Catalog<'_>) -> Opt
         a.set("windows", Item::Tables(windows), None);
     }
     (!a.is_empty()).then_some(a)
+}
+
+/// `metadata.annotations."burnwatch.dev/slo"` (written by `burnwatch export`): `[[slo]]` keys
+/// OpenSLO cannot say, applied over what was read.
+fn annotation(r: &mut Reader<'_>, doc: &Node, t: &mut Table) {
+    let Some(node) = doc
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(crate::export::ANNOTATION))
+    else {
+        return;
+    };
+    let text = node.text().unwrap_or_default();
+    let parsed = toml::from_str::<toml::Table>(&format!("x = {text}"));
+    let Some(toml::Value::Table(keys)) = parsed.ok().and_then(|mut t| t.remove("x")) else {
+        r.problem(
+            ErrorKind::InvalidValue,
+            node,
+            format!(
+                "`{}` must be a TOML inline table of [[slo]] keys, as `burnwatch export` writes",
+                crate::export::ANNOTATION
+            ),
+        );
+        return;
+    };
+    let at = r.at(node);
+    for (key, value) in keys {
+        t.entries.retain(|e| e.key != key);
+        t.set(&key, item(value), Some(at.clone()));
+    }
+}
+
+/// A TOML value as an imported item: tables of strings stay inline.
+fn item(value: toml::Value) -> Item {
+    match value {
+        toml::Value::String(s) => Item::Str(s),
+        toml::Value::Boolean(b) => Item::Bool(b),
+        toml::Value::Array(list) if list.iter().all(toml::Value::is_table) => Item::Tables(
+            list.into_iter()
+                .map(|v| match item(v) {
+                    Item::Table(t) => t,
+                    Item::Map(map) => Table {
+                        entries: map
+                            .into_iter()
+                            .map(|(key, v)| super::table::Entry {
+                                key,
+                                value: Item::Str(v),
+                                origin: None,
+                            })
+                            .collect(),
+                    },
+                    _ => Table::default(),
+                })
+                .collect(),
+        ),
+        toml::Value::Array(list) => Item::Strings(
+            list.into_iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        ),
+        toml::Value::Table(table) if table.values().all(toml::Value::is_str) => Item::Map(
+            table
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+                .collect(),
+        ),
+        toml::Value::Table(table) => Item::Table(Table {
+            entries: table
+                .into_iter()
+                .map(|(key, v)| super::table::Entry {
+                    key,
+                    value: item(v),
+                    origin: None,
+                })
+                .collect(),
+        }),
+        other => Item::Number(other.to_string()),
+    }
 }

@@ -86,7 +86,7 @@ fn table(out: &mut Rendered, path: &str, t: &Table, parent: &Location) {
 }
 
 /// A key, bare when TOML allows it.
-fn key(k: &str) -> String {
+pub(crate) fn key(k: &str) -> String {
     let bare = !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -105,6 +105,11 @@ fn string(s: &str) -> String {
     if literal_ok {
         return format!("'''\n{s}'''");
     }
+    basic(&s)
+}
+
+/// A TOML basic string (one line, escaped) holding `s` as it is.
+pub(crate) fn basic(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
