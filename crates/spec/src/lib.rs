@@ -100,6 +100,7 @@ pub use model::{
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;
 pub use selector::{MatchOp, Matcher, Selector};
+pub use specs::spec_files;
 pub use template::Template;
 
 /// Reads and validates the configuration file at `path`, expanding `${NAME}` from the process

@@ -38,37 +38,14 @@ pub(crate) fn attach(text: &str, file: &Path) -> Attached {
         origins: Vec::new(),
         problems: Vec::new(),
     };
-    let Ok(root) = DeTable::parse(text) else {
-        return attached;
-    };
-    let Some(value) = root.get_ref().get("specs") else {
-        return attached;
-    };
-    let DeValue::Array(patterns) = value.get_ref() else {
-        return attached;
-    };
     let index = LineIndex::new(text, file);
-    let dir = file.parent().unwrap_or(Path::new(""));
-    let mut files: Vec<PathBuf> = Vec::new();
-    for pattern in patterns {
-        let DeValue::String(pattern_text) = pattern.get_ref() else {
-            continue;
-        };
-        match import::glob(dir, pattern_text) {
-            Ok(found) => {
-                for found in found {
-                    if !files.contains(&found) {
-                        files.push(found);
-                    }
-                }
-            }
-            Err(why) => attached.problems.push(Error::new(
-                ErrorKind::Io,
-                index.locate(pattern.span().start),
-                format!("`specs` pattern \"{pattern_text}\": {why}; patterns are relative to the configuration file's directory"),
-            )),
-        }
-    }
+    let Some(files) = files(text, file, &mut |span, why| {
+        attached
+            .problems
+            .push(Error::new(ErrorKind::Io, index.locate(span.start), why));
+    }) else {
+        return attached;
+    };
     let imported = match import::import_paths(&files, None) {
         Ok(imported) => imported,
         Err(why) => {
@@ -88,6 +65,50 @@ pub(crate) fn attach(text: &str, file: &Path) -> Attached {
     attached.text.push_str(&rendered.text);
     attached.origins = rendered.origins;
     attached
+}
+
+/// The spec files the `specs` of configuration `text` (from `file`) names now, in pattern order
+/// without repeats; `None` without `specs` (or when the text is not TOML). A pattern that
+/// cannot be expanded is passed to `problem` with its span.
+fn files(
+    text: &str,
+    file: &Path,
+    problem: &mut dyn FnMut(std::ops::Range<usize>, String),
+) -> Option<Vec<PathBuf>> {
+    let root = DeTable::parse(text).ok()?;
+    let DeValue::Array(patterns) = root.get_ref().get("specs")?.get_ref() else {
+        return None;
+    };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let mut files: Vec<PathBuf> = Vec::new();
+    for pattern in patterns {
+        let DeValue::String(pattern_text) = pattern.get_ref() else {
+            continue;
+        };
+        match import::glob(dir, pattern_text) {
+            Ok(found) => {
+                for found in found {
+                    if !files.contains(&found) {
+                        files.push(found);
+                    }
+                }
+            }
+            Err(why) => problem(
+                pattern.span(),
+                format!(
+                    "`specs` pattern \"{pattern_text}\": {why}; patterns are relative to the \
+                     configuration file's directory"
+                ),
+            ),
+        }
+    }
+    Some(files)
+}
+
+/// The spec files configuration `text` (read from `file`) loads through `specs`, as they are
+/// now: what a reload would read (the daemon watches them with the configuration file).
+pub fn spec_files(text: &str, file: &Path) -> Vec<PathBuf> {
+    files(text, file, &mut |_, _| {}).unwrap_or_default()
 }
 
 /// Checks the `specs` value: a list of path patterns.
