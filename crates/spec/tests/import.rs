@@ -418,6 +418,15 @@ metadata:
 spec:
   conditions:
     - conditionRef: burn-1h
+  notificationTargets:
+    - targetRef: oncall
+---
+apiVersion: openslo/v1
+kind: AlertNotificationTarget
+metadata:
+  name: oncall
+spec:
+  target: pagerduty
 ---
 apiVersion: openslo/v1
 kind: AlertCondition
@@ -435,8 +444,8 @@ spec:
 
 #[test]
 fn openslo_v1_documents_resolve_references_across_files() {
-    let backends =
-        "[backends.thanos-eu]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:10902\"\n\n";
+    let backends = "[backends.thanos-eu]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:10902\"\n\n\
+                    [receivers.oncall]\ntype = \"alertmanager\"\nurl = \"http://127.0.0.1:9093\"\n\n";
     let imported = import(
         &sources(&[("slo.yaml", OPENSLO_SLO), ("parts.yaml", OPENSLO_PARTS)]),
         None,
@@ -480,6 +489,13 @@ fn openslo_v1_documents_resolve_references_across_files() {
     assert_eq!(pairs[0].short, std::time::Duration::from_secs(300));
     assert_eq!(pairs[0].threshold, burnwatch_spec::Threshold::Factor(14.4));
     assert_eq!(ratio.alerting.hold_for, std::time::Duration::from_secs(120));
+    // The policy's notification target is the receiver of that name, by a route on the id.
+    assert_eq!(config.routes.len(), 1);
+    assert_eq!(config.routes[0].receivers, ["oncall"]);
+    assert_eq!(
+        config.routes[0].matchers,
+        map(&[("sloth_id", "checkout-checkout-availability")])
+    );
 
     let latency = &config.slos[2];
     assert_eq!(latency.backend, "thanos-eu");

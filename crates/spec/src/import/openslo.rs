@@ -4,6 +4,8 @@
 //!
 //! The annotation `burnwatch.dev/slo` (see [`crate::export`]) is applied over what was read.
 //!
+//! A policy's notification targets become a `[[route]]` to the receivers of those names.
+//!
 //! Every objective becomes one SLO: alone it is named after the SLO (`metadata.name`); of
 //! several, each is `<metadata.name>-<index>` as Sloth names them. Targets are ratios in
 //! OpenSLO and percentages in burnwatch (`target: 0.999` is `objective = 99.9`, and
@@ -170,6 +172,7 @@ pub(crate) fn slos<'a>(
             sli(&mut sub, ind, spec, method, &mut Table::default(), catalog);
         }
     }
+    let mut receivers = Vec::new();
     let alerting = if alpha {
         // Sloth generates no alerts for OpenSLO specs.
         let mut a = Table::default();
@@ -177,7 +180,7 @@ pub(crate) fn slos<'a>(
         a.set("ticket", Item::Bool(false), None);
         Some(a)
     } else {
-        alert_policies(r, spec, catalog)
+        alert_policies(r, spec, catalog, &mut receivers)
     };
     let base_name = name.text().unwrap_or_default();
     for (i, objective) in objectives.iter().enumerate() {
@@ -215,6 +218,7 @@ pub(crate) fn slos<'a>(
                 origin: r.at(objective),
                 format,
                 table: t,
+                receivers: receivers.clone(),
             });
         }
     }
@@ -595,7 +599,12 @@ fn query(
 
 /// `alertPolicies`: burn-rate conditions become window pairs (the long window is the
 /// condition's `lookbackWindow`, the short one a twelfth of it, as in the SRE Workbook).
-fn alert_policies(r: &mut Reader<'_>, spec: &Node, catalog: &Catalog<'_>) -> Option<Table> {
+fn alert_policies(
+    r: &mut Reader<'_>,
+    spec: &Node,
+    catalog: &Catalog<'_>,
+    receivers: &mut Vec<(String, crate::location::Location)>,
+) -> Option<Table> {
     let policies = spec
         .get("alertPolicies")
         .map(Node::items)
@@ -620,12 +629,7 @@ fn alert_policies(r: &mut Reader<'_>, spec: &Node, catalog: &Catalog<'_>) -> Opt
             r.problem(ErrorKind::InvalidValue, item, what);
             continue;
         };
-        if policy
-            .get("notificationTargets")
-            .is_some_and(|t| !t.items().is_empty())
-        {
-            r.unsupported(policy, "`notificationTargets` are not mapped yet: define the receivers under [receivers.<name>] and a [[route]] with match = { sloth_id = \"<id>\" }");
-        }
+        notification_targets(r, policy, catalog, receivers);
         for condition in policy
             .get("conditions")
             .map(Node::items)
@@ -779,5 +783,49 @@ fn item(value: toml::Value) -> Item {
                 .collect(),
         }),
         other => Item::Number(other.to_string()),
+    }
+}
+
+/// A policy's `notificationTargets` (`targetRef`, or inline with `metadata.name`): each becomes
+/// the burnwatch receiver of that name, defined in the configuration.
+fn notification_targets(
+    r: &mut Reader<'_>,
+    policy: &Node,
+    catalog: &Catalog<'_>,
+    receivers: &mut Vec<(String, crate::location::Location)>,
+) {
+    for target in policy
+        .get("notificationTargets")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
+        let name = match target.get("targetRef") {
+            Some(reference) => {
+                let name = reference.text().unwrap_or_default();
+                if catalog.find("AlertNotificationTarget", name).is_none() {
+                    r.problem(
+                        ErrorKind::InvalidValue,
+                        reference,
+                        format!("`targetRef: {name}` names no `kind: AlertNotificationTarget` among the imported files"),
+                    );
+                    continue;
+                }
+                (name, reference)
+            }
+            None => match target.get("metadata").and_then(|m| m.get("name")) {
+                Some(name) => (name.text().unwrap_or_default(), name),
+                None => {
+                    r.problem(
+                        ErrorKind::Missing,
+                        target,
+                        "a notification target needs `targetRef` or `metadata.name`",
+                    );
+                    continue;
+                }
+            },
+        };
+        if !receivers.iter().any(|(known, _)| known == name.0) {
+            receivers.push((name.0.to_string(), r.at(name.1)));
+        }
     }
 }

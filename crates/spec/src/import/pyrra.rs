@@ -168,6 +168,7 @@ pub(crate) fn slo(r: &mut Reader<'_>, doc: &Node, out: &mut Vec<ImportedSlo>) {
             origin: r.at(doc),
             format: FORMAT,
             table: t,
+            receivers: Vec::new(),
         });
     }
 }

@@ -38,8 +38,28 @@ pub fn render(slos: &[ImportedSlo]) -> Rendered {
         );
         out.push("[[slo]]\n", Some(&slo.origin));
         table(&mut out, "slo", &slo.table, &slo.origin);
+        route(&mut out, slo);
     }
     out
+}
+
+/// `[[route]]` sending the SLO's alerts to its receivers (by its id, `<service>-<name>`).
+fn route(out: &mut Rendered, slo: &ImportedSlo) {
+    let Some((_, at)) = slo.receivers.first() else {
+        return;
+    };
+    let text = |key| match slo.table.get(key) {
+        Some(Item::Str(s)) => s.as_str(),
+        _ => "",
+    };
+    let id = format!("{}-{}", text("service"), text("name"));
+    out.push("[[route]]\n", Some(at));
+    out.push(
+        &format!("match = {{ sloth_id = {} }}\n", string(&id)),
+        Some(at),
+    );
+    let names: Vec<String> = slo.receivers.iter().map(|(name, _)| string(name)).collect();
+    out.push(&format!("receivers = [{}]\n", names.join(", ")), Some(at));
 }
 
 /// The keys of `t` (under header path `path`): plain values first, then sub-tables, as TOML
@@ -168,6 +188,7 @@ mod tests {
             origin: at(1),
             format: "Sloth prometheus/v1",
             table: slo,
+            receivers: Vec::new(),
         }]);
         let expected = "# s.yaml:1:3 (Sloth prometheus/v1)\n[[slo]]\nservice = \"checkout\"\n\
                         objective = 99.9\nlabels = { \"app.kubernetes.io/name\" = \"x\\\"y\" }\n\

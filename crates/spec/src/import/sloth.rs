@@ -112,6 +112,7 @@ pub(crate) fn slos(
                 origin: r.at(slo),
                 format: spelling.format,
                 table,
+                receivers: Vec::new(),
             });
         }
     }

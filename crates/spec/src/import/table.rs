@@ -89,6 +89,9 @@ pub struct ImportedSlo {
     pub format: &'static str,
     /// The `[[slo]]` table.
     pub table: Table,
+    /// Receiver names the SLO's alerts go to (OpenSLO notification targets), each with where
+    /// it was named: a `[[route]]` matching the SLO's id follows it.
+    pub receivers: Vec<(String, Location)>,
 }
 
 /// Everything read from a set of spec files: what mapped, and every problem.
