@@ -139,3 +139,33 @@ fn export_writes_openslo_that_import_reads_back() {
     let missing = burnwatch(&["export", "--config", "nope.toml"], dir.path());
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[test]
+fn validate_loads_specs_and_points_into_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("specs")).unwrap();
+    std::fs::write(dir.path().join("specs/myservice.yaml"), SPEC).unwrap();
+    let config = "specs = [\"specs/*.yaml\"]\n\n[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\n";
+    std::fs::write(dir.path().join("burnwatch.toml"), config).unwrap();
+    let out = burnwatch(&["validate", "--config", "burnwatch.toml"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 SLO"), "{stdout}");
+
+    std::fs::write(
+        dir.path().join("specs/myservice.yaml"),
+        SPEC.replace("99.9", "100"),
+    )
+    .unwrap();
+    let out = burnwatch(&["validate", "--config", "burnwatch.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("specs/myservice.yaml:7:16: objective 100"),
+        "{stderr}"
+    );
+}

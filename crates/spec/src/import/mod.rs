@@ -1,7 +1,8 @@
 //! Spec import: Sloth, OpenSLO and Pyrra files read as they are and mapped to burnwatch SLOs.
 //!
 //! Each YAML document's format is detected from its `version`, `apiVersion` and `kind`
-//! ([`detect`]); one mapping per format (`sloth.rs`) turns it into [`ImportedSlo`] tables,
+//! (`detect`); one mapping per format (`sloth.rs`, `openslo.rs`, `pyrra.rs`) turns it into
+//! [`ImportedSlo`] tables,
 //! every key remembering the spec node it came from. [`render`] prints those tables as
 //! burnwatch TOML (`burnwatch import`), and [`crate::load`] validates that same text for the
 //! files a configuration's `specs` names, reporting problems at the spec's `file:line:col`.
