@@ -55,6 +55,7 @@ fn instance() -> Arc<InstanceInfo> {
             description: Some("Checkout requests that succeed.".into()),
             alert_name: "CheckoutBudgetBurn".into(),
             annotations: vec![("runbook".into(), "https://runbooks.example/checkout".into())],
+            alert_extras: Default::default(),
         }),
         group: vec![("region".into(), "eu".into())],
     })

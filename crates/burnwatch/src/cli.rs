@@ -149,6 +149,52 @@ pub enum Command {
         #[arg(long, env = "BURNWATCH_DATA_DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Read Sloth, OpenSLO or Pyrra specs and print them as burnwatch [[slo]] tables (TOML),
+    /// each under a comment naming its spec's file and line. Exit 0 when everything mapped, 1
+    /// with every problem as file:line:col (what mapped is still printed), 2 on a usage error.
+    Import {
+        /// Spec files, or directories walked for *.yaml and *.yml.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write the TOML here instead of to stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Read every document as this format; default: detected per document from its
+        /// `version`, `apiVersion` and `kind`.
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
+    },
+    /// Write the configuration's SLOs as OpenSLO v1 documents; `burnwatch import` (or `specs`)
+    /// reads them back into the same SLOs. Exit 0, 1 when the configuration is invalid.
+    Export {
+        /// Configuration file (TOML).
+        #[arg(long, short = 'c')]
+        config: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Openslo)]
+        format: ExportFormat,
+        /// Write here instead of to stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `burnwatch export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OpenSLO v1 `kind: SLO` documents.
+    Openslo,
+}
+
+/// `burnwatch import --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Sloth `prometheus/v1`, `PrometheusServiceLevel`, `AlertWindows`.
+    Sloth,
+    /// OpenSLO `openslo/v1`.
+    Openslo,
+    /// Pyrra `ServiceLevelObjective`.
+    Pyrra,
 }
 
 /// `burnwatch correction ...`.

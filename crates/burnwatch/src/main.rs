@@ -6,8 +6,10 @@ mod backends;
 mod cli;
 mod correction;
 mod daemon;
+mod export;
 mod failure;
 mod gate;
+mod import;
 mod replay;
 mod report;
 mod shard;
@@ -117,6 +119,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
             })
         }
+        Command::Export {
+            config,
+            format: cli::ExportFormat::Openslo,
+            output,
+        } => export::run(&config, output.as_deref()),
+        Command::Import {
+            paths,
+            output,
+            format,
+        } => import::run(&paths, output.as_deref(), format),
         Command::Run {
             config,
             data_dir,

@@ -36,6 +36,42 @@ pub struct SloInfo {
     pub alert_name: String,
     /// Alert annotations (`runbook`, `dashboard`, `summary`, free text), sorted by name.
     pub annotations: Vec<(String, String)>,
+    /// Labels and annotations only the alerts of one severity carry (Sloth's `alerting.labels`
+    /// with `page_alert`/`ticket_alert`).
+    pub alert_extras: AlertExtras,
+}
+
+/// What `[slo.alerting]` adds to the alerts of each severity: `labels` merged with
+/// `page_labels` or `ticket_labels`, and `page_annotations` or `ticket_annotations`. Alerts of
+/// ticket severity (tickets, `no_data`, `budget_exhausted`) carry the ticket ones.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AlertExtras {
+    /// Page alerts' labels, sorted by name.
+    pub page_labels: Vec<(String, String)>,
+    /// Ticket-severity alerts' labels, sorted by name.
+    pub ticket_labels: Vec<(String, String)>,
+    /// Page alerts' own annotations (over the SLO's), sorted by name.
+    pub page_annotations: Vec<(String, String)>,
+    /// Ticket-severity alerts' own annotations (over the SLO's), sorted by name.
+    pub ticket_annotations: Vec<(String, String)>,
+}
+
+impl AlertExtras {
+    /// The labels alerts of `severity` carry beyond the SLO's.
+    pub fn labels(&self, severity: crate::Severity) -> &[(String, String)] {
+        match severity {
+            crate::Severity::Page => &self.page_labels,
+            crate::Severity::Ticket => &self.ticket_labels,
+        }
+    }
+
+    /// The annotations alerts of `severity` carry over the SLO's.
+    pub fn annotations(&self, severity: crate::Severity) -> &[(String, String)] {
+        match severity {
+            crate::Severity::Page => &self.page_annotations,
+            crate::Severity::Ticket => &self.ticket_annotations,
+        }
+    }
 }
 
 /// Identity of one SLO instance: the SLO plus its group label values (empty when ungrouped).
@@ -375,6 +411,7 @@ mod tests {
             description: None,
             alert_name: "A".into(),
             annotations: Vec::new(),
+            alert_extras: Default::default(),
         })
     }
 

@@ -94,7 +94,9 @@ mod trail;
 mod window;
 
 pub use alert::{Alert, AlertKind, AlertState, AlertStatus, Alerts, Outcome, Transition};
-pub use board::{Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting, instance_key};
+pub use board::{
+    AlertExtras, Board, Entry, InstanceInfo, SloInfo, SloStatus, Waiting, instance_key,
+};
 pub use budget::PeriodFigures;
 pub use chrono::Weekday;
 pub use chrono_tz::Tz;

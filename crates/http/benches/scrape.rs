@@ -43,6 +43,7 @@ fn board() -> Arc<Board> {
             description: None,
             alert_name: "SLOErrorBudgetBurn".into(),
             annotations: Vec::new(),
+            alert_extras: Default::default(),
         });
         for route in 0..100 {
             let instance = Arc::new(InstanceInfo {

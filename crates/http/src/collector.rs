@@ -358,7 +358,25 @@ impl SloCollector {
                     };
                     let labels = alert_labels(entry, alert.kind);
                     let alertstate = [(Cow::Borrowed("alertstate"), Cow::Borrowed(state))];
-                    gauge(&mut family, &(base.as_slice(), (labels, alertstate)), 1.0)?;
+                    let extras = entry.info.slo.alert_extras.labels(alert.kind.severity());
+                    if extras.is_empty() {
+                        gauge(&mut family, &(base.as_slice(), (labels, alertstate)), 1.0)?;
+                    } else {
+                        // As a Prometheus rule's labels, the alert's own win over the series'.
+                        let with_extras: Vec<Label<'_>> = base
+                            .iter()
+                            .filter(|(name, _)| !extras.iter().any(|(e, _)| e == name))
+                            .cloned()
+                            .chain(extras.iter().map(|(k, v)| {
+                                (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str()))
+                            }))
+                            .collect();
+                        gauge(
+                            &mut family,
+                            &(with_extras.as_slice(), (labels, alertstate)),
+                            1.0,
+                        )?;
+                    }
                 }
             }
         }
@@ -503,6 +521,7 @@ mod tests {
             description: None,
             alert_name: "SLOErrorBudgetBurn".into(),
             annotations: Vec::new(),
+            alert_extras: Default::default(),
         })
     }
 
@@ -814,5 +833,33 @@ mod tests {
         let off = scrape_with(board, false);
         assert!(lines(&off, "ALERTS").is_empty());
         assert_eq!(lines(&off, "burnwatch_alert_active{").len(), 4);
+    }
+    #[test]
+    fn alerts_carry_the_labels_of_their_severity_over_the_slos() {
+        let mut entry = paging_entry();
+        let mut info = (*entry.info).clone();
+        let mut slo = (*info.slo).clone();
+        slo.alert_extras.page_labels = vec![
+            ("severity".into(), "critical".into()),
+            ("team".into(), "oncall".into()),
+        ];
+        slo.alert_extras.ticket_labels = vec![("severity".into(), "warning".into())];
+        info.slo = Arc::new(slo);
+        entry.info = Arc::new(info);
+        let board = Arc::new(Board::new());
+        board.publish(entry);
+        let body = scrape(board);
+        let alerts = lines(&body, "ALERTS{");
+        assert_eq!(alerts.len(), 1, "{alerts:#?}");
+        assert!(
+            alerts[0].contains(r#"severity="critical""#),
+            "{}",
+            alerts[0]
+        );
+        // The rule's label replaces the series' one of the same name, as in Prometheus.
+        assert!(alerts[0].contains(r#"team="oncall""#), "{}", alerts[0]);
+        assert!(!alerts[0].contains(r#"team="payments""#), "{}", alerts[0]);
+        assert!(!alerts[0].contains("warning"), "{}", alerts[0]);
+        assert!(alerts[0].contains(r#"route="/pay""#), "{}", alerts[0]);
     }
 }

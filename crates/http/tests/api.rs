@@ -41,6 +41,7 @@ fn slo(id: &str, objective: f64) -> Arc<SloInfo> {
         description: None,
         alert_name: "SLOErrorBudgetBurn".into(),
         annotations: vec![],
+        alert_extras: Default::default(),
     })
 }
 

@@ -42,6 +42,7 @@ fn slo(id: &str) -> Arc<SloInfo> {
         description: None,
         alert_name: "SLOErrorBudgetBurn".into(),
         annotations: vec![],
+        alert_extras: Default::default(),
     })
 }
 

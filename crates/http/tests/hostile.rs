@@ -44,6 +44,7 @@ fn slo(name: &str, description: Option<&str>) -> Arc<SloInfo> {
         description: description.map(str::to_string),
         alert_name: "SLOErrorBudgetBurn".into(),
         annotations: vec![],
+        alert_extras: Default::default(),
     })
 }
 

@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::model::Alerting;
+use crate::model::{Alerting, AlertingExtras};
 use crate::names::is_label_name;
 use crate::raw::{RawAlerting, Str, StrMap};
 use crate::window::{Period, Window};
@@ -28,6 +28,7 @@ pub(crate) struct Layer {
     /// As a ratio of the budget.
     pub budget_exhausted: Option<f64>,
     pub annotations: BTreeMap<String, String>,
+    pub extras: AlertingExtras,
     pub windows: Option<Vec<Window>>,
 }
 
@@ -69,6 +70,7 @@ pub(crate) fn layer(
         &mut ok,
         Some(annotations(ctx, raw.annotations.as_ref(), table)),
     );
+    let extras = given(&mut ok, Some(extras(ctx, raw, table)));
     let windows_table = format!("[[{}.windows]]", table.trim_matches(['[', ']']));
     let windows = given(
         &mut ok,
@@ -99,6 +101,7 @@ pub(crate) fn layer(
         no_data_for,
         budget_exhausted,
         annotations: annotations.unwrap_or_default(),
+        extras: extras.unwrap_or_default(),
         windows,
     })
 }
@@ -122,6 +125,18 @@ pub(crate) fn resolve(defaults: &Layer, own: &Layer) -> Alerting {
     let no_data = own.no_data.or(defaults.no_data).unwrap_or(true);
     let mut annotations = defaults.annotations.clone();
     annotations.extend(own.annotations.clone());
+    let merge = |pick: fn(&AlertingExtras) -> &BTreeMap<String, String>| {
+        let mut merged = pick(&defaults.extras).clone();
+        merged.extend(pick(&own.extras).clone());
+        merged
+    };
+    let extras = AlertingExtras {
+        labels: merge(|e| &e.labels),
+        page_labels: merge(|e| &e.page_labels),
+        ticket_labels: merge(|e| &e.ticket_labels),
+        page_annotations: merge(|e| &e.page_annotations),
+        ticket_annotations: merge(|e| &e.ticket_annotations),
+    };
     Alerting {
         name: own
             .name
@@ -156,6 +171,7 @@ pub(crate) fn resolve(defaults: &Layer, own: &Layer) -> Alerting {
         },
         budget_exhausted: own.budget_exhausted.or(defaults.budget_exhausted),
         annotations,
+        extras,
     }
 }
 
@@ -261,6 +277,88 @@ fn annotations(
             }
             Some(v) => {
                 out.insert(name.get_ref().clone(), v);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// The labels that burnwatch sets on every alert itself: a configured label of the same name
+/// would be overwritten, so it is refused.
+const RESERVED_LABELS: [&str; 5] = [
+    "alertname",
+    "sloth_id",
+    "sloth_service",
+    "sloth_slo",
+    "sloth_severity",
+];
+
+/// `labels`, `page_labels`, `ticket_labels`, `page_annotations`, `ticket_annotations`.
+fn extras(ctx: &mut Ctx<'_>, raw: &RawAlerting, table: &str) -> Option<AlertingExtras> {
+    let mut ok = true;
+    let mut labels = |ctx: &mut Ctx<'_>, map: Option<&StrMap>, key: &str| {
+        let checked = alert_labels(ctx, map, table, key);
+        ok &= checked.is_some();
+        checked.unwrap_or_default()
+    };
+    let extras = AlertingExtras {
+        labels: labels(ctx, raw.labels.as_ref(), "labels"),
+        page_labels: labels(ctx, raw.page_labels.as_ref(), "page_labels"),
+        ticket_labels: labels(ctx, raw.ticket_labels.as_ref(), "ticket_labels"),
+        page_annotations: Default::default(),
+        ticket_annotations: Default::default(),
+    };
+    let page = annotations(ctx, raw.page_annotations.as_ref(), table);
+    let ticket = annotations(ctx, raw.ticket_annotations.as_ref(), table);
+    match (ok, page, ticket) {
+        (true, Some(page_annotations), Some(ticket_annotations)) => Some(AlertingExtras {
+            page_annotations,
+            ticket_annotations,
+            ..extras
+        }),
+        _ => None,
+    }
+}
+
+/// A table of alert labels: Prometheus label names, none of those burnwatch sets itself.
+fn alert_labels(
+    ctx: &mut Ctx<'_>,
+    map: Option<&StrMap>,
+    table: &str,
+    key: &str,
+) -> Option<BTreeMap<String, String>> {
+    let Some(map) = map else {
+        return Some(BTreeMap::new());
+    };
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in map.get_ref() {
+        let label = name.get_ref();
+        if !is_label_name(label) {
+            ok = false;
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &name.span(),
+                format!(
+                    "`{label}` in `{key}` of {table} is not a label name: use \
+                     [a-zA-Z_][a-zA-Z0-9_]*, e.g. team, severity"
+                ),
+            );
+        } else if RESERVED_LABELS.contains(&label.as_str()) {
+            ok = false;
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &name.span(),
+                format!(
+                    "`{label}` in `{key}` of {table} is set by burnwatch on every alert: remove \
+                     it (`name` sets `alertname`)"
+                ),
+            );
+        }
+        match ctx.expand(value) {
+            Some(v) => {
+                out.insert(label.clone(), v);
             }
             None => ok = false,
         }

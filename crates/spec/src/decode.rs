@@ -65,6 +65,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
         let span = key.span();
         let name = key.into_inner();
         match name.as_ref() {
+            "specs" => crate::specs::check(ctx, &value),
             "server" => doc.server = table::<RawServer>(ctx, value, "server", "[server]"),
             "defaults" => doc.defaults = table::<RawDefaults>(ctx, value, "defaults", "[defaults]"),
             "backends" => {

@@ -29,6 +29,9 @@ pub enum ErrorKind {
     /// A secret (token, password, routing key, Slack or webhook URL) written into the file
     /// itself rather than taken from the environment or a `*_file`.
     LiteralSecret,
+    /// A spec feature (Sloth, OpenSLO, Pyrra) that `burnwatch import` cannot map; the message
+    /// names it and says what to write instead.
+    Unsupported,
 }
 
 /// One problem in a configuration file.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use burnwatch_engine::{AlertPolicy, BurnPair, DEFAULT_WINDOWS, SloInfo};
+use burnwatch_engine::{AlertExtras, AlertPolicy, BurnPair, DEFAULT_WINDOWS, SloInfo};
 
 use crate::model::{Slo, Threshold};
 
@@ -29,6 +29,25 @@ pub fn slo_info(slo: &Slo) -> SloInfo {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        alert_extras: alert_extras(&slo.alerting.extras),
+    }
+}
+
+/// `labels` merged with `page_labels` / `ticket_labels`, and each severity's annotations.
+fn alert_extras(extras: &crate::model::AlertingExtras) -> AlertExtras {
+    let pairs = |map: &std::collections::BTreeMap<String, String>| -> Vec<(String, String)> {
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    let over = |own: &std::collections::BTreeMap<String, String>| {
+        let mut merged = extras.labels.clone();
+        merged.extend(own.clone());
+        pairs(&merged)
+    };
+    AlertExtras {
+        page_labels: over(&extras.page_labels),
+        ticket_labels: over(&extras.ticket_labels),
+        page_annotations: pairs(&extras.page_annotations),
+        ticket_annotations: pairs(&extras.ticket_annotations),
     }
 }
 

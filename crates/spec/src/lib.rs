@@ -7,13 +7,14 @@
 //! [`Slo`]s with their [`Sli`] (built from [`Selector`]s and [`Template`]s) and resolved
 //! [`Alerting`] policy, [`Backend`]s whose credentials are [`Secret`]s, notification
 //! [`Receiver`]s and the [`Route`]s to them, the duration helpers [`parse_duration`] and
-//! [`format_prometheus`], and [`text`]: how times and figures are written for people and read
-//! from the command line.
+//! [`format_prometheus`], [`text`]: how times and figures are written for people and read
+//! from the command line, [`import`]: Sloth, OpenSLO and Pyrra specs mapped to SLOs, and
+//! [`export`]: SLOs written as OpenSLO.
 //!
 //! Neighbours: `burnwatch-engine` turns SLOs into windows and burn rates, `burnwatch-scheduler`
 //! queries the backends named here, `burnwatch-http` exports the series and sends to the
 //! receivers, and the `burnwatch` binary calls [`load`] and prints [`Errors`]. This crate must
-//! not do any I/O beyond reading the configuration file: it does not open `*_file` secrets,
+//! not do any I/O beyond reading the configuration file and the spec files its `specs` names: it does not open `*_file` secrets,
 //! resolve host names or contact backends and receivers.
 //!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
@@ -61,8 +62,10 @@ mod defaults;
 mod duration;
 mod env;
 mod error;
+pub mod export;
 pub mod glob;
 mod identity;
+pub mod import;
 mod location;
 pub mod maintenance;
 mod model;
@@ -77,6 +80,7 @@ mod server;
 mod severity;
 mod sli;
 mod slo;
+mod specs;
 mod suggest;
 mod template;
 pub mod text;
@@ -91,16 +95,18 @@ pub use error::{Error, ErrorKind, Errors};
 pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
-    AlertWindow, Alerting, Auth, Backend, BackendKind, Component, Config, Receiver, ReceiverKind,
-    Route, SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
+    AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Component, Config, Receiver,
+    ReceiverKind, Route, SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;
 pub use selector::{MatchOp, Matcher, Selector};
+pub use specs::spec_files;
 pub use template::Template;
 
 /// Reads and validates the configuration file at `path`, expanding `${NAME}` from the process
-/// environment. A file that cannot be read is one error naming the path.
+/// environment, with the SLOs of the spec files its `specs` names (errors in them point into
+/// those files). A file that cannot be read is one error naming the path.
 pub fn load(path: &Path) -> Result<Config, Errors> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         Errors(vec![Error::new(
@@ -112,17 +118,39 @@ pub fn load(path: &Path) -> Result<Config, Errors> {
             ),
         )])
     })?;
-    parse(&text, path, &|name| std::env::var(name).ok())
+    let attached = specs::attach(&text, path);
+    let index = location::LineIndex::new(&attached.text, path)
+        .with_origins(attached.first_line, attached.origins);
+    let env = |name: &str| std::env::var(name).ok();
+    match validate_text(&attached.text, path, index, &env) {
+        Ok(config) if attached.problems.is_empty() => Ok(config),
+        Ok(_) => Err(Errors(attached.problems)),
+        Err(Errors(mut errors)) => {
+            errors.extend(attached.problems);
+            Err(Errors(errors))
+        }
+    }
 }
 
 /// Validates configuration `text` as if read from `file` (used in messages and to resolve
-/// relative `*_file` paths), looking up `${NAME}` with `env`. Pure: no I/O.
+/// relative `*_file` paths), looking up `${NAME}` with `env`. Pure: no I/O, so `specs` is
+/// checked but its files are not read ([`load`] reads them).
 pub fn parse(
     text: &str,
     file: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Errors> {
-    let mut ctx = context::Ctx::new(location::LineIndex::new(text, file), env);
+    validate_text(text, file, location::LineIndex::new(text, file), env)
+}
+
+/// [`parse`] with `index` placing errors (in the spec files for lines `specs` appended).
+fn validate_text(
+    text: &str,
+    file: &Path,
+    index: location::LineIndex<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Errors> {
+    let mut ctx = context::Ctx::new(index, env);
     let document = decode::decode(text, &mut ctx);
     let config = if document.syntax_ok {
         validate::validate(&mut ctx, &document, file)

@@ -44,6 +44,11 @@ pub(crate) struct LineIndex<'a> {
     file: &'a Path,
     /// Byte offset where each line starts.
     starts: Vec<usize>,
+    /// From this 1-based line on, the text was appended by `specs`: those lines are located
+    /// where they came from.
+    appended_from: usize,
+    /// Per appended line, its place in a spec file.
+    origins: Vec<Option<Location>>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -51,7 +56,24 @@ impl<'a> LineIndex<'a> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { text, file, starts }
+        LineIndex {
+            text,
+            file,
+            starts,
+            appended_from: usize::MAX,
+            origins: Vec::new(),
+        }
+    }
+
+    /// Locates lines from `first_line` (1-based) on at `origins` (one per line) instead.
+    pub(crate) fn with_origins(
+        mut self,
+        first_line: usize,
+        origins: Vec<Option<Location>>,
+    ) -> LineIndex<'a> {
+        self.appended_from = first_line;
+        self.origins = origins;
+        self
     }
 
     /// The location of a byte offset (clamped to the text, rounded down to a character).
@@ -62,6 +84,14 @@ impl<'a> LineIndex<'a> {
         }
         let line = self.starts.partition_point(|&start| start <= offset);
         let start = self.starts[line - 1];
+        if line >= self.appended_from {
+            return self
+                .origins
+                .get(line - self.appended_from)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| Location::file(self.file));
+        }
         let col = self.text[start..offset].chars().count() + 1;
         Location {
             file: self.file.to_path_buf(),

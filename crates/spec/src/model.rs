@@ -260,6 +260,25 @@ pub struct Alerting {
     pub budget_exhausted: Option<f64>,
     /// `annotations` (`runbook`, `dashboard`, `summary`, free text): defaults merged with the SLO's.
     pub annotations: BTreeMap<String, String>,
+    /// `labels` (every alert), `page_labels`, `ticket_labels`, `page_annotations`,
+    /// `ticket_annotations`: defaults merged with the SLO's, per key.
+    pub extras: AlertingExtras,
+}
+
+/// What `[slo.alerting]` adds to the alerts of one severity or both (Sloth's
+/// `alerting.labels`, `page_alert` and `ticket_alert`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertingExtras {
+    /// `labels`: every alert of the SLO.
+    pub labels: BTreeMap<String, String>,
+    /// `page_labels`: page alerts, over `labels`.
+    pub page_labels: BTreeMap<String, String>,
+    /// `ticket_labels`: ticket-severity alerts, over `labels`.
+    pub ticket_labels: BTreeMap<String, String>,
+    /// `page_annotations`: page alerts, over `annotations`.
+    pub page_annotations: BTreeMap<String, String>,
+    /// `ticket_annotations`: ticket-severity alerts, over `annotations`.
+    pub ticket_annotations: BTreeMap<String, String>,
 }
 
 /// One `[[...alerting.windows]]` pair.
@@ -298,6 +317,7 @@ impl Alerting {
             no_data_for: Some(Duration::from_secs(15 * 60)),
             budget_exhausted: None,
             annotations: BTreeMap::new(),
+            extras: AlertingExtras::default(),
         }
     }
 }

@@ -20,8 +20,9 @@ pub(crate) type Str = Spanned<String>;
 pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
-/// section means adding it here, a raw type below and an arm in `decode.rs`.
-pub(crate) const SECTIONS: [&str; 8] = [
+/// section means adding it here, a raw type below and an arm in `decode.rs`. (`specs`, a list
+/// of patterns, is read by `specs.rs` before decoding.)
+pub(crate) const SECTIONS: [&str; 9] = [
     "server",
     "backends",
     "defaults",
@@ -30,6 +31,7 @@ pub(crate) const SECTIONS: [&str; 8] = [
     "maintenance",
     "receivers",
     "route",
+    "specs",
 ];
 
 /// `[server]`: the HTTP server that serves `/metrics`, the API and the status page.
@@ -268,6 +270,16 @@ pub(crate) struct RawAlerting {
     pub budget_exhausted: Option<Spanned<f64>>,
     /// Alert annotations (`runbook`, `dashboard`, `summary`, free text); merged per key.
     pub annotations: Option<StrMap>,
+    /// Labels every alert of the SLO carries (Sloth's `alerting.labels`); merged per key.
+    pub labels: Option<StrMap>,
+    /// Labels only page alerts carry, over `labels` (Sloth's `page_alert.labels`).
+    pub page_labels: Option<StrMap>,
+    /// Labels only ticket-severity alerts carry, over `labels` (Sloth's `ticket_alert.labels`).
+    pub ticket_labels: Option<StrMap>,
+    /// Annotations only page alerts carry, over `annotations`.
+    pub page_annotations: Option<StrMap>,
+    /// Annotations only ticket-severity alerts carry, over `annotations`.
+    pub ticket_annotations: Option<StrMap>,
     /// Window pairs; an SLO's list replaces the defaults' list.
     pub windows: Option<Spanned<Vec<Spanned<RawWindow>>>>,
 }

@@ -467,3 +467,73 @@ fn problems_in_the_defaults_are_reported_once_and_name_the_table() {
     );
     find(&errors, "`keep_firing_for`: `soon` is not a duration");
 }
+
+/// An SLO `svc-a` whose `[slo.alerting]` holds `alerting`, under `defaults`.
+fn with_alerting(defaults: &str, alerting: &str) -> String {
+    format!(
+        "{}{defaults}\n[[slo]]\nservice = \"svc\"\nname = \"a\"\n{}[slo.alerting]\n{alerting}",
+        common::BACKEND,
+        common::RATIO
+    )
+}
+
+#[test]
+fn alert_labels_merge_per_key_and_per_severity_and_reach_the_slo_identity() {
+    let text = with_alerting(
+        "[defaults.alerting]\nlabels = { team = \"payments\", category = \"x\" }\n\
+         page_labels = { severity = \"critical\" }\n",
+        "labels = { category = \"availability\" }\n\
+         ticket_labels = { severity = \"warning\", channel = \"#slo\" }\n\
+         page_annotations = { runbook = \"https://runbooks/page\" }\n",
+    );
+    let config = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let extras = &config.slos[0].alerting.extras;
+    assert_eq!(
+        extras.labels,
+        annotations(&[("team", "payments"), ("category", "availability")])
+    );
+    assert_eq!(extras.page_labels, annotations(&[("severity", "critical")]));
+    let info = burnwatch_spec::slo_info(&config.slos[0]);
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // The common labels under each severity's own, as Sloth writes them on its two rules.
+    assert_eq!(
+        info.alert_extras.labels(Severity::Page),
+        pairs(&[
+            ("category", "availability"),
+            ("severity", "critical"),
+            ("team", "payments")
+        ])
+    );
+    assert_eq!(
+        info.alert_extras.labels(Severity::Ticket),
+        pairs(&[
+            ("category", "availability"),
+            ("channel", "#slo"),
+            ("severity", "warning"),
+            ("team", "payments"),
+        ])
+    );
+    assert_eq!(
+        info.alert_extras.annotations(Severity::Page),
+        pairs(&[("runbook", "https://runbooks/page")])
+    );
+    assert!(info.alert_extras.annotations(Severity::Ticket).is_empty());
+}
+
+#[test]
+fn alert_labels_burnwatch_sets_itself_or_bad_names_are_refused_at_their_place() {
+    let text = with_alerting(
+        "",
+        "labels = { sloth_severity = \"x\" }\npage_labels = { \"bad-name\" = \"y\" }\n",
+    );
+    let errors = errors(&text);
+    let reserved = find(&errors, "`sloth_severity` in `labels`");
+    assert!(reserved.message().contains("set by burnwatch"), "{errors}");
+    let bad = find(&errors, "`bad-name` in `page_labels`");
+    assert_eq!(bad.kind(), InvalidValue);
+    assert_eq!(errors.len(), 2, "{errors}");
+}

@@ -388,6 +388,7 @@ mod tests {
                 description: None,
                 alert_name: "SLOErrorBudgetBurn".into(),
                 annotations: Vec::new(),
+                alert_extras: Default::default(),
             }),
             group: vec![("route".into(), "/pay".into())],
         });

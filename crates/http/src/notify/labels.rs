@@ -7,12 +7,15 @@ use burnwatch_engine::Notification;
 
 use super::message;
 
-/// User labels, group labels (a group label wins over a user label of the same name), then
-/// `alertname`, `sloth_id`, `sloth_service`, `sloth_slo` and `sloth_severity` (page|ticket),
-/// which win over anything the user named alike.
+/// User labels, group labels (a group label wins over a user label of the same name), the
+/// alert's own labels of its severity (`[slo.alerting] labels` with `page_labels` or
+/// `ticket_labels`, winning as a Prometheus rule's labels do), then `alertname`, `sloth_id`,
+/// `sloth_service`, `sloth_slo` and `sloth_severity` (page|ticket), which win over anything the
+/// user named alike.
 pub(crate) fn alert_labels(n: &Notification) -> BTreeMap<String, String> {
     let slo = &n.instance.slo;
     let mut labels: BTreeMap<String, String> = n.instance.labels().into_iter().collect();
+    labels.extend(slo.alert_extras.labels(n.severity()).iter().cloned());
     for (name, value) in [
         ("alertname", n.alertname()),
         ("sloth_id", slo.id.as_str()),
@@ -25,11 +28,12 @@ pub(crate) fn alert_labels(n: &Notification) -> BTreeMap<String, String> {
     labels
 }
 
-/// The SLO's annotations, with `summary` (the headline) and `description` filled in when the
+/// The SLO's annotations and its severity's own (`page_annotations`, `ticket_annotations`), with `summary` (the headline) and `description` filled in when the
 /// configuration does not set them.
 pub(crate) fn alert_annotations(n: &Notification) -> BTreeMap<String, String> {
-    let mut annotations: BTreeMap<String, String> =
-        n.instance.slo.annotations.iter().cloned().collect();
+    let slo = &n.instance.slo;
+    let mut annotations: BTreeMap<String, String> = slo.annotations.iter().cloned().collect();
+    annotations.extend(slo.alert_extras.annotations(n.severity()).iter().cloned());
     annotations
         .entry("summary".to_string())
         .or_insert_with(|| message::headline(n));
@@ -83,6 +87,41 @@ mod tests {
         let labels = alert_labels(&no_data);
         assert_eq!(labels["sloth_severity"], "ticket");
         assert_eq!(labels["alertname"], "SLONoData");
+    }
+
+    #[test]
+    fn alert_labels_and_annotations_of_the_severity_win_over_the_slos() {
+        let mut page = notification(AlertKind::Page, AlertStatus::Firing, Figures::fast_burn());
+        let mut no_data =
+            notification(AlertKind::NoData, AlertStatus::Firing, Figures::fast_burn());
+        let mut info = (*page.instance).clone();
+        let mut slo = (*info.slo).clone();
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        slo.alert_extras = burnwatch_engine::AlertExtras {
+            page_labels: vec![pair("severity", "critical"), pair("team", "oncall")],
+            ticket_labels: vec![pair("severity", "warning")],
+            page_annotations: vec![pair("runbook", "https://runbooks.example/page")],
+            ticket_annotations: Vec::new(),
+        };
+        info.slo = std::sync::Arc::new(slo);
+        page.instance = std::sync::Arc::new(info.clone());
+        no_data.instance = std::sync::Arc::new(info);
+        let labels = alert_labels(&page);
+        assert_eq!(labels["severity"], "critical");
+        // The alert's own label wins over the SLO's `team = "payments"`, as a rule's does.
+        assert_eq!(labels["team"], "oncall");
+        assert_eq!(labels["sloth_severity"], "page");
+        assert_eq!(
+            alert_annotations(&page)["runbook"],
+            "https://runbooks.example/page"
+        );
+        // no_data is of ticket severity: the ticket labels, the SLO's own runbook.
+        assert_eq!(alert_labels(&no_data)["severity"], "warning");
+        assert_eq!(alert_labels(&no_data)["team"], "payments");
+        assert_eq!(
+            alert_annotations(&no_data)["runbook"],
+            "https://runbooks.example/checkout"
+        );
     }
 
     #[test]

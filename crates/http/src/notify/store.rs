@@ -88,6 +88,9 @@ struct StoredSlo {
     description: Option<String>,
     alert_name: String,
     annotations: Vec<(String, String)>,
+    /// Absent in files written before per-severity alert labels existed.
+    #[serde(default)]
+    alert_extras: burnwatch_engine::AlertExtras,
 }
 
 impl StoredNotification {
@@ -105,6 +108,7 @@ impl StoredNotification {
                 description: slo.description.clone(),
                 alert_name: slo.alert_name.clone(),
                 annotations: slo.annotations.clone(),
+                alert_extras: slo.alert_extras.clone(),
             },
             group: n.instance.group.clone(),
             kind: n.kind,
@@ -130,6 +134,7 @@ impl StoredNotification {
                     description: slo.description,
                     alert_name: slo.alert_name,
                     annotations: slo.annotations,
+                    alert_extras: slo.alert_extras,
                 }),
                 group: self.group,
             }),

@@ -63,6 +63,7 @@ pub(crate) fn instance() -> Arc<InstanceInfo> {
             description: Some("Checkout requests that succeed.".into()),
             alert_name: "CheckoutBudgetBurn".into(),
             annotations: vec![("runbook".into(), "https://runbooks.example/checkout".into())],
+            alert_extras: Default::default(),
         }),
         group: vec![("region".into(), "eu".into())],
     })

@@ -167,6 +167,7 @@ pub fn notification_for(instance: &Instance, kind: AlertKind, status: AlertStatu
                 description: Some("Checkout requests that succeed.".into()),
                 alert_name: "CheckoutBudgetBurn".into(),
                 annotations: instance.annotations.clone(),
+                alert_extras: Default::default(),
             }),
             group: own(&instance.group),
         }),

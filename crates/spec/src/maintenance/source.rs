@@ -152,6 +152,7 @@ mod tests {
             description: None,
             alert_name: "SLOErrorBudgetBurn".into(),
             annotations: Vec::new(),
+            alert_extras: Default::default(),
         }
     }
 
