@@ -33,6 +33,7 @@ mod backend;
 mod backends;
 mod backfill;
 mod counting;
+mod datadog;
 mod metrics;
 mod plan;
 mod poller;
@@ -45,6 +46,7 @@ mod snapshot;
 pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series, Stat};
 pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, refine, segments};
+pub use datadog::{DatadogBackend, MAX_POINTS as DATADOG_MAX_POINTS};
 pub use metrics::SchedulerMetrics;
 pub use plan::{Plan, Role};
 pub use poller::{
