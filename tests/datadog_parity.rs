@@ -414,6 +414,7 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
         Arc::new(DatadogBackend::new(&d_config.backends["dd"], d_metrics).unwrap());
 
     // Backfill at whole minutes, fresh runners each time.
+    let before = double.requests.load(Ordering::Relaxed);
     for at in [origin + 3 * H - 30 * S, origin + 6 * H + 15 * M - 30 * S] {
         let (pb, db) = (Arc::new(Board::new()), Arc::new(Board::new()));
         let mut p = runner(&p_config, Arc::clone(&p_backend), &pb);
@@ -426,6 +427,11 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
         runtime.block_on(d.tick(at)).unwrap();
         same_figures(&pb, &db, &format!("backfill at {at}"));
     }
+    eprintln!(
+        "datadog backfill: {} requests each (2 queries x 3 bucket levels), at most {} points in one",
+        (double.requests.load(Ordering::Relaxed) - before) / 2,
+        double.max_points_seen.load(Ordering::Relaxed),
+    );
     assert!(
         double.max_points_seen.load(Ordering::Relaxed) <= MAX_POINTS as u64,
         "the backend asked for more points than the API gives"

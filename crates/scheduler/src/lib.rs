@@ -1,7 +1,8 @@
 //! burnwatch's scheduler: asks metric backends for the newest events and feeds the engine.
 //!
-//! It owns the [`Backend`] abstraction and its Prometheus-API implementation
-//! ([`PrometheusBackend`]), the translation of SLIs into PromQL ([`Plan`]), one [`SloRunner`] per
+//! It owns the [`Backend`] abstraction and its implementations for the Prometheus API
+//! ([`PrometheusBackend`]) and Datadog ([`DatadogBackend`]), what each SLI reads ([`Plan`]), one
+//! [`SloRunner`] per
 //! SLO (instances, counter trackers, backfill, the tick) and the polling loop ([`run`]) with its
 //! self-metrics ([`SchedulerMetrics`]).
 //!

@@ -1,6 +1,7 @@
-//! How the Datadog backend classifies Datadog's answers (a wiremock double of the v1 query
-//! API's documented errors): 403 bad keys (not retried, keys never in the text), 400 a bad
-//! query (shown with the query), 5xx and timeouts transient, reads only PromQL answers refused.
+//! The Datadog backend against wiremock doubles of the v1 query API: long ranges split to the
+//! point limit, and the documented errors classified: 403 bad keys (not retried, keys never in
+//! the text), 400 a bad query (shown with the query), 5xx and timeouts transient, reads only
+//! PromQL answers refused.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,4 +127,57 @@ async fn promql_reads_are_refused_naming_the_sli_kind() {
     assert!(!err.is_transient());
     assert!(err.to_string().contains("[slo.sli.datadog]"), "{err}");
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn long_ranges_are_split_at_the_point_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"status":"ok","series":[]}"#))
+        .mount(&server)
+        .await;
+    let query = DatadogQuery::parse("sum:hits{*}").unwrap();
+    let read = Read::Counts {
+        query: &query,
+        step: Duration::from_secs(60),
+        group_by: &[],
+    };
+    // 3,001 one-minute points: two full requests and one of a single point.
+    let start = 1_700_000_040_000;
+    let end = start + 3_000 * 60_000;
+    backend(&server.uri(), &Arc::new(SchedulerMetrics::unregistered()))
+        .range(read, start, end, Duration::from_secs(60))
+        .await
+        .expect("empty answers");
+    let spans: Vec<(i64, i64)> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let param = |name: &str| -> i64 {
+                r.url
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.parse().unwrap())
+                    .unwrap()
+            };
+            (param("from"), param("to"))
+        })
+        .collect();
+    let s = start / 1000;
+    assert_eq!(
+        spans,
+        [
+            (s - 60, s + 1_499 * 60),
+            (s + 1_499 * 60, s + 2_999 * 60),
+            (s + 2_999 * 60, s + 3_000 * 60)
+        ]
+    );
+    assert!(
+        spans
+            .iter()
+            .all(|(from, to)| (to - from) / 60 <= burnwatch_scheduler::DATADOG_MAX_POINTS)
+    );
 }
