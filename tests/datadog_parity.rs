@@ -15,7 +15,9 @@
 //! Checked: after a backfill at whole minutes, and at every live tick through the outage, the
 //! Datadog runner's counts, error ratios and burn rates equal the Prometheus runner's to 1e-9
 //! on every window, the page fires at the same tick on both; a storm of 429s during the live
-//! ticks delays reads and loses no bucket; replay gives the same figures from both.
+//! ticks delays reads and loses no bucket; a key rotated to a wrong one (403) fails ticks
+//! without any alert and with `burnwatch_backend_up 0`, and once it is right the gap is read
+//! and both agree again; replay gives the same figures from both.
 //!
 //! Ticks land 20 s after a whole minute: the Datadog runner reads whole minutes that ended
 //! 15 s ago, the Prometheus runner raw samples up to the tick, and no scrape falls between
@@ -316,6 +318,19 @@ fn configs(prometheus: &str, datadog: &str) -> (burnwatch_spec::Config, burnwatc
     (parse(&p), parse(&d))
 }
 
+/// The Datadog config with the API key read from `key_file` on every request.
+fn config_with_key_file(datadog: &str, key_file: &Path) -> burnwatch_spec::Config {
+    let text = format!(
+        "[backends.dd]\ntype = \"datadog\"\nsite = \"{datadog}\"\napi_key_file = \"{}\"\n\
+         application_key = \"${{DD_APP_KEY}}\"\n\n[[slo]]\n{SLO_KEYS}\
+         [slo.sli.datadog]\nerrors = 'sum:http.requests.errors{{service:checkout}}.as_count()'\n\
+         total = 'sum:http.requests{{service:checkout}}.as_count()'\n",
+        key_file.display()
+    );
+    let env = |name: &str| (name == "DD_APP_KEY").then(|| APP_KEY.to_string());
+    burnwatch_spec::parse(&text, Path::new("dd.toml"), &env).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn runner(
     config: &burnwatch_spec::Config,
     backend: Arc<dyn Backend>,
@@ -470,6 +485,57 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
         double.throttled.load(Ordering::Relaxed) >= 12,
         "the storm happened"
     );
+
+    // Bad keys during the outage (the key file rotated to a wrong key): every tick fails with
+    // a non-transient error, the backend is down, no alert changes state; once the key is
+    // right again, the next tick reads the whole gap and both agree again, page included.
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("dd-api-key");
+    std::fs::write(&key_file, format!("{API_KEY}\n")).unwrap();
+    let keyed = config_with_key_file(&dd_url, &key_file);
+    let mut registry = prometheus_client::registry::Registry::default();
+    let k_metrics = Arc::new(SchedulerMetrics::register(&mut registry));
+    let k_backend: Arc<dyn Backend> =
+        Arc::new(DatadogBackend::new(&keyed.backends["dd"], k_metrics).unwrap());
+    let (pb, kb) = (Arc::new(Board::new()), Arc::new(Board::new()));
+    let mut p = runner(&p_config, Arc::clone(&p_backend), &pb);
+    let mut k = runner(&keyed, Arc::clone(&k_backend), &kb);
+    let before = first + 30 * M;
+    runtime.block_on(p.tick(before)).unwrap();
+    runtime.block_on(k.tick(before)).unwrap();
+    same_figures(&pb, &kb, "before the key rotation");
+    std::fs::write(&key_file, "a-revoked-key\n").unwrap();
+    for i in 1..=20 {
+        let t = before + i * M;
+        runtime.block_on(p.tick(t)).unwrap();
+        let err = runtime
+            .block_on(k.tick(t))
+            .expect_err("a refused key fails the tick");
+        assert!(!err.is_transient(), "{err}");
+        assert!(
+            !err.to_string().contains("revoked"),
+            "the key never shows: {err}"
+        );
+        for entry in kb.entries() {
+            assert_eq!(entry.alerts.firing().count(), 0, "no alert while blind");
+        }
+    }
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains("burnwatch_backend_up{backend=\"dd\"} 0"),
+        "backend down while the key is refused:\n{text}"
+    );
+    assert!(
+        pb.entries().iter().any(|e| e.alerts.firing().count() > 0),
+        "Prometheus pages during the outage meanwhile"
+    );
+    std::fs::write(&key_file, API_KEY).unwrap();
+    let back = before + 21 * M;
+    runtime.block_on(p.tick(back)).unwrap();
+    runtime.block_on(k.tick(back)).expect("the right key again");
+    let pages = same_figures(&pb, &kb, "after the key is right again");
+    assert!(pages > 0, "the page fires on both once the gap is read");
 
     // Replay over the outage: the same evaluation at every step from both.
     let replayed = |config: &burnwatch_spec::Config, backend: &Arc<dyn Backend>| {
