@@ -120,10 +120,11 @@ impl DatadogBackend {
         }
     }
 
-    /// Sleeps until the rate-limit window resets when the last answer said none are left.
+    /// Sleeps until the rate-limit window resets when the last answer said none are left
+    /// (every request waiting then, not only the first to look).
     async fn wait_for_window(&self) {
-        let until = self.exhausted_until.lock().await.take();
-        if let Some(until) = until {
+        let until = *self.exhausted_until.lock().await;
+        if let Some(until) = until.filter(|u| *u > Instant::now()) {
             tokio::time::sleep_until(until.into()).await;
         }
     }
@@ -152,7 +153,7 @@ impl DatadogBackend {
         )
         .map_err(|e| Sent::Failed(BackendError::Transport(format!("bad API URL: {e}"))))?;
         let request = self.client.get(url).headers(headers);
-        let response = request.send().await.map_err(|e| self.transport(e))?;
+        let mut response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
         let limits = RateLimit::from_headers(response.headers());
         if limits.remaining == Some(0) {
@@ -161,11 +162,15 @@ impl DatadogBackend {
         if status == 429 {
             return Err(Sent::RateLimited(limits.reset_wait()));
         }
-        let body = response.bytes().await.map_err(|e| self.transport(e))?;
-        if body.len() > crate::DEFAULT_MAX_RESPONSE_BYTES {
-            return Err(Sent::Failed(BackendError::TooLarge(
-                crate::DEFAULT_MAX_RESPONSE_BYTES,
-            )));
+        // Read up to the size limit, never further (a runaway answer must not grow memory).
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() + chunk.len() > crate::DEFAULT_MAX_RESPONSE_BYTES {
+                return Err(Sent::Failed(BackendError::TooLarge(
+                    crate::DEFAULT_MAX_RESPONSE_BYTES,
+                )));
+            }
+            body.extend_from_slice(&chunk);
         }
         match status {
             200..=299 => decode(&body).map_err(Sent::Failed),
