@@ -17,7 +17,8 @@
 //! on every window, the page fires at the same tick on both; a storm of 429s during the live
 //! ticks delays reads and loses no bucket; a key rotated to a wrong one (403) fails ticks
 //! without any alert and with `burnwatch_backend_up 0`, and once it is right the gap is read
-//! and both agree again; replay gives the same figures from both.
+//! and both agree again; replay gives the same figures from both; an SLO budgeted by 5-minute
+//! time slices has the same figures from both, slice by slice.
 //!
 //! Ticks land 20 s after a whole minute: the Datadog runner reads whole minutes that ended
 //! 15 s ago, the Prometheus runner raw samples up to the tick, and no scrape falls between
@@ -294,6 +295,10 @@ fn start_double(runtime: &tokio::runtime::Runtime, truth: Truth) -> (String, Arc
 const SLO_KEYS: &str =
     "service = \"checkout\"\nname = \"availability\"\nobjective = 99.9\ngroup_by = [\"route\"]\n";
 
+/// The same SLI budgeted by 5-minute slices (good when 95% of its requests succeed).
+const SLICED: &str = "service = \"checkout\"\nname = \"slices\"\nobjective = 99\ngroup_by = [\"route\"]\n\
+                      budgeting = \"timeslices\"\nslice = \"5m\"\nslice_target = 95\n";
+
 fn configs(prometheus: &str, datadog: &str) -> (burnwatch_spec::Config, burnwatch_spec::Config) {
     let env = |name: &str| match name {
         "DD_API_KEY" => Some(API_KEY.to_string()),
@@ -303,11 +308,15 @@ fn configs(prometheus: &str, datadog: &str) -> (burnwatch_spec::Config, burnwatc
     let p = format!(
         "[backends.main]\ntype = \"prometheus\"\nurl = \"{prometheus}\"\n\n[[slo]]\n{SLO_KEYS}\
          [slo.sli.ratio]\nerrors = 'http_request_errors_total{{service=\"checkout\"}}'\n\
+         total = 'http_requests_total{{service=\"checkout\"}}'\n\n[[slo]]\n{SLICED}\
+         [slo.sli.ratio]\nerrors = 'http_request_errors_total{{service=\"checkout\"}}'\n\
          total = 'http_requests_total{{service=\"checkout\"}}'\n"
     );
     let d = format!(
         "[backends.dd]\ntype = \"datadog\"\nsite = \"{datadog}\"\napi_key = \"${{DD_API_KEY}}\"\n\
          application_key = \"${{DD_APP_KEY}}\"\ntimeout = \"5s\"\n\n[[slo]]\n{SLO_KEYS}\
+         [slo.sli.datadog]\nerrors = 'sum:http.requests.errors{{service:checkout}}.as_count()'\n\
+         total = 'sum:http.requests{{service:checkout}}.as_count()'\n\n[[slo]]\n{SLICED}\
          [slo.sli.datadog]\nerrors = 'sum:http.requests.errors{{service:checkout}}.as_count()'\n\
          total = 'sum:http.requests{{service:checkout}}.as_count()'\n"
     );
@@ -331,13 +340,9 @@ fn config_with_key_file(datadog: &str, key_file: &Path) -> burnwatch_spec::Confi
     burnwatch_spec::parse(&text, Path::new("dd.toml"), &env).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn runner(
-    config: &burnwatch_spec::Config,
-    backend: Arc<dyn Backend>,
-    board: &Arc<Board>,
-) -> SloRunner {
+fn runner(slo: &burnwatch_spec::Slo, backend: Arc<dyn Backend>, board: &Arc<Board>) -> SloRunner {
     SloRunner::new(
-        config.slos[0].clone(),
+        slo.clone(),
         backend,
         Arc::clone(board),
         Arc::new(SchedulerMetrics::unregistered()),
@@ -432,8 +437,8 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
     let before = double.requests.load(Ordering::Relaxed);
     for at in [origin + 3 * H - 30 * S, origin + 6 * H + 15 * M - 30 * S] {
         let (pb, db) = (Arc::new(Board::new()), Arc::new(Board::new()));
-        let mut p = runner(&p_config, Arc::clone(&p_backend), &pb);
-        let mut d = runner(&d_config, Arc::clone(&d_backend), &db);
+        let mut p = runner(&p_config.slos[0], Arc::clone(&p_backend), &pb);
+        let mut d = runner(&d_config.slos[0], Arc::clone(&d_backend), &db);
         runtime
             .block_on(p.backfill(at))
             .expect("prometheus backfill");
@@ -455,8 +460,8 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
     // Live: ticks every minute, 20 s past it, from before the outage to an hour after; a storm
     // of 429s hits twice.
     let (pb, db) = (Arc::new(Board::new()), Arc::new(Board::new()));
-    let mut p = runner(&p_config, Arc::clone(&p_backend), &pb);
-    let mut d = runner(&d_config, Arc::clone(&d_backend), &db);
+    let mut p = runner(&p_config.slos[0], Arc::clone(&p_backend), &pb);
+    let mut d = runner(&d_config.slos[0], Arc::clone(&d_backend), &db);
     let first = origin + 5 * H + 30 * M - 10 * S;
     let mut first_page = None;
     for i in 0..150 {
@@ -486,6 +491,19 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
         "the storm happened"
     );
 
+    // Time slices: the same figures, slice by slice, through the outage.
+    let (pb, db) = (Arc::new(Board::new()), Arc::new(Board::new()));
+    let mut p = runner(&p_config.slos[1], Arc::clone(&p_backend), &pb);
+    let mut d = runner(&d_config.slos[1], Arc::clone(&d_backend), &db);
+    let mut sliced_pages = 0;
+    for i in 0..60 {
+        let t = first + 20 * M + i * M;
+        runtime.block_on(p.tick(t)).expect("prometheus sliced tick");
+        runtime.block_on(d.tick(t)).expect("datadog sliced tick");
+        sliced_pages += same_figures(&pb, &db, &format!("sliced tick {i}"));
+    }
+    assert!(sliced_pages > 0, "bad slices page too");
+
     // Bad keys during the outage (the key file rotated to a wrong key): every tick fails with
     // a non-transient error, the backend is down, no alert changes state; once the key is
     // right again, the next tick reads the whole gap and both agree again, page included.
@@ -498,8 +516,8 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
     let k_backend: Arc<dyn Backend> =
         Arc::new(DatadogBackend::new(&keyed.backends["dd"], k_metrics).unwrap());
     let (pb, kb) = (Arc::new(Board::new()), Arc::new(Board::new()));
-    let mut p = runner(&p_config, Arc::clone(&p_backend), &pb);
-    let mut k = runner(&keyed, Arc::clone(&k_backend), &kb);
+    let mut p = runner(&p_config.slos[0], Arc::clone(&p_backend), &pb);
+    let mut k = runner(&keyed.slos[0], Arc::clone(&k_backend), &kb);
     let before = first + 30 * M;
     runtime.block_on(p.tick(before)).unwrap();
     runtime.block_on(k.tick(before)).unwrap();
@@ -540,7 +558,7 @@ fn datadog_figures_equal_prometheus_figures_from_the_same_truth() {
     // Replay over the outage: the same evaluation at every step from both.
     let replayed = |config: &burnwatch_spec::Config, backend: &Arc<dyn Backend>| {
         let board = Arc::new(Board::new());
-        let mut r = runner(config, Arc::clone(backend), &board);
+        let mut r = runner(&config.slos[0], Arc::clone(backend), &board);
         let mut out: Vec<(i64, String, Vec<Option<f64>>)> = Vec::new();
         runtime
             .block_on(r.replay(
