@@ -1,9 +1,9 @@
 //! A real Alertmanager (Debian's `prometheus-alertmanager`) for one test.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
-use crate::process::{http_client, probe_http, require_binary, start_on_free_port};
+use crate::process::{http_client, require_binary, start_server};
 
 /// A running Alertmanager on a free loopback port, clustering off; killed and its data removed
 /// on drop.
@@ -23,27 +23,20 @@ impl Alertmanager {
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("create data dir");
         let log_path = dir.path().join("alertmanager.log");
-        let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-        let (child, port) = start_on_free_port(
+        let (child, port) = start_server(
             "alertmanager",
+            &binary,
             |port| {
-                let log = std::fs::File::create(&log_path).expect("log file");
-                Command::new(&binary)
-                    .arg(format!("--config.file={}", config.display()))
-                    .arg(format!("--storage.path={}", data.display()))
-                    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                vec![
+                    format!("--config.file={}", config.display()),
+                    format!("--storage.path={}", data.display()),
+                    format!("--web.listen-address=127.0.0.1:{port}"),
                     // Empty: no gossip port, no peers.
-                    .arg("--cluster.listen-address=")
-                    .stdout(Stdio::null())
-                    .stderr(log)
-                    .spawn()
-                    .expect("start prometheus-alertmanager")
+                    "--cluster.listen-address=".into(),
+                ]
             },
-            |child, port| {
-                let url = format!("http://127.0.0.1:{port}/-/ready");
-                probe_http(child, "alertmanager", &url, &log())
-            },
-            log,
+            &log_path,
+            "/-/ready",
             Duration::from_secs(30),
         );
         Self {

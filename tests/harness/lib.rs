@@ -1,11 +1,12 @@
-//! Harness for burnwatch's integration tests: real Prometheus processes on free loopback ports,
-//! history written by the simulator and loaded with `promtool tsdb create-blocks-from openmetrics`,
-//! and a live exporter for the simulator. Everything is cleaned up on drop.
+//! Harness for burnwatch's integration tests: real Prometheus and VictoriaMetrics processes on
+//! free loopback ports, history written by the simulator and loaded with `promtool tsdb
+//! create-blocks-from openmetrics` (VictoriaMetrics: its Prometheus text import), and a live
+//! exporter for the simulator. Everything is cleaned up on drop.
 //!
 //! A headless Chromium driven over the DevTools protocol checks pages as a browser renders them.
 //!
-//! A missing `prometheus`, `promtool` or `chromium` binary fails the test with instructions; it
-//! never skips.
+//! A missing `prometheus`, `promtool`, `victoria-metrics` or `chromium` binary fails the test
+//! with instructions; it never skips.
 //!
 //! Every server a test starts listens on a free loopback port:
 //!
@@ -24,6 +25,7 @@ pub mod html;
 mod process;
 mod prometheus;
 mod release;
+mod victoria_metrics;
 
 pub use alertmanager::Alertmanager;
 pub use browser::{Browser, Tab};
@@ -32,6 +34,7 @@ pub use exporter::Exporter;
 pub use process::{free_port, http_client, require_binary, rss_kib};
 pub use prometheus::{Prometheus, PrometheusOptions};
 pub use release::release_binary;
+pub use victoria_metrics::{VictoriaMetrics, exposition_from_openmetrics};
 
 /// The simulator's checkout availability as an `[[slo]]` at 99.9%: errors are its 5xx.
 pub const CHECKOUT_AVAILABILITY_SLO: &str = r#"[[slo]]

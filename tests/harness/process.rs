@@ -59,6 +59,42 @@ pub(crate) fn start_on_free_port(
     panic!("{what} lost its port three times; log:\n{}", log());
 }
 
+/// Starts `binary` with `args(port)` on a free port, its stderr in `log_path`, and waits until
+/// `health` (a path) answers 2xx: [`start_on_free_port`] for a server that takes its
+/// listen address as an argument.
+pub(crate) fn start_server(
+    what: &str,
+    binary: &std::path::Path,
+    args: impl Fn(u16) -> Vec<String>,
+    log_path: &std::path::Path,
+    health: &str,
+    timeout: Duration,
+) -> (Child, u16) {
+    let log = || std::fs::read_to_string(log_path).unwrap_or_default();
+    start_on_free_port(
+        what,
+        |port| {
+            let log = std::fs::File::create(log_path).expect("log file");
+            std::process::Command::new(binary)
+                .args(args(port))
+                .stdout(std::process::Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|err| panic!("start {what}: {err}"))
+        },
+        |child, port| {
+            probe_http(
+                child,
+                what,
+                &format!("http://127.0.0.1:{port}{health}"),
+                &log(),
+            )
+        },
+        log,
+        timeout,
+    )
+}
+
 /// Whether `child` has exited, and if so whether `log` says its port was in use (then it is
 /// [`Start::PortTaken`]; any other exit panics with the log).
 pub(crate) fn exited(child: &mut Child, what: &str, log: &str) -> Option<Start> {
@@ -98,7 +134,7 @@ pub fn require_binary(name: &str, package: &str) -> PathBuf {
         }
     }
     panic!(
-        "`{name}` is not on PATH. These integration tests run a real Prometheus: run ./scripts/test \
+        "`{name}` is not on PATH. These integration tests run the real stores: run ./scripts/test \
          (it installs what the tests need) or `apt-get install -y {package}`."
     );
 }

@@ -28,6 +28,10 @@
 //! - `SloRunner::replay` over the same hour gives the same figures as the live runner at the
 //!   same moments (to 1e-9), and `burnwatch report` counts the same events as the raw samples;
 //! - no read fell back to `increase()`.
+//!
+//! `counts_from_victoriametrics_are_exact` runs all of it with burnwatch (and `burnwatch
+//! report`) reading a real VictoriaMetrics that holds the same samples, against the same raw
+//! samples read from Prometheus: the counts are as exact there.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +42,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use burnwatch_engine::{Board, Counts, Evaluation};
 use burnwatch_scheduler::{Backend, PrometheusBackend, SchedulerMetrics, SloRunner};
 use burnwatch_tests::clock::{D, H, M, S, WINDOWS};
-use burnwatch_tests::{Prometheus, PrometheusOptions};
+use burnwatch_tests::{Prometheus, PrometheusOptions, VictoriaMetrics};
 
 const SCRAPE: i64 = 15 * S;
 const PHASE: i64 = 7_300;
@@ -353,6 +357,17 @@ fn evaluations(board: &Board) -> BTreeMap<String, Evaluation> {
 
 #[test]
 fn counts_are_exact_after_backfill_live_ticks_and_replay() {
+    exact_counts(false);
+}
+
+/// The same cases read from a real VictoriaMetrics holding the same samples (imported as
+/// Prometheus text), checked against the same raw samples (read from Prometheus).
+#[test]
+fn counts_from_victoriametrics_are_exact() {
+    exact_counts(true);
+}
+
+fn exact_counts(victoria: bool) {
     // The live hour ends three hours before now, so every sample sits in a finished block.
     let t1 = unix_now() / H * H - 3 * H;
     let t0 = t1 - H;
@@ -367,6 +382,11 @@ fn counts_are_exact_after_backfill_live_ticks_and_replay() {
         "# TYPE exact_requests counter\n{}# TYPE exact_errors counter\n{}# EOF\n",
         families[0], families[1]
     );
+    let victoria = victoria.then(|| {
+        let vm = VictoriaMetrics::start();
+        vm.import_openmetrics(&history);
+        vm
+    });
     let prometheus = Prometheus::start(PrometheusOptions {
         history: Some(history),
         ..Default::default()
@@ -391,7 +411,7 @@ fn counts_are_exact_after_backfill_live_ticks_and_replay() {
 
     let mut text = format!(
         "[backends.main]\ntype = \"prometheus\"\nurl = \"{}\"\n\n[defaults]\nperiod = \"30d\"\ninterval = \"30s\"\n\n",
-        prometheus.url()
+        victoria.as_ref().map_or(prometheus.url(), |vm| vm.url())
     );
     for case in &cases {
         text.push_str(&case.slo());
@@ -537,8 +557,14 @@ fn counts_are_exact_after_backfill_live_ticks_and_replay() {
     }
 
     eprintln!(
-        "{} exact window comparisons, {} against PromQL ratios, {replay_compared} live/replay",
-        check.compared, check.promql_compared
+        "{}: {} exact window comparisons, {} against PromQL ratios, {replay_compared} live/replay",
+        if victoria.is_some() {
+            "VictoriaMetrics"
+        } else {
+            "Prometheus"
+        },
+        check.compared,
+        check.promql_compared
     );
     assert!(
         check.compared > 300,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use burnwatch_engine::Millis;
-use burnwatch_spec::{Selector, Template};
+use burnwatch_spec::{DatadogQuery, Selector, Template};
 
 /// A series' label set, sorted by name.
 pub type Labels = BTreeMap<String, String>;
@@ -95,6 +95,16 @@ pub enum Read<'a> {
     Expression {
         /// The query.
         query: &'a str,
+    },
+    /// A metric query's events in the `step` before each point, per `group_by` group, as the
+    /// store counts them (a Datadog rollup sum): exact per step.
+    Counts {
+        /// The query.
+        query: &'a DatadogQuery,
+        /// The span each point covers.
+        step: Duration,
+        /// Tags to group by.
+        group_by: &'a [String],
     },
     /// An error-ratio template over `window`.
     Ratio {

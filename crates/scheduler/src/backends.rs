@@ -5,6 +5,7 @@ use std::sync::Arc;
 use burnwatch_spec::{Backend as BackendConfig, BackendKind};
 
 use crate::backend::{Backend, BackendError};
+use crate::datadog::DatadogBackend;
 use crate::metrics::SchedulerMetrics;
 use crate::prometheus::PrometheusBackend;
 
@@ -15,5 +16,6 @@ pub fn connect(
 ) -> Result<Arc<dyn Backend>, BackendError> {
     Ok(match config.kind {
         BackendKind::Prometheus => Arc::new(PrometheusBackend::new(config, metrics)?),
+        BackendKind::Datadog => Arc::new(DatadogBackend::new(config, metrics)?),
     })
 }

@@ -1,7 +1,8 @@
 //! burnwatch's scheduler: asks metric backends for the newest events and feeds the engine.
 //!
-//! It owns the [`Backend`] abstraction and its Prometheus-API implementation
-//! ([`PrometheusBackend`]), the translation of SLIs into PromQL ([`Plan`]), one [`SloRunner`] per
+//! It owns the [`Backend`] abstraction and its implementations for the Prometheus API
+//! ([`PrometheusBackend`]) and Datadog ([`DatadogBackend`]), what each SLI reads ([`Plan`]), one
+//! [`SloRunner`] per
 //! SLO (instances, counter trackers, backfill, the tick) and the polling loop ([`run`]) with its
 //! self-metrics ([`SchedulerMetrics`]).
 //!
@@ -33,6 +34,7 @@ mod backend;
 mod backends;
 mod backfill;
 mod counting;
+mod datadog;
 mod metrics;
 mod plan;
 mod poller;
@@ -45,6 +47,7 @@ mod snapshot;
 pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series, Stat};
 pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, refine, segments};
+pub use datadog::{DatadogBackend, MAX_POINTS as DATADOG_MAX_POINTS};
 pub use metrics::SchedulerMetrics;
 pub use plan::{Plan, Role};
 pub use poller::{

@@ -8,7 +8,7 @@
 //! becomes a query is the backend's business.
 
 use burnwatch_engine::Comparison;
-use burnwatch_spec::{Component, Selector, Sli, Template};
+use burnwatch_spec::{Component, DatadogQuery, Selector, Sli, Template};
 
 /// What to ask the backend for, derived once per SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +47,15 @@ pub enum Plan {
     Gauge {
         /// The gauge.
         selector: Selector,
+    },
+    /// Metric queries the backend counts per step (Datadog rollup sums).
+    Counts {
+        /// Bad events, when configured.
+        errors: Option<DatadogQuery>,
+        /// Good events, when configured instead of errors.
+        good: Option<DatadogQuery>,
+        /// All events.
+        total: DatadogQuery,
     },
     /// Nothing from the backend: a composite's ratios come from its components' evaluations
     /// on the board (see `runner/composite.rs`).
@@ -103,6 +112,15 @@ impl Plan {
             Sli::BoolGauge { selector } => Plan::Gauge {
                 selector: selector.clone(),
             },
+            Sli::Datadog {
+                errors,
+                good,
+                total,
+            } => Plan::Counts {
+                errors: errors.clone(),
+                good: good.clone(),
+                total: total.clone(),
+            },
             Sli::Composite { components, .. } => Plan::Composite {
                 components: components.clone(),
             },
@@ -131,6 +149,7 @@ impl Plan {
             | Plan::Ratios { .. }
             | Plan::Threshold { .. }
             | Plan::Gauge { .. }
+            | Plan::Counts { .. }
             | Plan::Composite { .. } => Vec::new(),
         }
     }

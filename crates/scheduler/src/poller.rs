@@ -176,6 +176,7 @@ impl SloTask {
         let mut snapshot_at = now_millis();
         let interval = self.runner.spec().interval;
         let offset = tick_offset(self.runner.id(), interval);
+        let mut last_error: Option<String> = None;
         loop {
             let now = now_millis();
             let next = next_tick(now, interval, offset);
@@ -187,8 +188,21 @@ impl SloTask {
                 () = tokio::time::sleep(Duration::from_millis((next - now).max(0) as u64)) => {}
             }
             let started = now_millis();
-            if let Err(err) = self.runner.tick(started).await {
-                tracing::warn!(slo = %self.runner.id(), error = %err, "tick failed; figures keep their previous values and the next tick covers the gap");
+            match self.runner.tick(started).await {
+                // The same failure again (bad keys, a refused query) is said once, not every
+                // tick; the backend counts every request in burnwatch_backend_requests_total.
+                Err(err) if last_error.as_deref() == Some(err.to_string().as_str()) => {
+                    tracing::debug!(slo = %self.runner.id(), error = %err, "tick failed again");
+                }
+                Err(err) => {
+                    tracing::warn!(slo = %self.runner.id(), error = %err, "tick failed; figures keep their previous values and the next tick covers the gap");
+                    last_error = Some(err.to_string());
+                }
+                Ok(()) => {
+                    if last_error.take().is_some() {
+                        tracing::info!(slo = %self.runner.id(), "ticks succeed again");
+                    }
+                }
             }
             let finished = now_millis();
             let interval_ms = interval.as_millis() as i64;

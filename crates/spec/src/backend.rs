@@ -6,13 +6,16 @@ use toml::Spanned;
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::model::{Auth, Backend, BackendKind, SecretSource};
+use crate::model::{Auth, Backend, BackendKind, SecretSource, Sli};
 use crate::names::{check_table_name, is_header_name, is_header_value};
 use crate::raw::{RawBackend, RawBasicAuth, Str, StrMap, default_timeout};
 use crate::secret::Secret;
 
 /// Backend types and the API each stands for, in documentation order.
-const KINDS: [(&str, BackendKind); 1] = [("prometheus", BackendKind::Prometheus)];
+const KINDS: [(&str, BackendKind); 2] = [
+    ("prometheus", BackendKind::Prometheus),
+    ("datadog", BackendKind::Datadog),
+];
 
 /// Validates one backend; `None` after reporting its problems. Relative `*_file` paths are
 /// resolved against `config_dir`.
@@ -37,6 +40,22 @@ pub(crate) fn backend(
             None
         }
     };
+    if kind == Some(BackendKind::Datadog) {
+        let url = crate::datadog::site(ctx, raw, &span);
+        let keys = crate::datadog::keys(ctx, raw, &span, config_dir);
+        let timeout = timeout(ctx, raw);
+        return Some(Backend {
+            name: name.get_ref().clone(),
+            kind: BackendKind::Datadog,
+            url: url?,
+            timeout: timeout?,
+            headers: Vec::new(),
+            auth: None,
+            datadog: Some(keys?),
+        })
+        .filter(|_| name_ok);
+    }
+    crate::datadog::refuse_keys(ctx, raw);
     let url = match &raw.url {
         Some(url) => checked_url(ctx, url),
         None => {
@@ -48,20 +67,7 @@ pub(crate) fn backend(
             None
         }
     };
-    let timeout = match &raw.timeout {
-        None => Some(default_timeout()),
-        Some(text) => match ctx.duration(text, "timeout") {
-            Some(d) if d.is_zero() => {
-                ctx.error(
-                    ErrorKind::InvalidValue,
-                    &text.span(),
-                    "timeout must be more than 0, e.g. \"10s\"",
-                );
-                None
-            }
-            other => other,
-        },
-    };
+    let timeout = timeout(ctx, raw);
     let auth = auth(ctx, raw, &header, config_dir);
     let has_auth =
         raw.bearer_token.is_some() || raw.bearer_token_file.is_some() || raw.basic_auth.is_some();
@@ -76,8 +82,46 @@ pub(crate) fn backend(
         timeout: timeout?,
         headers: headers?,
         auth: auth?,
+        datadog: None,
     })
     .filter(|_| name_ok)
+}
+
+fn timeout(ctx: &mut Ctx<'_>, raw: &RawBackend) -> Option<std::time::Duration> {
+    match &raw.timeout {
+        None => Some(default_timeout()),
+        Some(text) => match ctx.duration(text, "timeout") {
+            Some(d) if d.is_zero() => {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    "timeout must be more than 0, e.g. \"10s\"",
+                );
+                None
+            }
+            other => other,
+        },
+    }
+}
+
+/// Whether an SLI of this kind can be read from a backend of `kind`; the error text when not.
+pub(crate) fn suits(kind: BackendKind, sli: &Sli) -> Result<(), String> {
+    match (kind, sli) {
+        (_, Sli::Composite { .. }) => Ok(()),
+        (BackendKind::Datadog, Sli::Datadog { .. }) => Ok(()),
+        (BackendKind::Datadog, _) => Err(
+            "a datadog backend reads only [slo.sli.datadog] (metric queries counted per bucket); \
+             PromQL SLIs (ratio, latency, events, raw, threshold, bool_gauge) need a prometheus \
+             backend"
+                .into(),
+        ),
+        (BackendKind::Prometheus, Sli::Datadog { .. }) => Err(
+            "[slo.sli.datadog] needs a backend of type = \"datadog\"; a prometheus backend reads \
+             ratio, latency, events, raw, threshold and bool_gauge SLIs"
+                .into(),
+        ),
+        (BackendKind::Prometheus, _) => Ok(()),
+    }
 }
 
 fn kind_list() -> String {

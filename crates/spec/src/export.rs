@@ -190,6 +190,32 @@ fn indicator(out: &mut String, sli: &Sli) {
                 source(query).replace("\n  ", "\n")
             );
         }
+        Sli::Datadog {
+            errors,
+            good,
+            total,
+        } => {
+            // OpenSLO's Datadog metric source: the query as written, read back by import.
+            let text = |q: &crate::model::DatadogQuery| {
+                let count = if q.as_count { ".as_count()" } else { "" };
+                format!("sum:{}{{{}}}{count}", q.metric, q.scope)
+            };
+            let _ = writeln!(out, "      ratioMetric:\n        counter: false");
+            let parts = [
+                ("good", good.as_ref()),
+                ("bad", errors.as_ref()),
+                ("total", Some(total)),
+            ];
+            for (name, query) in parts {
+                if let Some(query) = query {
+                    let _ = writeln!(
+                        out,
+                        "        {name}:\n          metricSource:\n            type: Datadog\n            spec:\n              query: {}",
+                        basic(&text(query))
+                    );
+                }
+            }
+        }
         Sli::Composite { .. } => unreachable!("composites are not exported"),
     }
 }

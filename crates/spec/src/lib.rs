@@ -57,6 +57,7 @@ mod budgeting;
 mod calendar;
 mod composite;
 mod context;
+mod datadog;
 mod decode;
 mod defaults;
 mod duration;
@@ -95,8 +96,9 @@ pub use error::{Error, ErrorKind, Errors};
 pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
-    AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Component, Config, Receiver,
-    ReceiverKind, Route, SecretSource, Server, ServerLimits, Severity, Sli, Slo, Threshold,
+    AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Component, Config, Datadog,
+    DatadogQuery, Receiver, ReceiverKind, Route, SecretSource, Server, ServerLimits, Severity, Sli,
+    Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;

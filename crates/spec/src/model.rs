@@ -84,6 +84,8 @@ pub struct Backend {
     pub headers: Vec<(String, Secret)>,
     /// Authentication, if any.
     pub auth: Option<Auth>,
+    /// The keys of a Datadog backend (`url` is then its site's API URL).
+    pub datadog: Option<Datadog>,
 }
 
 /// The API a backend speaks.
@@ -91,6 +93,39 @@ pub struct Backend {
 pub enum BackendKind {
     /// The Prometheus HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics, ...).
     Prometheus,
+    /// Datadog's metrics query API.
+    Datadog,
+}
+
+impl BackendKind {
+    /// The `type = "..."` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Prometheus => "prometheus",
+            BackendKind::Datadog => "datadog",
+        }
+    }
+}
+
+/// A Datadog backend's keys, sent as `DD-API-KEY` and `DD-APPLICATION-KEY`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datadog {
+    /// The API key.
+    pub api_key: SecretSource,
+    /// The application key.
+    pub application_key: SecretSource,
+}
+
+/// A Datadog metric query burnwatch counts exactly: `sum:<metric>{<scope>}`, maybe
+/// `.as_count()`; grouping and rollup are added per read ([`DatadogQuery::render`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatadogQuery {
+    /// The metric name.
+    pub metric: String,
+    /// The scope between the braces (`*` for all).
+    pub scope: String,
+    /// Whether `.as_count()` was written.
+    pub as_count: bool,
 }
 
 /// Backend authentication.
@@ -218,6 +253,15 @@ pub enum Sli {
     BoolGauge {
         /// The gauge.
         selector: Selector,
+    },
+    /// Datadog metric queries, summed per bucket by the backend (`.rollup(sum, <step>)`).
+    Datadog {
+        /// Bad events, when configured.
+        errors: Option<DatadogQuery>,
+        /// Good events, when configured instead of errors.
+        good: Option<DatadogQuery>,
+        /// All events.
+        total: DatadogQuery,
     },
     /// `[[composite]]`: no query of its own; each window's error ratio is the weighted mean of
     /// the components' normalised burn (`burnwatch_engine::compose`), read from their newest

@@ -68,10 +68,10 @@ pub(crate) struct RawServer {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBackend {
-    /// The API it speaks; only `"prometheus"` for now. Required.
+    /// The API it speaks: `"prometheus"` or `"datadog"`. Required.
     #[serde(rename = "type")]
     pub kind: Option<Str>,
-    /// Base URL, `http://` or `https://`, e.g. `http://prometheus:9090`. Required.
+    /// Base URL, `http://` or `https://`, e.g. `http://prometheus:9090`. Required (Prometheus).
     pub url: Option<Str>,
     /// Per-request timeout, e.g. `"10s"`. Default: [`default_timeout`].
     pub timeout: Option<Str>,
@@ -83,6 +83,16 @@ pub(crate) struct RawBackend {
     pub bearer_token_file: Option<Str>,
     /// HTTP basic authentication. Not together with a bearer token.
     pub basic_auth: Option<Spanned<RawBasicAuth>>,
+    /// Datadog only: the site (`datadoghq.com`, `datadoghq.eu`, ...) or a full API URL.
+    pub site: Option<Str>,
+    /// Datadog only: the API key, from `${ENV}`; secret.
+    pub api_key: Option<Str>,
+    /// Datadog only: file holding the API key, re-read on use.
+    pub api_key_file: Option<Str>,
+    /// Datadog only: the application key, from `${ENV}`; secret.
+    pub application_key: Option<Str>,
+    /// Datadog only: file holding the application key, re-read on use.
+    pub application_key_file: Option<Str>,
 }
 
 /// `basic_auth = { username = "...", password = "..." }`.
@@ -182,6 +192,20 @@ pub(crate) struct RawSli {
     pub threshold: Option<Spanned<RawThreshold>>,
     /// A gauge whose samples are 1 (good) or 0 (bad).
     pub bool_gauge: Option<Spanned<RawBoolGauge>>,
+    /// Datadog metric queries (a datadog backend only).
+    pub datadog: Option<Spanned<RawDatadog>>,
+}
+
+/// `[slo.sli.datadog]`: `total` and one of `errors` / `good`, Datadog metric queries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDatadog {
+    /// Query of bad events, e.g. `sum:trace.http.request.errors{service:checkout}.as_count()`.
+    pub errors: Option<Str>,
+    /// Query of good events.
+    pub good: Option<Str>,
+    /// Query of all events. Required.
+    pub total: Option<Str>,
 }
 
 /// `[slo.sli.ratio]`: `total` and one of `errors` / `good`.

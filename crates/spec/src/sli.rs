@@ -16,14 +16,15 @@ use crate::selector::Selector;
 use crate::template::Template;
 
 const KINDS: &str = "[slo.sli.ratio], [slo.sli.latency], [slo.sli.events], [slo.sli.raw], \
-                     [slo.sli.threshold] or [slo.sli.bool_gauge]";
-const KEYS: [&str; 6] = [
+                     [slo.sli.threshold], [slo.sli.bool_gauge] or [slo.sli.datadog]";
+const KEYS: [&str; 7] = [
     "ratio",
     "latency",
     "events",
     "raw",
     "threshold",
     "bool_gauge",
+    "datadog",
 ];
 
 /// Validates the `sli` of the SLO whose table is at `slo_span`; `None` after reporting.
@@ -49,6 +50,7 @@ pub(crate) fn sli(
         ("raw", raw.raw.is_some()),
         ("threshold", raw.threshold.is_some()),
         ("bool_gauge", raw.bool_gauge.is_some()),
+        ("datadog", raw.datadog.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))
@@ -92,6 +94,9 @@ pub(crate) fn sli(
     }
     if let Some(gauge) = &raw.bool_gauge {
         return bool_gauge_sli(ctx, gauge);
+    }
+    if let Some(datadog) = &raw.datadog {
+        return crate::datadog::sli(ctx, datadog);
     }
     raw.raw.as_ref().and_then(|r| raw_sli(ctx, r))
 }

@@ -42,6 +42,16 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
             continue;
         };
         let here = ctx.at(&raw.span());
+        if let Some(backend) = backends.get(&slo.backend)
+            && let Err(why) = crate::backend::suits(backend.kind, &slo.sli)
+        {
+            let at = raw.get_ref().sli.as_ref().map_or(raw.span(), |s| s.span());
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &at,
+                format!("backend `{}`: {why}", slo.backend),
+            );
+        }
         match ids.get(&slo.id) {
             Some(first) => ctx.error(
                 ErrorKind::Duplicate,

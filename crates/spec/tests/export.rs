@@ -38,10 +38,14 @@ fn round_trip(text: &str, what: &str) -> usize {
         imported.problems
     );
     let mut config = String::new();
-    for name in original.backends.keys() {
-        config.push_str(&format!(
-            "[backends.{name}]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\n\n"
-        ));
+    for (name, backend) in &original.backends {
+        let keys = match backend.kind {
+            burnwatch_spec::BackendKind::Datadog => {
+                "type = \"datadog\"\nsite = \"datadoghq.eu\"\napi_key_file = \"k\"\napplication_key_file = \"k\""
+            }
+            _ => "type = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"",
+        };
+        config.push_str(&format!("[backends.{name}]\n{keys}\n\n"));
     }
     config.push_str(&render(&imported.slos).text);
     let back = common::parse(&config).unwrap_or_else(|e| panic!("{what}: {e}\n{config}"));
@@ -68,5 +72,5 @@ fn every_config_survives_export_and_import() {
 #[test]
 fn every_sli_kind_period_and_alert_key_survives_export_and_import() {
     let text = include_str!("fixtures/every_kind.toml");
-    assert_eq!(round_trip(text, "every kind"), 4);
+    assert_eq!(round_trip(text, "every kind"), 5);
 }

@@ -193,6 +193,20 @@ impl PrometheusBackend {
     }
 }
 
+/// A Datadog metric query is no PromQL (validation keeps such SLOs off Prometheus backends).
+fn refuse(read: &Read<'_>) -> Result<(), BackendError> {
+    match read {
+        Read::Counts { .. } => Err(BackendError::Api {
+            error_type: "unsupported".into(),
+            message: "a prometheus backend cannot read Datadog metric queries: give the SLO a \
+                      backend of type = \"datadog\""
+                .into(),
+            transient: false,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A boundary read's answer: the reset rows, marked by [`promql::RESETS_LABEL`], apart.
 fn split_resets(read: &Read<'_>, mut result: QueryResult) -> QueryResult {
     if matches!(read, Read::Boundaries { .. }) {
@@ -219,6 +233,7 @@ impl Backend for PrometheusBackend {
     }
 
     async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError> {
+        refuse(&read)?;
         let query = promql::promql(&read);
         let result = self.instant_query(&query, at).await.inspect_err(|err| {
             tracing::debug!(backend = %self.name, query = %query, error = %err, "query failed");
@@ -233,6 +248,7 @@ impl Backend for PrometheusBackend {
         end: Millis,
         step: Duration,
     ) -> Result<QueryResult, BackendError> {
+        refuse(&read)?;
         let query = promql::promql(&read);
         let result = self
             .range_query(&query, start, end, step)

@@ -26,6 +26,8 @@ pub(crate) fn promql(read: &Read<'_>) -> String {
         } => sample_stats(selector, step, group_by, stat),
         Read::Expression { query } => query.to_string(),
         Read::Ratio { template, window } => template.render(&format_prometheus(window)),
+        // Refused before a query is written: see `PrometheusBackend::refuse`.
+        Read::Counts { .. } => String::new(),
     }
 }
 

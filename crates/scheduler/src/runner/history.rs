@@ -226,6 +226,25 @@ impl SloRunner {
                 })
                 .collect(),
             Plan::Threshold { query, .. } => vec![(Role::Total, Read::Expression { query })],
+            Plan::Counts {
+                errors,
+                good,
+                total,
+            } => [
+                (Role::Errors, errors.as_ref()),
+                (Role::Good, good.as_ref()),
+                (Role::Total, Some(total)),
+            ]
+            .into_iter()
+            .filter_map(|(role, query)| {
+                let read = Read::Counts {
+                    query: query?,
+                    step,
+                    group_by: &self.spec.group_by,
+                };
+                Some((role, read))
+            })
+            .collect(),
             Plan::Ratios { .. } | Plan::Composite { .. } => Vec::new(),
         }
     }

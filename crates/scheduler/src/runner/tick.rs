@@ -135,6 +135,7 @@ impl SloRunner {
             Plan::Ratios { .. }
             | Plan::Threshold { .. }
             | Plan::Gauge { .. }
+            | Plan::Counts { .. }
             | Plan::Composite { .. } => unreachable!("handled above"),
         };
         self.observe_live(points, now);
@@ -143,11 +144,11 @@ impl SloRunner {
     }
 
     /// Whether ticks read whole steps of history (as backfill does) rather than raw samples:
-    /// threshold queries are judged at each slice's end, gauges counted per step, and rate
-    /// templates under time slices evaluated per slice.
+    /// threshold queries are judged at each slice's end, gauges and metric queries (Datadog)
+    /// counted per step, and rate templates under time slices evaluated per slice.
     fn reads_by_step(&self) -> bool {
         match self.plan {
-            Plan::Threshold { .. } | Plan::Gauge { .. } => true,
+            Plan::Threshold { .. } | Plan::Gauge { .. } | Plan::Counts { .. } => true,
             Plan::Rates { .. } => self.spec.slicing.is_some(),
             Plan::Counters { .. } | Plan::Ratios { .. } | Plan::Composite { .. } => false,
         }

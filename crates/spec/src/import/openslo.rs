@@ -451,16 +451,26 @@ fn sli(
         let counter = r.flag(ratio, "counter").unwrap_or(false);
         let mut table = Table::default();
         let names: &[(&str, &str)] = &[("good", "good"), ("bad", "errors"), ("total", "total")];
+        let mut datadog = Vec::new();
         for (from, to) in names {
             let Some(metric) = ratio.get(from) else {
                 continue;
             };
-            let Some((query, query_at)) = query(r, metric, catalog, t) else {
+            let Some((query, query_at, from_datadog)) = query(r, metric, catalog, t, true) else {
                 return;
             };
+            datadog.push(from_datadog);
             table.set(to, Item::Str(query), Some(query_at));
         }
-        if counter {
+        if datadog.iter().any(|d| *d) {
+            if !datadog.iter().all(|d| *d) {
+                r.unsupported(ratio, "a `ratioMetric` mixing Datadog and Prometheus sources: an SLO reads one backend; give every query the same source");
+                return;
+            }
+            // Datadog queries count events per bucket themselves (`[slo.sli.datadog]`).
+            t.table("sli", at)
+                .set("datadog", Item::Table(table), Some(r.at(ratio)));
+        } else if counter {
             t.table("sli", at)
                 .set("ratio", Item::Table(table), Some(r.at(ratio)));
         } else {
@@ -494,7 +504,7 @@ fn sli(
             r.problem(ErrorKind::Missing, raw, "`rawMetric` needs `metricSource`");
             return;
         };
-        let Some((query, query_at)) = query(r, metric, catalog, t) else {
+        let Some((query, query_at, _)) = query(r, metric, catalog, t, false) else {
             return;
         };
         t.table("sli", at).table("raw", Some(r.at(raw))).set(
@@ -507,7 +517,7 @@ fn sli(
             r.unsupported(threshold, "a `thresholdMetric` with `budgetingMethod: Occurrences`: a threshold is judged per time slice; write `budgetingMethod: Timeslices` with `timeSliceWindow`");
             return;
         }
-        let Some((query, query_at)) = query(r, threshold, catalog, t) else {
+        let Some((query, query_at, _)) = query(r, threshold, catalog, t, false) else {
             return;
         };
         let op = objective.get("op").and_then(Node::text).unwrap_or("");
@@ -548,7 +558,8 @@ fn query(
     metric: &Node,
     catalog: &Catalog<'_>,
     t: &mut Table,
-) -> Option<(String, crate::location::Location)> {
+    datadog: bool,
+) -> Option<(String, crate::location::Location, bool)> {
     let Some(source) = metric.get("metricSource") else {
         r.problem(ErrorKind::Missing, metric, "a metric needs `metricSource`");
         return None;
@@ -579,21 +590,28 @@ fn query(
         }
     }
     let kind = kind.unwrap_or_default();
-    if !PROMETHEUS_SOURCES.contains(&kind.to_ascii_lowercase().as_str()) {
-        r.unsupported(source, format!("metric source type `{kind}`: burnwatch reads Prometheus-compatible backends only (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics); write the PromQL with `type: Prometheus`"));
+    let lower = kind.to_ascii_lowercase();
+    let from_datadog = lower == "datadog";
+    if from_datadog && !datadog {
+        r.unsupported(source, format!("metric source type `{kind}` here: burnwatch reads Datadog as event counts per bucket, so only a `ratioMetric` (good or bad, and total) may read it; write a raw or threshold query against a Prometheus-compatible source"));
+        return None;
+    }
+    if !PROMETHEUS_SOURCES.contains(&lower.as_str()) && !from_datadog {
+        r.unsupported(source, format!("metric source type `{kind}`: burnwatch reads Prometheus-compatible backends (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics) and Datadog; write the PromQL with `type: Prometheus`, or a Datadog metric query with `type: Datadog`"));
         return None;
     }
     let Some(query) = source.get("spec").and_then(|s| s.get("query")) else {
         r.problem(
             ErrorKind::Missing,
             source,
-            "a Prometheus metric source needs `spec.query`",
+            "a metric source needs `spec.query`",
         );
         return None;
     };
     Some((
         query.text().unwrap_or_default().trim().to_string(),
         r.at(query),
+        from_datadog,
     ))
 }
 
