@@ -157,3 +157,67 @@ async fn report_and_replay_read_through_datadog() {
         .collect();
     assert_eq!(pages.len(), 1, "{summary}");
 }
+
+/// Bad keys, said once: a daemon with three SLOs on a Datadog backend that answers 403 to
+/// everything logs one error for the backend (not one per SLO, nor one per tick or retry), and
+/// exports `burnwatch_backend_up 0` for it.
+#[test]
+fn bad_keys_are_one_error_for_the_backend() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(403).set_body_string(r#"{"errors":["Forbidden"]}"#))
+            .mount(&server),
+    );
+    let slo = |name: &str| {
+        format!(
+            "[[slo]]\nservice = \"checkout\"\nname = \"{name}\"\nobjective = 99.9\n\
+             [slo.sli.datadog]\nerrors = 'sum:http.requests.errors{{service:{name}}}.as_count()'\n\
+             total = 'sum:http.requests{{service:{name}}}.as_count()'\n\n"
+        )
+    };
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n\n[defaults]\ninterval = \"1s\"\n\n\
+         [backends.dd]\ntype = \"datadog\"\nsite = \"{site}\"\napi_key = \"${{DD_API_KEY}}\"\n\
+         application_key = \"${{DD_API_KEY}}\"\n\n{a}{b}{c}",
+        port = burnwatch_tests::free_port(),
+        site = server.uri(),
+        a = slo("cart"),
+        b = slo("pay"),
+        c = slo("confirm"),
+    );
+    let daemon = burnwatch_tests::Daemon::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_burnwatch")),
+        &config,
+        &[("DD_API_KEY", "a-revoked-key")],
+    );
+    daemon.wait_sample(
+        "burnwatch_backend_up",
+        &["backend=\"dd\""],
+        Some(0.0),
+        std::time::Duration::from_secs(30),
+    );
+    // Several ticks and backfill retries of every SLO later.
+    let requests = || runtime.block_on(server.received_requests()).unwrap().len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while requests() < 12 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(requests() >= 12, "only {} requests", requests());
+    let log = daemon.log();
+    let said = log
+        .matches("Datadog refused the API or application key")
+        .count();
+    assert_eq!(said, 1, "one error for the backend:\n{log}");
+    for repeated in ["tick failed", "backfill failed"] {
+        assert!(
+            !log.contains(repeated),
+            "the SLOs do not repeat the backend's error ({repeated}):\n{log}"
+        );
+    }
+    assert!(
+        !log.contains("a-revoked-key"),
+        "the key never reaches the log"
+    );
+}

@@ -195,6 +195,12 @@ impl BackendError {
         }
     }
 
+    /// Whether the backend has said this itself, once for all its SLOs (bad credentials): the
+    /// SLOs reading it then do not repeat it one by one.
+    pub fn said_by_backend(&self) -> bool {
+        matches!(self, BackendError::Api { error_type, .. } if error_type == "forbidden")
+    }
+
     /// Whether retrying the same request may succeed (transport trouble, 5xx, 429).
     pub fn is_transient(&self) -> bool {
         match self {

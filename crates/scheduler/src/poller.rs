@@ -155,7 +155,9 @@ impl SloTask {
             // Read the gap at once, so the first published figures (and alert transitions) come
             // from complete windows; a failing backend leaves the restored state unpublished
             // until a tick succeeds.
-            if let Err(err) = self.runner.tick(now_millis()).await {
+            if let Err(err) = self.runner.tick(now_millis()).await
+                && !err.said_by_backend()
+            {
                 tracing::warn!(slo = %self.runner.id(), error = %err, "reading the gap since the snapshot failed; retrying every tick");
                 self.runner.wait(Waiting::Unreachable(err.to_string()));
             }
@@ -191,8 +193,12 @@ impl SloTask {
             match self.runner.tick(started).await {
                 // The same failure again (bad keys, a refused query) is said once, not every
                 // tick; the backend counts every request in burnwatch_backend_requests_total.
-                Err(err) if last_error.as_deref() == Some(err.to_string().as_str()) => {
+                Err(err)
+                    if err.said_by_backend()
+                        || last_error.as_deref() == Some(err.to_string().as_str()) =>
+                {
                     tracing::debug!(slo = %self.runner.id(), error = %err, "tick failed again");
+                    last_error = Some(err.to_string());
                 }
                 Err(err) => {
                     tracing::warn!(slo = %self.runner.id(), error = %err, "tick failed; figures keep their previous values and the next tick covers the gap");
@@ -254,6 +260,7 @@ impl SloTask {
     async fn backfill(&mut self) -> bool {
         self.runner.wait(Waiting::Backfilling);
         let mut delay = Duration::from_secs(1);
+        let mut last_backfill_error: Option<String> = None;
         loop {
             let permit = tokio::select! {
                 () = self.shutdown.cancelled() => return false,
@@ -285,7 +292,16 @@ impl SloTask {
                     return true;
                 }
                 Err(err) => {
-                    tracing::warn!(slo = %self.runner.id(), error = %err, retry_in = ?delay, "backfill failed; retrying");
+                    // Said once: at its first failure, or by the backend itself (bad keys); the
+                    // retries after it only at debug.
+                    let said = err.said_by_backend()
+                        || last_backfill_error.as_deref() == Some(err.to_string().as_str());
+                    if said {
+                        tracing::debug!(slo = %self.runner.id(), error = %err, retry_in = ?delay, "backfill failed again; retrying");
+                    } else {
+                        tracing::warn!(slo = %self.runner.id(), error = %err, retry_in = ?delay, "backfill failed; retrying");
+                    }
+                    last_backfill_error = Some(err.to_string());
                     self.runner.wait(Waiting::Unreachable(err.to_string()));
                     tokio::select! {
                         () = self.shutdown.cancelled() => return false,
