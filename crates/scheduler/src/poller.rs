@@ -271,7 +271,7 @@ impl SloTask {
             self.runner.take_exclusions(now);
             let result = tokio::select! {
                 () = self.shutdown.cancelled() => return false,
-                result = self.runner.backfill(now) => result,
+                result = self.runner.backfill(self.runner.settled(now)) => result,
             };
             drop(permit);
             match result {

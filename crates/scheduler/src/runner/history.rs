@@ -38,6 +38,9 @@ impl SloRunner {
         self.instances.clear();
         self.trackers.clear();
         self.ingested_until = None;
+        if self.is_slice_composite() {
+            return self.backfill_slice_composite(now).await;
+        }
         if matches!(self.plan, Plan::Ratios { .. } | Plan::Composite { .. }) {
             // The backend (or, for a composite, its components) evaluates every window itself
             // on each tick: nothing to fill.

@@ -68,19 +68,49 @@ impl SloRunner {
     /// have read judged and observed.
     pub(super) async fn tick_slice_composite(&mut self, now: Millis) -> Result<(), BackendError> {
         if self.ingested_until.is_none() {
-            self.start_over();
+            self.backfill(self.settled(now)).await?;
         }
+        // After a restored snapshot the readers start from nothing and read the whole history
+        // again; only the slices after what the state holds are judged.
         for part in &mut self.parts {
             Box::pin(part.runner.advance(now)).await?;
         }
+        self.judge_ready();
+        Ok(())
+    }
+
+    /// The backfill of a time-slice composite: every component's history read by its reader,
+    /// then every slice they all hold judged and observed.
+    pub(super) async fn backfill_slice_composite(
+        &mut self,
+        now: Millis,
+    ) -> Result<crate::backfill::BackfillStats, BackendError> {
+        self.start_over();
+        let mut stats = crate::backfill::BackfillStats::default();
+        for part in &mut self.parts {
+            let read = Box::pin(part.runner.backfill(now)).await?;
+            stats.queries += read.queries;
+            stats.points += read.points;
+        }
+        self.judge_ready();
+        // Nothing to judge yet (a component without history) still counts as filled.
+        self.ingested_until.get_or_insert(now);
+        Ok(stats)
+    }
+
+    /// Takes what the readers collected and observes the verdicts of the slices every
+    /// component has been read past (and the state does not hold yet).
+    fn judge_ready(&mut self) {
         self.take_slices();
         if let Some(ready) = self.ready() {
+            let held = self.ingested_until.unwrap_or(Millis::MIN);
             for (end, counts) in self.judge(ready) {
-                self.observe_slice(end, counts);
+                if end > held {
+                    self.observe_slice(end, counts);
+                }
             }
-            self.ingested_until = Some(ready);
+            self.ingested_until = Some(ready.max(held));
         }
-        Ok(())
     }
 
     /// Replays a time-slice composite: its components replayed (their slices collected), then
@@ -126,6 +156,7 @@ impl SloRunner {
     /// whole history again (a start, an excluded past that changed).
     fn start_over(&mut self) {
         self.instances.clear();
+        self.ingested_until = None;
         for part in &mut self.parts {
             part.runner.ingested_until = None;
             part.pending.clear();
@@ -187,5 +218,122 @@ impl SloRunner {
                 counts,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use burnwatch_engine::Board;
+
+    use super::*;
+    use crate::backend::{Backend, QueryResult, Read};
+    use crate::metrics::SchedulerMetrics;
+
+    /// Never asked: the test hands the readers their slices itself.
+    #[derive(Debug)]
+    struct NoBackend;
+
+    #[async_trait]
+    impl Backend for NoBackend {
+        fn name(&self) -> &str {
+            "none"
+        }
+        async fn instant(&self, _: Read<'_>, _: Millis) -> Result<QueryResult, BackendError> {
+            unreachable!("the test never reads")
+        }
+        async fn range(
+            &self,
+            _: Read<'_>,
+            _: Millis,
+            _: Millis,
+            _: Duration,
+        ) -> Result<QueryResult, BackendError> {
+            unreachable!("the test never reads")
+        }
+    }
+
+    const M: Millis = 60_000;
+    const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+    fn composite() -> SloRunner {
+        let slo = |name: &str| {
+            format!(
+                "[[slo]]\nservice = \"shop\"\nname = \"{name}\"\nobjective = 99\n\
+                 budgeting = \"timeslices\"\nslice_target = 95\n[slo.sli.ratio]\n\
+                 errors = '{name}_errors_total'\ntotal = '{name}_total'\n\n"
+            )
+        };
+        let text = format!(
+            "[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9\"\n\n{}{}\
+             [[composite]]\nservice = \"shop\"\nname = \"journey\"\nobjective = 99\n\
+             budgeting = \"timeslices\"\ncomponents = [{{ slo = \"shop-cart\" }}, {{ slo = \"shop-pay\" }}]\n",
+            slo("cart"),
+            slo("pay")
+        );
+        let config = burnwatch_spec::parse(&text, std::path::Path::new("t.toml"), &|_| None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let spec = config
+            .slos
+            .into_iter()
+            .find(|s| s.id == "shop-journey")
+            .unwrap();
+        SloRunner::new(
+            spec,
+            Arc::new(NoBackend),
+            Arc::new(Board::new()),
+            Arc::new(SchedulerMetrics::unregistered()),
+        )
+    }
+
+    /// Slices `1..=minutes` of each component as read: `bad(component, minute)`.
+    fn read(runner: &mut SloRunner, minutes: i64, bad: impl Fn(usize, i64) -> bool) {
+        for (i, part) in runner.parts.iter_mut().enumerate() {
+            let collected = part.runner.collected.get_or_insert_with(Vec::new);
+            for minute in 1..=minutes {
+                let errors = if bad(i, minute) { 1.0 } else { 0.0 };
+                collected.push((T0 + minute * M, Vec::new(), Counts { errors, total: 1.0 }));
+            }
+            part.runner.ingested_until = Some(T0 + minutes * M);
+        }
+    }
+
+    fn one_hour(runner: &mut SloRunner, at: Millis) -> Counts {
+        let instance = runner.instances.values_mut().next().expect("an instance");
+        let eval = instance.state.evaluate(at);
+        let window = eval.window(Duration::from_secs(3600)).expect("1h kept");
+        window.counts
+    }
+
+    #[test]
+    fn a_slice_is_bad_where_any_component_is_and_a_restore_judges_only_new_slices() {
+        let mut runner = composite();
+        assert_eq!(runner.parts.len(), 2);
+        // Cart bad in minutes 1-10, pay in 6-15: the journey's 1-15 are bad, 16-30 good.
+        let bad = |i: usize, m: i64| {
+            if i == 0 {
+                m <= 10
+            } else {
+                (6..=15).contains(&m)
+            }
+        };
+        read(&mut runner, 30, bad);
+        runner.judge_ready();
+        assert_eq!(runner.ingested_until, Some(T0 + 30 * M));
+        let counts = one_hour(&mut runner, T0 + 30 * M);
+        assert_eq!((counts.errors, counts.total), (15.0, 30.0));
+
+        // A restart: the state is restored, the readers read the whole history again and one
+        // more minute (bad for pay). Only minute 31 is new to the journey.
+        for part in &mut runner.parts {
+            part.runner.ingested_until = None;
+            part.pending.clear();
+        }
+        read(&mut runner, 31, |i, m| bad(i, m) || (i == 1 && m == 31));
+        runner.judge_ready();
+        let counts = one_hour(&mut runner, T0 + 31 * M);
+        assert_eq!((counts.errors, counts.total), (16.0, 31.0));
     }
 }

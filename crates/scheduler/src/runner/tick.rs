@@ -37,6 +37,16 @@ impl SloRunner {
         self.refresh_exclusions(now.saturating_sub(reach), now.saturating_add(AHEAD))
     }
 
+    /// Where a live backfill at `now` ends: slices and steps read whole are read once, so not
+    /// before they have settled ([`SETTLE`]); other reads up to `now`.
+    pub fn settled(&self, now: Millis) -> Millis {
+        if self.reads_by_step() || self.spec.slicing.is_some() {
+            now - SETTLE
+        } else {
+            now
+        }
+    }
+
     /// A tick without its evaluation and publication: how a time-slice composite advances the
     /// readers of its components.
     pub(super) async fn advance(&mut self, now: Millis) -> Result<(), BackendError> {
@@ -67,13 +77,7 @@ impl SloRunner {
         let from = match self.ingested_until {
             Some(from) => from,
             None => {
-                // Slices and steps read whole are read once: not before they have settled.
-                let settled = if self.reads_by_step() || self.spec.slicing.is_some() {
-                    now - SETTLE
-                } else {
-                    now
-                };
-                self.backfill(settled).await?;
+                self.backfill(self.settled(now)).await?;
                 self.ingested_until.unwrap_or(now)
             }
         };
