@@ -28,6 +28,8 @@ mod composite;
 mod exact;
 mod gap;
 mod history;
+#[cfg(test)]
+mod no_backend;
 mod publish;
 mod replay;
 mod slice_composite;

@@ -82,39 +82,14 @@ fn better(a: DataState, b: DataState) -> DataState {
 mod tests {
     use std::path::Path;
     use std::sync::Arc;
-    use std::time::Duration;
 
-    use async_trait::async_trait;
     use burnwatch_engine::{
         AlertKind, AlertStatus, Board, Counts, Exclusions, Millis, Observation, Transition,
     };
 
-    use crate::backend::{Backend, BackendError, QueryResult, Read};
     use crate::metrics::SchedulerMetrics;
     use crate::runner::SloRunner;
-
-    /// Never asked: the test feeds the engine itself.
-    #[derive(Debug)]
-    struct NoBackend;
-
-    #[async_trait]
-    impl Backend for NoBackend {
-        fn name(&self) -> &str {
-            "none"
-        }
-        async fn instant(&self, _: Read<'_>, _: Millis) -> Result<QueryResult, BackendError> {
-            unreachable!("the test never ticks")
-        }
-        async fn range(
-            &self,
-            _: Read<'_>,
-            _: Millis,
-            _: Millis,
-            _: Duration,
-        ) -> Result<QueryResult, BackendError> {
-            unreachable!("the test never ticks")
-        }
-    }
+    use crate::runner::no_backend::NoBackend;
 
     const M: Millis = 60_000;
     const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z

@@ -225,35 +225,11 @@ impl SloRunner {
 mod tests {
     use std::sync::Arc;
 
-    use async_trait::async_trait;
     use burnwatch_engine::Board;
 
     use super::*;
-    use crate::backend::{Backend, QueryResult, Read};
     use crate::metrics::SchedulerMetrics;
-
-    /// Never asked: the test hands the readers their slices itself.
-    #[derive(Debug)]
-    struct NoBackend;
-
-    #[async_trait]
-    impl Backend for NoBackend {
-        fn name(&self) -> &str {
-            "none"
-        }
-        async fn instant(&self, _: Read<'_>, _: Millis) -> Result<QueryResult, BackendError> {
-            unreachable!("the test never reads")
-        }
-        async fn range(
-            &self,
-            _: Read<'_>,
-            _: Millis,
-            _: Millis,
-            _: Duration,
-        ) -> Result<QueryResult, BackendError> {
-            unreachable!("the test never reads")
-        }
-    }
+    use crate::runner::no_backend::NoBackend;
 
     const M: Millis = 60_000;
     const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
