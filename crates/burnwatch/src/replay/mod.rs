@@ -366,12 +366,7 @@ impl Sink {
 
     fn step(&mut self, step: &burnwatch_scheduler::ReplayStep<'_>) {
         if self.record.contains(&step.instance.slo.id) {
-            self.history.record(
-                step.instance.key(),
-                step.instance.slo.objective,
-                step.at,
-                step.eval,
-            );
+            self.history.record_step(step);
         }
         let entry = self
             .seen

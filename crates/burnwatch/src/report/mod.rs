@@ -261,12 +261,7 @@ impl Recorder {
 
     fn step(&mut self, step: &burnwatch_scheduler::ReplayStep<'_>) {
         if self.record {
-            self.history.record(
-                step.instance.key(),
-                step.instance.slo.objective,
-                step.at,
-                step.eval,
-            );
+            self.history.record_step(step);
         }
         let report = match self
             .instances

@@ -26,12 +26,22 @@ pub struct ComponentHistory {
 
 impl ComponentHistory {
     /// Records the evaluation of the instance `key` (of an SLO with `objective`) at `at`.
-    pub fn record(&mut self, key: String, objective: Objective, at: Millis, eval: &Evaluation) {
+    fn record(&mut self, key: String, objective: Objective, at: Millis, eval: &Evaluation) {
         self.instances
             .entry(key)
             .or_insert_with(|| (objective, BTreeMap::new()))
             .1
             .insert(at, eval.clone());
+    }
+
+    /// Records a replay step of an instance of an SLO composites are made of.
+    pub fn record_step(&mut self, step: &ReplayStep<'_>) {
+        self.record(
+            step.instance.key(),
+            step.instance.slo.objective,
+            step.at,
+            step.eval,
+        );
     }
 
     /// Adds everything `other` recorded.
