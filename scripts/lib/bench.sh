@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (bench-replay, bench-backfill): the simulator's history loaded
+# Shared by the benchmark scripts (bench-replay, bench-backfill, bench-live): the simulator's history loaded
 # into a fresh Prometheus, and a configuration of N SLOs over its series. The caller sets $bin
 # (built binaries), $work (a scratch directory), and traps EXIT to stop $prometheus_pid.
 
@@ -43,6 +43,8 @@ bench_prometheus() {
   [ -n "$port" ] || { echo "error: no free port found" >&2; exit 1; }
   # The query log holds every query with what Prometheus' `stats=all` would report for it.
   printf 'global:\n  scrape_interval: 1m\n  query_log_file: %s\n' "$work/queries.log" > "$work/prometheus.yml"
+  # More global settings, rule files and scrape jobs (YAML continuing the global block).
+  [ -z "${PROMETHEUS_EXTRA:-}" ] || printf '%s\n' "$PROMETHEUS_EXTRA" >> "$work/prometheus.yml"
   prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
     --web.listen-address="127.0.0.1:$port" --storage.tsdb.retention.time=400d \
     >"$work/prometheus.log" 2>&1 &
@@ -106,4 +108,115 @@ bench_config() {
       printf '\n'
     done
   } > "$config"
+}
+
+# bench_slo N: the Nth SLO of bench_config as shell variables: name, grouped (0/1), and the PromQL
+# of its error and total rates with `WINDOW` where the range goes (as Sloth writes `{{.window}}`).
+bench_slo() {
+  local i=$1 objectives routes les route le by
+  objectives=(99.0 99.5 99.9 99.95)
+  routes=('/pay' '/cart')
+  les=(0.1 0.3 1)
+  objective=${objectives[$(((i / 5) % 4))]}
+  route=${routes[$((i % 2))]}
+  le=${les[$((i % 3))]}
+  grouped=0 by=""
+  case $((i % 5)) in
+    1 | 3) grouped=1 by="by (route) " ;;
+  esac
+  case $((i % 5)) in
+    0 | 1)
+      name=$(printf 'availability-%s%03d' "$([ "$grouped" = 1 ] && echo by-route-)" "$i")
+      errors="sum ${by}(rate(http_requests_total{service=\"checkout\",code=~\"5..\"}[WINDOW]))"
+      total="sum ${by}(rate(http_requests_total{service=\"checkout\"}[WINDOW]))" ;;
+    2)
+      name=$(printf 'success-%03d' "$i")
+      total="sum(rate(http_requests_total{service=\"checkout\",route=\"$route\"}[WINDOW]))"
+      errors="$total - sum(rate(http_requests_total{service=\"checkout\",route=\"$route\",code!~\"5..\"}[WINDOW]))" ;;
+    3)
+      name=$(printf 'latency-by-route-%03d' "$i")
+      total="sum by (route) (rate(http_request_duration_seconds_count{service=\"checkout\"}[WINDOW]))"
+      errors="$total - sum by (route) (rate(http_request_duration_seconds_bucket{service=\"checkout\",le=\"$le\"}[WINDOW]))" ;;
+    4)
+      name=$(printf 'latency-%03d' "$i")
+      total="sum(rate(http_request_duration_seconds_count{service=\"checkout\",route=\"$route\"}[WINDOW]))"
+      errors="$total - sum(rate(http_request_duration_seconds_bucket{service=\"checkout\",route=\"$route\",le=\"$le\"}[WINDOW]))" ;;
+  esac
+}
+
+# bench_sloth_rules N RULES ORIGIN END: the recording and alerting rules Sloth generates for the
+# first N SLOs of bench_config (the shapes of slok/sloth's examples/_gen/getting-started.yml: SLI
+# ratios over 5m..3d, the 30d average of the 5m ratios, meta rules, a page and a ticket alert),
+# written to RULES; and 30 days before END of the 5m ratio series, one sample every 30 s, loaded
+# into $work/prometheus with promtool (what a Prometheus that has run those rules for a month
+# holds; the 30d rule reads them all at every evaluation). Call it before bench_prometheus, so
+# that the blocks are compacted before anything is measured.
+bench_sloth_rules() {
+  local n=$1 rules=$2 origin=$3 end=$4 i w sel budget series_file day from
+  series_file="$work/sloth-series.txt"
+  : > "$series_file"
+  {
+    echo "groups:"
+    for i in $(seq 0 $((n - 1))); do
+      bench_slo "$i"
+      local id="checkout-$name"
+      sel="sloth_id=\"$id\", sloth_service=\"checkout\", sloth_slo=\"$name\""
+      budget=$(awk -v o="$objective" 'BEGIN { printf "%.17g", 1 - o / 100 }')
+      echo "- name: sloth-slo-sli-recordings-$id"
+      echo "  rules:"
+      for w in 5m 30m 1h 2h 6h 1d 3d; do
+        echo "  - record: slo:sli_error:ratio_rate$w"
+        echo "    expr: '(${errors//WINDOW/$w}) / (${total//WINDOW/$w})'"
+        echo "    labels: {sloth_id: \"$id\", sloth_service: checkout, sloth_slo: \"$name\", sloth_window: $w}"
+      done
+      echo "  - record: slo:sli_error:ratio_rate30d"
+      echo "    expr: 'sum_over_time(slo:sli_error:ratio_rate5m{$sel}[30d]) / ignoring (sloth_window) count_over_time(slo:sli_error:ratio_rate5m{$sel}[30d])'"
+      echo "    labels: {sloth_window: 30d}"
+      echo "- name: sloth-slo-meta-recordings-$id"
+      echo "  rules:"
+      local labels="{sloth_id: \"$id\", sloth_service: checkout, sloth_slo: \"$name\"}"
+      echo "  - {record: 'slo:objective:ratio', expr: 'vector($(awk -v o="$objective" 'BEGIN { printf "%.17g", o / 100 }'))', labels: $labels}"
+      echo "  - {record: 'slo:error_budget:ratio', expr: 'vector($budget)', labels: $labels}"
+      echo "  - {record: 'slo:time_period:days', expr: 'vector(30)', labels: $labels}"
+      echo "  - {record: 'slo:current_burn_rate:ratio', expr: 'slo:sli_error:ratio_rate5m{$sel} / on(sloth_id, sloth_slo, sloth_service) group_left slo:error_budget:ratio{$sel}', labels: $labels}"
+      echo "  - {record: 'slo:period_burn_rate:ratio', expr: 'slo:sli_error:ratio_rate30d{$sel} / on(sloth_id, sloth_slo, sloth_service) group_left slo:error_budget:ratio{$sel}', labels: $labels}"
+      echo "  - {record: 'slo:period_error_budget_remaining:ratio', expr: '1 - slo:period_burn_rate:ratio{$sel}', labels: $labels}"
+      echo "  - {record: 'sloth_slo_info', expr: 'vector(1)', labels: {sloth_id: \"$id\", sloth_service: checkout, sloth_slo: \"$name\", sloth_objective: \"$objective\", sloth_spec: prometheus/v1, sloth_mode: cli-gen-prom, sloth_version: dev}}"
+      echo "- name: sloth-slo-alerts-$id"
+      echo "  rules:"
+      local pair
+      for pair in "page 14.4 5m 1h 6 30m 6h" "ticket 3 2h 1d 1 6h 3d"; do
+        set -- $pair
+        echo "  - alert: BenchHighErrorRate"
+        echo "    expr: '((slo:sli_error:ratio_rate$3{$sel} > ($2 * $budget)) and ignoring (sloth_window) (slo:sli_error:ratio_rate$4{$sel} > ($2 * $budget))) or ignoring (sloth_window) ((slo:sli_error:ratio_rate$6{$sel} > ($5 * $budget)) and ignoring (sloth_window) (slo:sli_error:ratio_rate$7{$sel} > ($5 * $budget)))'"
+        echo "    labels: {sloth_severity: $1}"
+      done
+      if [ "$grouped" = 1 ]; then
+        printf '%s,route="/pay"\n%s,route="/cart"\n' "$id|$name" "$id|$name" >> "$series_file"
+      else
+        printf '%s\n' "$id|$name" >> "$series_file"
+      fi
+    done
+  } > "$rules"
+  promtool check rules --lint=none "$rules" >/dev/null || { echo "error: the generated Sloth rules do not load" >&2; promtool check rules --lint=none "$rules" >&2; exit 1; }
+  # The recorded 5m ratios, one file a day (see bench_history), loaded day by day.
+  mkdir -p "$work/sloth-days"
+  from=$((end - 30 * 86400))
+  for day in $(seq 0 29); do
+    awk -v t0="$((from + day * 86400))" -v list="$series_file" 'BEGIN {
+        n = 0
+        while ((getline line < list) > 0) {
+          split(line, part, "|"); extra = ""
+          if (index(part[2], ",")) { extra = substr(part[2], index(part[2], ",")); part[2] = substr(part[2], 1, index(part[2], ",") - 1) }
+          label[n++] = sprintf("sloth_id=\"%s\",sloth_service=\"checkout\",sloth_slo=\"%s\",sloth_window=\"5m\"%s", part[1], part[2], extra)
+        }
+        print "# TYPE slo:sli_error:ratio_rate5m gauge"
+        for (t = t0; t < t0 + 86400; t += 30)
+          for (i = 0; i < n; i++) printf "slo:sli_error:ratio_rate5m{%s} 0.001 %d\n", label[i], t
+        print "# EOF"
+      }' > "$work/sloth-days/$day.om"
+  done
+  find "$work/sloth-days" -name '*.om' -print0 | sort -z |
+    xargs -0 -P "$(nproc)" -I{} promtool tsdb create-blocks-from openmetrics --quiet {} "$work/prometheus" >/dev/null
+  rm -rf "$work/sloth-days"
 }

@@ -125,7 +125,7 @@ pub enum Stat {
 }
 
 /// Why a backend request failed. Messages never contain credentials.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
     /// No answer within the configured timeout.
     #[error("request timed out after {0:?}")]

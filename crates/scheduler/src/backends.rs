@@ -5,6 +5,7 @@ use std::sync::Arc;
 use burnwatch_spec::{Backend as BackendConfig, BackendKind};
 
 use crate::backend::{Backend, BackendError};
+use crate::coalescer::{Coalescer, Linger};
 use crate::datadog::DatadogBackend;
 use crate::metrics::SchedulerMetrics;
 use crate::prometheus::PrometheusBackend;
@@ -15,7 +16,11 @@ pub fn connect(
     metrics: Arc<SchedulerMetrics>,
 ) -> Result<Arc<dyn Backend>, BackendError> {
     Ok(match config.kind {
-        BackendKind::Prometheus => Arc::new(PrometheusBackend::new(config, metrics)?),
+        // Live raw-sample reads of SLOs ticking together go out as one request per metric.
+        BackendKind::Prometheus => Arc::new(Coalescer::new(
+            Arc::new(PrometheusBackend::new(config, metrics)?),
+            Linger::default(),
+        )),
         BackendKind::Datadog => Arc::new(DatadogBackend::new(config, metrics)?),
     })
 }

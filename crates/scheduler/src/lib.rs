@@ -33,8 +33,10 @@
 mod backend;
 mod backends;
 mod backfill;
+mod coalescer;
 mod counting;
 mod datadog;
+mod label_filter;
 mod metrics;
 mod plan;
 mod poller;
@@ -47,6 +49,7 @@ mod snapshot;
 pub use backend::{Backend, BackendError, Labels, QueryResult, Read, Series, Stat};
 pub use backends::connect;
 pub use backfill::{BackfillStats, Segment, align_down, refine, segments};
+pub use coalescer::{Coalescer, Linger};
 pub use datadog::{DatadogBackend, MAX_POINTS as DATADOG_MAX_POINTS};
 pub use metrics::SchedulerMetrics;
 pub use plan::{Plan, Role};

@@ -1,8 +1,10 @@
 //! The polling loop: one task per SLO, ticks spread over the interval, shutdown by token.
 //!
-//! As in Prometheus' rule groups, each SLO's ticks are offset by a hash of its id so that many
-//! SLOs do not hit the backend in the same millisecond; a tick that overruns makes the next ones
-//! skip (counted), never a catch-up burst. Backfill runs first, a bounded number at a time.
+//! As in Prometheus' rule groups, ticks are offset by a hash of their group (the backend and the
+//! interval), so that backends are not all asked in the same millisecond, while the SLOs of one
+//! group tick together and their reads are coalesced into a few requests ([`crate::Coalescer`]);
+//! a tick that overruns makes the next ones skip (counted), never a catch-up burst. Backfill runs
+//! first, a bounded number at a time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -177,7 +179,9 @@ impl SloTask {
         self.keep_snapshot();
         let mut snapshot_at = now_millis();
         let interval = self.runner.spec().interval;
-        let offset = tick_offset(self.runner.id(), interval);
+        // Every SLO of a backend and interval ticks at the same moment, so that the backend
+        // answers their reads together (see `coalescer.rs`); backends are offset from each other.
+        let offset = tick_offset(&self.runner.tick_group(), interval);
         let mut last_error: Option<String> = None;
         loop {
             let now = now_millis();
@@ -322,7 +326,7 @@ impl Drop for SloTask {
     }
 }
 
-/// A stable offset in `[0, interval)` for an SLO id (FNV-1a of the id).
+/// A stable offset in `[0, interval)` for a tick group (FNV-1a of its name).
 pub fn tick_offset(id: &str, interval: Duration) -> Millis {
     let hash = burnwatch_engine::fnv1a(id.as_bytes());
     (hash % interval.as_millis().max(1) as u64) as Millis

@@ -230,6 +230,11 @@ impl SloRunner {
         &self.spec.id
     }
 
+    /// The SLOs of one tick group tick together: its backend and interval.
+    pub fn tick_group(&self) -> String {
+        format!("{}/{:?}", self.backend.name(), self.spec.interval)
+    }
+
     /// The SLO definition.
     pub fn spec(&self) -> &Slo {
         &self.spec

@@ -1,0 +1,492 @@
+//! Coalesced live reads: the raw-sample reads of every SLO ticking together, answered by one
+//! request per metric name instead of one per selector.
+//!
+//! SLOs on the same backend and interval tick at the same moment (see
+//! [`crate::poller::tick_offset`]), so their [`Read::Samples`] arrive within milliseconds of
+//! each other. The [`Coalescer`] holds each for a moment ([`Linger`]), then asks the backend
+//! once per metric name for a selector that covers all of them: the matchers they share, plus
+//! `label=~"v1|v2|..."` where each fixes a label to its own value (`service="checkout"`,
+//! `service="search"`). Each SLO then gets the series its own selector selects
+//! ([`LabelFilter`]) with the samples of its own range, exactly what its own request would
+//! have returned. An answer too large for the backend's limit, or a query the backend refuses,
+//! is split in halves until the parts fit or a single selector remains.
+//!
+//! Every other read passes straight through: history is read once per SLO, and template SLIs
+//! are PromQL the backend must evaluate.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use burnwatch_engine::Millis;
+use burnwatch_spec::{MatchOp, Selector};
+use futures_util::future::BoxFuture;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::backend::{Backend, BackendError, QueryResult, Read, Series};
+use crate::label_filter::LabelFilter;
+
+/// How long a batch stays open for more reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Linger {
+    /// The batch is sent once no read has joined it for this long...
+    pub quiet: Duration,
+    /// ...or this long after it opened, whichever comes first.
+    pub max: Duration,
+}
+
+impl Default for Linger {
+    fn default() -> Self {
+        // Tasks woken for the same tick reach their read within a few milliseconds even with
+        // thousands of SLOs on two cores; a tick pays at most `max` of latency for it.
+        Self {
+            quiet: Duration::from_millis(20),
+            max: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Most reads answered by one request; more wait for the next batch.
+const MAX_BATCH: usize = 2_000;
+
+struct Request {
+    selector: Selector,
+    filter: LabelFilter,
+    range: Duration,
+    at: Millis,
+    reply: oneshot::Sender<Result<QueryResult, BackendError>>,
+}
+
+struct Batch {
+    requests: Vec<Request>,
+    opened: Instant,
+    last: Instant,
+}
+
+type Pending = Arc<Mutex<HashMap<String, Batch>>>;
+
+/// A backend whose instant raw-sample reads are coalesced per metric name.
+pub struct Coalescer {
+    inner: Arc<dyn Backend>,
+    pending: Pending,
+    linger: Linger,
+}
+
+impl std::fmt::Debug for Coalescer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Coalescer")
+            .field("inner", &self.inner)
+            .field("linger", &self.linger)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Coalescer {
+    /// Coalesce `inner`'s raw-sample reads.
+    pub fn new(inner: Arc<dyn Backend>, linger: Linger) -> Self {
+        Self {
+            inner,
+            pending: Arc::default(),
+            linger,
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for Coalescer {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError> {
+        let Read::Samples { selector, range } = read else {
+            return self.inner.instant(read, at).await;
+        };
+        let Some(filter) = LabelFilter::new(selector) else {
+            return self.inner.instant(read, at).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        let request = Request {
+            selector: selector.clone(),
+            filter,
+            range,
+            at,
+            reply,
+        };
+        let metric = selector.metric().to_string();
+        let opened = {
+            let mut pending = self.pending.lock().expect("coalescer lock");
+            let now = Instant::now();
+            match pending.get_mut(&metric) {
+                Some(batch) if batch.requests.len() < MAX_BATCH => {
+                    batch.requests.push(request);
+                    batch.last = now;
+                    Some(false)
+                }
+                // A full batch: this read goes alone rather than waiting a whole tick.
+                Some(_) => None,
+                None => {
+                    pending.insert(
+                        metric.clone(),
+                        Batch {
+                            requests: vec![request],
+                            opened: now,
+                            last: now,
+                        },
+                    );
+                    Some(true)
+                }
+            }
+        };
+        let Some(opened) = opened else {
+            return self.inner.instant(read, at).await;
+        };
+        if opened {
+            tokio::spawn(flush_later(
+                Arc::clone(&self.inner),
+                Arc::clone(&self.pending),
+                metric,
+                self.linger,
+            ));
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(BackendError::Transport(
+                "the coalesced read was abandoned".into(),
+            ))
+        })
+    }
+
+    async fn range(
+        &self,
+        read: Read<'_>,
+        start: Millis,
+        end: Millis,
+        step: Duration,
+    ) -> Result<QueryResult, BackendError> {
+        self.inner.range(read, start, end, step).await
+    }
+}
+
+/// Waits until the batch of `metric` has lingered, takes it and answers its reads.
+async fn flush_later(inner: Arc<dyn Backend>, pending: Pending, metric: String, linger: Linger) {
+    let requests = loop {
+        let due = {
+            let mut pending = pending.lock().expect("coalescer lock");
+            let Some(batch) = pending.get(&metric) else {
+                return;
+            };
+            let due = (batch.last + linger.quiet).min(batch.opened + linger.max);
+            if Instant::now() >= due {
+                Ok(pending
+                    .remove(&metric)
+                    .map_or_else(Vec::new, |b| b.requests))
+            } else {
+                Err(due)
+            }
+        };
+        match due {
+            Ok(requests) => break requests,
+            Err(due) => tokio::time::sleep_until(due).await,
+        }
+    };
+    answer(inner, requests).await;
+}
+
+/// Answers `requests` (all of one metric) with as few backend requests as fit.
+fn answer(inner: Arc<dyn Backend>, mut requests: Vec<Request>) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        if requests.len() == 1 {
+            let request = requests.pop().expect("one request");
+            let read = Read::Samples {
+                selector: &request.selector,
+                range: request.range,
+            };
+            let result = inner.instant(read, request.at).await;
+            let _ = request.reply.send(result);
+            return;
+        }
+        let selector = covering(&requests);
+        let at = requests.iter().map(|r| r.at).max().expect("requests");
+        let range = requests
+            .iter()
+            .map(|r| Duration::from_millis((at - r.at).max(0) as u64) + r.range)
+            .max()
+            .expect("requests");
+        let read = Read::Samples {
+            selector: &selector,
+            range,
+        };
+        match inner.instant(read, at).await {
+            Ok(result) => {
+                for request in requests {
+                    let own = own_part(&result, &request);
+                    let _ = request.reply.send(Ok(own));
+                }
+            }
+            Err(err) if splittable(&err) => {
+                tracing::debug!(backend = %inner.name(), reads = requests.len(), error = %err, "coalesced read split in halves");
+                let second = requests.split_off(requests.len() / 2);
+                answer(Arc::clone(&inner), requests).await;
+                answer(inner, second).await;
+            }
+            Err(err) => {
+                for request in requests {
+                    let _ = request.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    })
+}
+
+/// Whether a smaller request may succeed where the whole batch failed: too large an answer, or
+/// a query the backend refused (its sample limit, a matcher one selector got wrong).
+fn splittable(err: &BackendError) -> bool {
+    matches!(
+        err,
+        BackendError::TooLarge(_)
+            | BackendError::Api {
+                transient: false,
+                ..
+            }
+            | BackendError::Status {
+                status: 400 | 413 | 422,
+                ..
+            }
+    )
+}
+
+/// A selector selecting at least every series each request's selector selects: the metric, the
+/// matchers all share, and for each label every request fixes with `=`, the alternation of
+/// their values.
+fn covering(requests: &[Request]) -> Selector {
+    let first = &requests[0].selector;
+    let mut out = Selector::parse(first.metric())
+        .or_else(|_| Selector::parse(&format!("{{__name__=\"{}\"}}", first.metric())))
+        .expect("a metric name is a selector");
+    for m in first.matchers() {
+        if requests.iter().all(|r| r.selector.matchers().contains(m)) {
+            out = out.with_matcher(&m.name, m.op, &m.value);
+            continue;
+        }
+        if m.op != MatchOp::Equal || out.matchers().iter().any(|o| o.name == m.name) {
+            continue;
+        }
+        let values: Option<BTreeSet<&str>> = requests
+            .iter()
+            .map(|r| {
+                r.selector
+                    .matchers()
+                    .iter()
+                    .find(|o| o.name == m.name && o.op == MatchOp::Equal)
+                    .map(|o| o.value.as_str())
+            })
+            .collect();
+        if let Some(values) = values {
+            let alternation: Vec<String> = values.into_iter().map(regex::escape).collect();
+            out = out.with_matcher(&m.name, MatchOp::Regex, &alternation.join("|"));
+        }
+    }
+    out
+}
+
+/// The series of `result` that `request`'s own selector selects, with the samples of its own
+/// range `[at - range, at]` (both ends, as Prometheus 2 selects them).
+fn own_part(result: &QueryResult, request: &Request) -> QueryResult {
+    let from = request.at - request.range.as_millis() as Millis;
+    let series = result
+        .series
+        .iter()
+        .filter(|s| request.filter.matches(&s.labels))
+        .filter_map(|s| {
+            let samples: Vec<(Millis, f64)> = s
+                .samples
+                .iter()
+                .copied()
+                .filter(|(t, _)| *t >= from && *t <= request.at)
+                .collect();
+            (!samples.is_empty()).then(|| Series {
+                labels: s.labels.clone(),
+                samples,
+            })
+        })
+        .collect();
+    QueryResult {
+        series,
+        resets: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Labels;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A store of fixed series answering `Samples` reads by matching selectors itself, counting
+    /// requests, and refusing answers with more than `limit` series (as a size limit would).
+    #[derive(Debug)]
+    struct Store {
+        series: Vec<Series>,
+        requests: AtomicUsize,
+        limit: usize,
+    }
+
+    #[async_trait]
+    impl Backend for Store {
+        fn name(&self) -> &str {
+            "store"
+        }
+
+        async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError> {
+            self.requests.fetch_add(1, Ordering::SeqCst);
+            let Read::Samples { selector, range } = read else {
+                panic!("only samples are read here");
+            };
+            let filter = LabelFilter::new(selector).unwrap();
+            let from = at - range.as_millis() as Millis;
+            let series: Vec<Series> = self
+                .series
+                .iter()
+                .filter(|s| filter.matches(&s.labels))
+                .map(|s| Series {
+                    labels: s.labels.clone(),
+                    samples: s
+                        .samples
+                        .iter()
+                        .copied()
+                        .filter(|(t, _)| *t >= from && *t <= at)
+                        .collect(),
+                })
+                .filter(|s| !s.samples.is_empty())
+                .collect();
+            if series.len() > self.limit {
+                return Err(BackendError::TooLarge(self.limit));
+            }
+            Ok(QueryResult {
+                series,
+                resets: Vec::new(),
+            })
+        }
+
+        async fn range(
+            &self,
+            _: Read<'_>,
+            _: Millis,
+            _: Millis,
+            _: Duration,
+        ) -> Result<QueryResult, BackendError> {
+            unreachable!()
+        }
+    }
+
+    fn series(service: &str, code: &str) -> Series {
+        let labels: Labels = [
+            ("__name__", "http_requests_total"),
+            ("service", service),
+            ("code", code),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Series {
+            labels,
+            samples: (0..20).map(|i| (i * 15_000, i as f64)).collect(),
+        }
+    }
+
+    fn store(limit: usize) -> Arc<Store> {
+        let mut all = Vec::new();
+        for i in 0..10 {
+            for code in ["200", "500"] {
+                all.push(series(&format!("svc-{i}"), code));
+            }
+        }
+        Arc::new(Store {
+            series: all,
+            requests: AtomicUsize::new(0),
+            limit,
+        })
+    }
+
+    /// Ten SLOs' error and total reads, each with its own range and time: the coalesced answers
+    /// equal what each read gets on its own.
+    async fn compare(limit: usize) -> usize {
+        let store = store(limit);
+        let coalescer = Arc::new(Coalescer::new(store.clone(), Linger::default()));
+        let reads: Vec<(Selector, Duration, Millis)> = (0..10)
+            .flat_map(|i| {
+                let errors = format!(r#"http_requests_total{{service="svc-{i}",code=~"5.."}}"#);
+                let total = format!(r#"http_requests_total{{service="svc-{i}"}}"#);
+                let at = 200_000 + i * 1_000;
+                let range = Duration::from_secs(60 + 10 * i as u64);
+                [
+                    (Selector::parse(&errors).unwrap(), range, at),
+                    (Selector::parse(&total).unwrap(), range, at),
+                ]
+            })
+            .collect();
+        let mut alone = Vec::new();
+        for (selector, range, at) in &reads {
+            let read = Read::Samples {
+                selector,
+                range: *range,
+            };
+            alone.push(store.instant(read, *at).await.unwrap());
+        }
+        store.requests.store(0, Ordering::SeqCst);
+        let handles: Vec<_> = reads
+            .iter()
+            .cloned()
+            .map(|(selector, range, at)| {
+                let coalescer = Arc::clone(&coalescer);
+                tokio::spawn(async move {
+                    let read = Read::Samples {
+                        selector: &selector,
+                        range,
+                    };
+                    coalescer.instant(read, at).await.unwrap()
+                })
+            })
+            .collect();
+        for (handle, want) in handles.into_iter().zip(alone) {
+            assert_eq!(handle.await.unwrap(), want);
+        }
+        store.requests.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn twenty_reads_of_one_metric_are_one_request_with_the_same_answers() {
+        assert_eq!(compare(usize::MAX).await, 1);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_limit_is_split_until_it_fits() {
+        // 20 series at most 6 per answer: the batch of 20 reads splits into parts of at
+        // most 3 services (reads of 5, then 2 or 3).
+        let requests = compare(6).await;
+        assert!(requests > 1 && requests < 20, "{requests} requests");
+    }
+
+    #[test]
+    fn the_covering_selector_unites_fixed_values_and_keeps_shared_matchers() {
+        let request = |text: &str| Request {
+            selector: Selector::parse(text).unwrap(),
+            filter: LabelFilter::new(&Selector::parse(text).unwrap()).unwrap(),
+            range: Duration::from_secs(60),
+            at: 0,
+            reply: oneshot::channel().0,
+        };
+        let requests = [
+            request(r#"m{job="api",service="a.b",code=~"5.."}"#),
+            request(r#"m{job="api",service="c"}"#),
+        ];
+        assert_eq!(
+            covering(&requests).render(),
+            r#"m{job="api",service=~"a\\.b|c"}"#
+        );
+        let requests = [request(r#"m{service="a"}"#), request(r#"m{code="500"}"#)];
+        assert_eq!(covering(&requests).render(), "m");
+    }
+}
