@@ -111,9 +111,11 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             if readiness.is_ready() {
                 Ok(())
             } else {
+                let pending = readiness.pending();
                 Err(format!(
-                    "backfill: {} pending",
-                    count(readiness.pending(), "SLO")
+                    "backfill: {} of {} ready, {pending} pending",
+                    readiness.total().saturating_sub(pending),
+                    count(readiness.total(), "SLO"),
                 ))
             }
         })

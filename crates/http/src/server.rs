@@ -20,13 +20,14 @@ use crate::reload::{ReloadGate, ReloadRequest};
 use crate::renders::Renders;
 use crate::scrape::Scrape;
 
-/// Says whether the daemon is ready, and if not, why (e.g. "backfill: 3 SLOs pending").
+/// Says whether the daemon is ready, and if not, why (e.g. "backfill: 37 of 40 SLOs ready, 3
+/// pending").
 pub type ReadyCheck = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// What the handlers need.
 #[derive(Clone)]
 pub struct AppState {
-    ready: ReadyCheck,
+    pub(crate) ready: ReadyCheck,
     pub(crate) reload: Option<tokio::sync::mpsc::Sender<ReloadRequest>>,
     pub(crate) reload_token: Option<SecretSource>,
     pub(crate) reload_gate: ReloadGate,

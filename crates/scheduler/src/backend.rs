@@ -35,6 +35,21 @@ pub struct QueryResult {
     /// For [`Read::Boundaries`]: per series (labels without the metric name), its resets within
     /// the step before each point, at every point where it has samples in that step.
     pub resets: Vec<Series>,
+    /// The samples the store says it loaded to answer (Prometheus' `stats=all`), when it says.
+    pub loaded: Option<u64>,
+}
+
+impl QueryResult {
+    /// What the read cost the store in samples: as it says, or else the points it returned.
+    pub fn cost(&self) -> u64 {
+        self.loaded.unwrap_or_else(|| {
+            self.series
+                .iter()
+                .chain(&self.resets)
+                .map(|s| s.samples.len() as u64)
+                .sum()
+        })
+    }
 }
 
 /// What the scheduler asks a backend for.

@@ -8,6 +8,7 @@ use crate::backend::{Backend, BackendError};
 use crate::coalescer::{Coalescer, Linger};
 use crate::datadog::DatadogBackend;
 use crate::metrics::SchedulerMetrics;
+use crate::pacer::Pacer;
 use crate::prometheus::PrometheusBackend;
 
 /// A client for the configured backend.
@@ -15,12 +16,19 @@ pub fn connect(
     config: &BackendConfig,
     metrics: Arc<SchedulerMetrics>,
 ) -> Result<Arc<dyn Backend>, BackendError> {
+    // History reads (backfill, gap fills) within the backend's concurrency and samples budget.
+    let paced =
+        |client: Arc<dyn Backend>| Arc::new(Pacer::new(client, config.pace, Arc::clone(&metrics)));
     Ok(match config.kind {
-        // Live raw-sample reads of SLOs ticking together go out as one request per metric.
+        // Reads of SLOs ticking (or backfilling) together go out as one request per metric,
+        // and those requests are paced.
         BackendKind::Prometheus => Arc::new(Coalescer::new(
-            Arc::new(PrometheusBackend::new(config, metrics)?),
+            paced(Arc::new(PrometheusBackend::new(
+                config,
+                Arc::clone(&metrics),
+            )?)),
             Linger::default(),
         )),
-        BackendKind::Datadog => Arc::new(DatadogBackend::new(config, metrics)?),
+        BackendKind::Datadog => paced(Arc::new(DatadogBackend::new(config, Arc::clone(&metrics))?)),
     })
 }

@@ -1,18 +1,21 @@
-//! Coalesced live reads: the raw-sample reads of every SLO ticking together, answered by one
-//! request per metric name instead of one per selector.
+//! Coalesced reads: the raw-sample reads of every SLO ticking together, and the boundary reads of
+//! SLOs backfilling together, answered by one request per metric name instead of one per
+//! selector.
 //!
-//! SLOs on the same backend and interval tick at the same moment (see
+//! SLOs on the same backend and interval tick at the same scheduled moment (see
 //! [`crate::poller::tick_offset`]), so their [`Read::Samples`] arrive within milliseconds of
-//! each other. The [`Coalescer`] holds each for a moment ([`Linger`]), then asks the backend
-//! once per metric name for a selector that covers all of them: the matchers they share, plus
+//! each other with the same evaluation time; SLOs starting together read the same bucket
+//! boundaries ([`Read::Boundaries`] over the same range and step). The [`Coalescer`] holds each
+//! read for a moment ([`Linger`]), then asks the backend once per metric name (and time, or
+//! range) for a selector that covers all of them: the matchers they share, plus
 //! `label=~"v1|v2|..."` where each fixes a label to its own value (`service="checkout"`,
 //! `service="search"`). Each SLO then gets the series its own selector selects
 //! ([`LabelFilter`]) with the samples of its own range, exactly what its own request would
 //! have returned. An answer too large for the backend's limit, or a query the backend refuses,
 //! is split in halves until the parts fit or a single selector remains.
 //!
-//! Every other read passes straight through: history is read once per SLO, and template SLIs
-//! are PromQL the backend must evaluate.
+//! Every other read passes straight through: template SLIs are PromQL the backend must
+//! evaluate, and the few detail reads of history are at times of their own.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -40,9 +43,10 @@ pub struct Linger {
 impl Default for Linger {
     fn default() -> Self {
         // Tasks woken for the same tick reach their read within a few milliseconds even with
-        // thousands of SLOs on two cores; a tick pays at most `max` of latency for it.
+        // thousands of SLOs on two cores; a read pays at most `max` of latency for it, a lone
+        // one `quiet`.
         Self {
-            quiet: Duration::from_millis(20),
+            quiet: Duration::from_millis(10),
             max: Duration::from_millis(250),
         }
     }
@@ -51,11 +55,34 @@ impl Default for Linger {
 /// Most reads answered by one request; more wait for the next batch.
 const MAX_BATCH: usize = 2_000;
 
+/// What one read asks, apart from its selector and (for raw samples) its range: reads are
+/// coalesced only with reads asking the same (raw samples at the same moment, each over its
+/// own range; or boundaries over the same range and step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Ask {
+    /// [`Read::Samples`] before `at`.
+    Samples { at: Millis },
+    /// [`Read::Boundaries`] from `start` to `end` at `step`.
+    Boundaries {
+        start: Millis,
+        end: Millis,
+        step: Duration,
+    },
+}
+
+/// Reads answered together: the same metric and the same ask (a live tick's raw samples are all
+/// read at the group's tick time, so they share it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    metric: String,
+    ask: Ask,
+}
+
 struct Request {
     selector: Selector,
     filter: LabelFilter,
+    /// For raw samples: how far back from the tick.
     range: Duration,
-    at: Millis,
     reply: oneshot::Sender<Result<QueryResult, BackendError>>,
 }
 
@@ -65,9 +92,9 @@ struct Batch {
     last: Instant,
 }
 
-type Pending = Arc<Mutex<HashMap<String, Batch>>>;
+type Pending = Arc<Mutex<HashMap<Key, Batch>>>;
 
-/// A backend whose instant raw-sample reads are coalesced per metric name.
+/// A backend whose raw-sample and boundary reads are coalesced per metric name.
 pub struct Coalescer {
     inner: Arc<dyn Backend>,
     pending: Pending,
@@ -84,13 +111,72 @@ impl std::fmt::Debug for Coalescer {
 }
 
 impl Coalescer {
-    /// Coalesce `inner`'s raw-sample reads.
+    /// Coalesce `inner`'s raw-sample and boundary reads.
     pub fn new(inner: Arc<dyn Backend>, linger: Linger) -> Self {
         Self {
             inner,
             pending: Arc::default(),
             linger,
         }
+    }
+
+    /// Joins (or opens) the batch of `selector` and `ask` and waits for its answer; `None`
+    /// when the read must go alone (a full batch, a pattern only the backend can judge).
+    async fn join(
+        &self,
+        selector: &Selector,
+        ask: Ask,
+        range: Duration,
+    ) -> Option<Result<QueryResult, BackendError>> {
+        let filter = LabelFilter::new(selector)?;
+        let (reply, answer) = oneshot::channel();
+        let request = Request {
+            selector: selector.clone(),
+            filter,
+            range,
+            reply,
+        };
+        let key = Key {
+            metric: selector.metric().to_string(),
+            ask,
+        };
+        let opened = {
+            let mut pending = self.pending.lock().expect("coalescer lock");
+            let now = Instant::now();
+            match pending.get_mut(&key) {
+                Some(batch) if batch.requests.len() < MAX_BATCH => {
+                    batch.requests.push(request);
+                    batch.last = now;
+                    false
+                }
+                // A full batch: this read goes alone rather than waiting for the next.
+                Some(_) => return None,
+                None => {
+                    pending.insert(
+                        key.clone(),
+                        Batch {
+                            requests: vec![request],
+                            opened: now,
+                            last: now,
+                        },
+                    );
+                    true
+                }
+            }
+        };
+        if opened {
+            tokio::spawn(flush_later(
+                Arc::clone(&self.inner),
+                Arc::clone(&self.pending),
+                key,
+                self.linger,
+            ));
+        }
+        Some(answer.await.unwrap_or_else(|_| {
+            Err(BackendError::Transport(
+                "the coalesced read was abandoned".into(),
+            ))
+        }))
     }
 }
 
@@ -101,61 +187,12 @@ impl Backend for Coalescer {
     }
 
     async fn instant(&self, read: Read<'_>, at: Millis) -> Result<QueryResult, BackendError> {
-        let Read::Samples { selector, range } = read else {
-            return self.inner.instant(read, at).await;
-        };
-        let Some(filter) = LabelFilter::new(selector) else {
-            return self.inner.instant(read, at).await;
-        };
-        let (reply, answer) = oneshot::channel();
-        let request = Request {
-            selector: selector.clone(),
-            filter,
-            range,
-            at,
-            reply,
-        };
-        let metric = selector.metric().to_string();
-        let opened = {
-            let mut pending = self.pending.lock().expect("coalescer lock");
-            let now = Instant::now();
-            match pending.get_mut(&metric) {
-                Some(batch) if batch.requests.len() < MAX_BATCH => {
-                    batch.requests.push(request);
-                    batch.last = now;
-                    Some(false)
-                }
-                // A full batch: this read goes alone rather than waiting a whole tick.
-                Some(_) => None,
-                None => {
-                    pending.insert(
-                        metric.clone(),
-                        Batch {
-                            requests: vec![request],
-                            opened: now,
-                            last: now,
-                        },
-                    );
-                    Some(true)
-                }
-            }
-        };
-        let Some(opened) = opened else {
-            return self.inner.instant(read, at).await;
-        };
-        if opened {
-            tokio::spawn(flush_later(
-                Arc::clone(&self.inner),
-                Arc::clone(&self.pending),
-                metric,
-                self.linger,
-            ));
+        if let Read::Samples { selector, range } = read
+            && let Some(answer) = self.join(selector, Ask::Samples { at }, range).await
+        {
+            return answer;
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(BackendError::Transport(
-                "the coalesced read was abandoned".into(),
-            ))
-        })
+        self.inner.instant(read, at).await
     }
 
     async fn range(
@@ -165,23 +202,28 @@ impl Backend for Coalescer {
         end: Millis,
         step: Duration,
     ) -> Result<QueryResult, BackendError> {
+        if let Read::Boundaries { selector, step } = read
+            && let Some(answer) = self
+                .join(selector, Ask::Boundaries { start, end, step }, step)
+                .await
+        {
+            return answer;
+        }
         self.inner.range(read, start, end, step).await
     }
 }
 
-/// Waits until the batch of `metric` has lingered, takes it and answers its reads.
-async fn flush_later(inner: Arc<dyn Backend>, pending: Pending, metric: String, linger: Linger) {
+/// Waits until the batch of `key` has lingered, takes it and answers its reads.
+async fn flush_later(inner: Arc<dyn Backend>, pending: Pending, key: Key, linger: Linger) {
     let requests = loop {
         let due = {
             let mut pending = pending.lock().expect("coalescer lock");
-            let Some(batch) = pending.get(&metric) else {
+            let Some(batch) = pending.get(&key) else {
                 return;
             };
             let due = (batch.last + linger.quiet).min(batch.opened + linger.max);
             if Instant::now() >= due {
-                Ok(pending
-                    .remove(&metric)
-                    .map_or_else(Vec::new, |b| b.requests))
+                Ok(pending.remove(&key).map_or_else(Vec::new, |b| b.requests))
             } else {
                 Err(due)
             }
@@ -191,45 +233,49 @@ async fn flush_later(inner: Arc<dyn Backend>, pending: Pending, metric: String, 
             Err(due) => tokio::time::sleep_until(due).await,
         }
     };
-    answer(inner, requests).await;
+    answer(inner, key.ask, requests).await;
 }
 
-/// Answers `requests` (all of one metric) with as few backend requests as fit.
-fn answer(inner: Arc<dyn Backend>, mut requests: Vec<Request>) -> BoxFuture<'static, ()> {
+/// `ask` of `selector` (over `range`, for raw samples) from the backend itself.
+async fn read(
+    inner: &dyn Backend,
+    selector: &Selector,
+    ask: Ask,
+    range: Duration,
+) -> Result<QueryResult, BackendError> {
+    match ask {
+        Ask::Samples { at } => inner.instant(Read::Samples { selector, range }, at).await,
+        Ask::Boundaries { start, end, step } => {
+            inner
+                .range(Read::Boundaries { selector, step }, start, end, step)
+                .await
+        }
+    }
+}
+
+/// Answers `requests` (all of one metric and `ask`) with as few backend requests as fit.
+fn answer(inner: Arc<dyn Backend>, ask: Ask, mut requests: Vec<Request>) -> BoxFuture<'static, ()> {
     Box::pin(async move {
         if requests.len() == 1 {
             let request = requests.pop().expect("one request");
-            let read = Read::Samples {
-                selector: &request.selector,
-                range: request.range,
-            };
-            let result = inner.instant(read, request.at).await;
+            let result = read(inner.as_ref(), &request.selector, ask, request.range).await;
             let _ = request.reply.send(result);
             return;
         }
         let selector = covering(&requests);
-        let at = requests.iter().map(|r| r.at).max().expect("requests");
-        let range = requests
-            .iter()
-            .map(|r| Duration::from_millis((at - r.at).max(0) as u64) + r.range)
-            .max()
-            .expect("requests");
-        let read = Read::Samples {
-            selector: &selector,
-            range,
-        };
-        match inner.instant(read, at).await {
+        let range = requests.iter().map(|r| r.range).max().expect("requests");
+        match read(inner.as_ref(), &selector, ask, range).await {
             Ok(result) => {
                 for request in requests {
-                    let own = own_part(&result, &request);
+                    let own = own_part(&result, &request, ask);
                     let _ = request.reply.send(Ok(own));
                 }
             }
             Err(err) if splittable(&err) => {
                 tracing::debug!(backend = %inner.name(), reads = requests.len(), error = %err, "coalesced read split in halves");
                 let second = requests.split_off(requests.len() / 2);
-                answer(Arc::clone(&inner), requests).await;
-                answer(inner, second).await;
+                answer(Arc::clone(&inner), ask, requests).await;
+                answer(inner, ask, second).await;
             }
             Err(err) => {
                 for request in requests {
@@ -291,30 +337,38 @@ fn covering(requests: &[Request]) -> Selector {
     out
 }
 
-/// The series of `result` that `request`'s own selector selects, with the samples of its own
-/// range `[at - range, at]` (both ends, as Prometheus 2 selects them).
-fn own_part(result: &QueryResult, request: &Request) -> QueryResult {
-    let from = request.at - request.range.as_millis() as Millis;
-    let series = result
-        .series
-        .iter()
-        .filter(|s| request.filter.matches(&s.labels))
-        .filter_map(|s| {
-            let samples: Vec<(Millis, f64)> = s
-                .samples
-                .iter()
-                .copied()
-                .filter(|(t, _)| *t >= from && *t <= request.at)
-                .collect();
-            (!samples.is_empty()).then(|| Series {
-                labels: s.labels.clone(),
-                samples,
+/// The series (and reset rows) of `result` that `request`'s own selector selects; for raw
+/// samples, with the samples of its own range `[at - range, at]` (both ends, as Prometheus 2
+/// selects them).
+fn own_part(result: &QueryResult, request: &Request, ask: Ask) -> QueryResult {
+    let window = match ask {
+        Ask::Samples { at } => Some((at - request.range.as_millis() as Millis, at)),
+        Ask::Boundaries { .. } => None,
+    };
+    let own = |rows: &[Series]| -> Vec<Series> {
+        rows.iter()
+            .filter(|s| request.filter.matches(&s.labels))
+            .filter_map(|s| match window {
+                None => Some(s.clone()),
+                Some((from, to)) => {
+                    let samples: Vec<(Millis, f64)> = s
+                        .samples
+                        .iter()
+                        .copied()
+                        .filter(|(t, _)| (from..=to).contains(t))
+                        .collect();
+                    (!samples.is_empty()).then(|| Series {
+                        labels: s.labels.clone(),
+                        samples,
+                    })
+                }
             })
-        })
-        .collect();
+            .collect()
+    };
     QueryResult {
-        series,
-        resets: Vec::new(),
+        series: own(&result.series),
+        resets: own(&result.resets),
+        ..QueryResult::default()
     }
 }
 
@@ -366,18 +420,44 @@ mod tests {
             }
             Ok(QueryResult {
                 series,
-                resets: Vec::new(),
+                ..QueryResult::default()
             })
         }
 
+        /// Boundary reads: each series' samples in `[start, end]`, and a reset row per series
+        /// (as the Prometheus backend returns them, without `__name__`).
         async fn range(
             &self,
-            _: Read<'_>,
-            _: Millis,
-            _: Millis,
+            read: Read<'_>,
+            start: Millis,
+            end: Millis,
             _: Duration,
         ) -> Result<QueryResult, BackendError> {
-            unreachable!()
+            self.requests.fetch_add(1, Ordering::SeqCst);
+            let Read::Boundaries { selector, .. } = read else {
+                panic!("only boundaries are read here");
+            };
+            let filter = LabelFilter::new(selector).unwrap();
+            let mut result = QueryResult::default();
+            for s in self.series.iter().filter(|s| filter.matches(&s.labels)) {
+                let samples: Vec<(Millis, f64)> = s
+                    .samples
+                    .iter()
+                    .copied()
+                    .filter(|(t, _)| (start..=end).contains(t))
+                    .collect();
+                let mut labels = s.labels.clone();
+                labels.remove("__name__");
+                result.resets.push(Series {
+                    labels,
+                    samples: vec![(end, 0.0)],
+                });
+                result.series.push(Series {
+                    labels: s.labels.clone(),
+                    samples,
+                });
+            }
+            Ok(result)
         }
     }
 
@@ -410,8 +490,8 @@ mod tests {
         })
     }
 
-    /// Ten SLOs' error and total reads, each with its own range and time: the coalesced answers
-    /// equal what each read gets on its own.
+    /// Ten SLOs' error and total reads at one tick, each with its own range: the coalesced
+    /// answers equal what each read gets on its own.
     async fn compare(limit: usize) -> usize {
         let store = store(limit);
         let coalescer = Arc::new(Coalescer::new(store.clone(), Linger::default()));
@@ -419,7 +499,7 @@ mod tests {
             .flat_map(|i| {
                 let errors = format!(r#"http_requests_total{{service="svc-{i}",code=~"5.."}}"#);
                 let total = format!(r#"http_requests_total{{service="svc-{i}"}}"#);
-                let at = 200_000 + i * 1_000;
+                let at = 200_000;
                 let range = Duration::from_secs(60 + 10 * i as u64);
                 [
                     (Selector::parse(&errors).unwrap(), range, at),
@@ -462,6 +542,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn boundary_reads_over_the_same_range_are_one_request_with_the_same_answers() {
+        let store = store(usize::MAX);
+        let coalescer = Arc::new(Coalescer::new(store.clone(), Linger::default()));
+        let selectors: Vec<Selector> = (0..10)
+            .map(|i| {
+                Selector::parse(&format!(
+                    r#"http_requests_total{{service="svc-{i}",code=~"5.."}}"#
+                ))
+                .unwrap()
+            })
+            .collect();
+        let step = Duration::from_secs(60);
+        let mut alone = Vec::new();
+        for selector in &selectors {
+            let read = Read::Boundaries { selector, step };
+            alone.push(store.range(read, 60_000, 240_000, step).await.unwrap());
+        }
+        store.requests.store(0, Ordering::SeqCst);
+        let handles: Vec<_> = selectors
+            .iter()
+            .cloned()
+            .map(|selector| {
+                let coalescer = Arc::clone(&coalescer);
+                tokio::spawn(async move {
+                    let read = Read::Boundaries {
+                        selector: &selector,
+                        step,
+                    };
+                    coalescer.range(read, 60_000, 240_000, step).await.unwrap()
+                })
+            })
+            .collect();
+        for (handle, want) in handles.into_iter().zip(alone) {
+            let got = handle.await.unwrap();
+            assert_eq!(got.series.len(), 1);
+            assert_eq!(got, want);
+        }
+        assert_eq!(store.requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
     async fn an_answer_over_the_limit_is_split_until_it_fits() {
         // 20 series at most 6 per answer: the batch of 20 reads splits into parts of at
         // most 3 services (reads of 5, then 2 or 3).
@@ -475,7 +596,6 @@ mod tests {
             selector: Selector::parse(text).unwrap(),
             filter: LabelFilter::new(&Selector::parse(text).unwrap()).unwrap(),
             range: Duration::from_secs(60),
-            at: 0,
             reply: oneshot::channel().0,
         };
         let requests = [

@@ -38,6 +38,7 @@ mod counting;
 mod datadog;
 mod label_filter;
 mod metrics;
+mod pacer;
 mod plan;
 mod poller;
 mod prometheus;
@@ -52,6 +53,7 @@ pub use backfill::{BackfillStats, Segment, align_down, refine, segments};
 pub use coalescer::{Coalescer, Linger};
 pub use datadog::{DatadogBackend, MAX_POINTS as DATADOG_MAX_POINTS};
 pub use metrics::SchedulerMetrics;
+pub use pacer::Pacer;
 pub use plan::{Plan, Role};
 pub use poller::{
     DEFAULT_SNAPSHOT_INTERVAL, PollerOptions, Readiness, next_tick, now_millis, run, spawn,

@@ -64,6 +64,8 @@ pub struct SchedulerMetrics {
     silenced: Family<SilencedLabels, Counter>,
     backfill_pending: Gauge<i64, AtomicI64>,
     backfill_points: Counter<u64, AtomicU64>,
+    history_samples: Family<BackendLabels, Counter>,
+    paced: Family<BackendLabels, Counter<f64, AtomicU64>>,
     /// Every request to any backend, for the start-up log.
     sent: AtomicU64,
 }
@@ -127,6 +129,16 @@ impl SchedulerMetrics {
             "Range-query points ingested by backfill.",
             metrics.backfill_points.clone(),
         );
+        registry.register(
+            "burnwatch_backend_history_samples",
+            "Samples backends loaded to answer reads of history (backfill, gap fills), as they report them (Prometheus' stats=all), or else the points they returned.",
+            metrics.history_samples.clone(),
+        );
+        registry.register(
+            "burnwatch_backend_paced_seconds",
+            "Time reads of history waited for the backend's backfill_samples_per_second budget.",
+            metrics.paced.clone(),
+        );
         metrics
     }
 
@@ -143,6 +155,8 @@ impl SchedulerMetrics {
             silenced: Family::default(),
             backfill_pending: Gauge::default(),
             backfill_points: Counter::default(),
+            history_samples: Family::default(),
+            paced: Family::default(),
             sent: AtomicU64::new(0),
         }
     }
@@ -235,6 +249,22 @@ impl SchedulerMetrics {
 
     pub(crate) fn backfill_pending(&self, delta: i64) {
         self.backfill_pending.inc_by(delta);
+    }
+
+    pub(crate) fn record_history_samples(&self, backend: &str, samples: u64) {
+        self.history_samples
+            .get_or_create(&BackendLabels {
+                backend: backend.into(),
+            })
+            .inc_by(samples);
+    }
+
+    pub(crate) fn record_paced(&self, backend: &str, wait: Duration) {
+        self.paced
+            .get_or_create(&BackendLabels {
+                backend: backend.into(),
+            })
+            .inc_by(wait.as_secs_f64());
     }
 
     pub(crate) fn backfill_points(&self, points: u64) {

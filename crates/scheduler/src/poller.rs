@@ -30,10 +30,13 @@ pub fn now_millis() -> Millis {
         .map_or(0, |d| d.as_millis() as Millis)
 }
 
-/// Counts SLOs whose startup backfill is still running; ready when it reaches zero.
+/// Counts SLOs whose startup backfill is still running; ready when it reaches zero. SLOs become
+/// ready one by one, so a cold start of thousands shows its progress.
 #[derive(Debug, Default)]
 pub struct Readiness {
     pending: AtomicUsize,
+    /// SLO tasks running (ready or not).
+    running: AtomicUsize,
 }
 
 impl Readiness {
@@ -45,6 +48,11 @@ impl Readiness {
     /// SLOs still backfilling.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
+    }
+
+    /// SLOs evaluated by this process, backfilled or not.
+    pub fn total(&self) -> usize {
+        self.running.load(Ordering::Acquire)
     }
 }
 
@@ -60,7 +68,9 @@ pub struct PollerOptions {
 impl Default for PollerOptions {
     fn default() -> Self {
         Self {
-            backfill_concurrency: 4,
+            // Many at once, so that their reads of the same metrics coalesce; each backend's own
+            // `backfill_concurrency` and samples budget bound the requests they become.
+            backfill_concurrency: 64,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
         }
     }
@@ -97,6 +107,7 @@ pub fn spawn(
 ) -> Vec<(String, JoinHandle<()>)> {
     let total = runners.len();
     readiness.pending.fetch_add(total, Ordering::AcqRel);
+    readiness.running.fetch_add(total, Ordering::AcqRel);
     metrics.backfill_pending(total as i64);
     let limit = Arc::new(Semaphore::new(options.backfill_concurrency.max(1)));
     let done = Arc::new(AtomicUsize::new(0));
@@ -193,8 +204,9 @@ impl SloTask {
                 }
                 () = tokio::time::sleep(Duration::from_millis((next - now).max(0) as u64)) => {}
             }
-            let started = now_millis();
-            match self.runner.tick(started).await {
+            // Evaluated at the scheduled moment, not the moment this task got the CPU: every SLO
+            // of the group then reads at the same timestamp and their reads coalesce.
+            match self.runner.tick(next).await {
                 // The same failure again (bad keys, a refused query) is said once, not every
                 // tick; the backend counts every request in burnwatch_backend_requests_total.
                 Err(err)
@@ -323,6 +335,7 @@ impl Drop for SloTask {
     /// longer holds `/readyz` at 503.
     fn drop(&mut self) {
         self.release();
+        self.readiness.running.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -6,7 +6,7 @@ use toml::Spanned;
 
 use crate::context::Ctx;
 use crate::error::ErrorKind;
-use crate::model::{Auth, Backend, BackendKind, SecretSource, Sli};
+use crate::model::{Auth, Backend, BackendKind, Pace, SecretSource, Sli};
 use crate::names::{check_table_name, is_header_name, is_header_value};
 use crate::raw::{RawBackend, RawBasicAuth, Str, StrMap, default_timeout};
 use crate::secret::Secret;
@@ -44,6 +44,7 @@ pub(crate) fn backend(
         let url = crate::datadog::site(ctx, raw, &span);
         let keys = crate::datadog::keys(ctx, raw, &span, config_dir);
         let timeout = timeout(ctx, raw);
+        let pace = pace(ctx, raw);
         return Some(Backend {
             name: name.get_ref().clone(),
             kind: BackendKind::Datadog,
@@ -52,6 +53,7 @@ pub(crate) fn backend(
             headers: Vec::new(),
             auth: None,
             datadog: Some(keys?),
+            pace: pace?,
         })
         .filter(|_| name_ok);
     }
@@ -68,6 +70,7 @@ pub(crate) fn backend(
         }
     };
     let timeout = timeout(ctx, raw);
+    let pace = pace(ctx, raw);
     let auth = auth(ctx, raw, &header, config_dir);
     let has_auth =
         raw.bearer_token.is_some() || raw.bearer_token_file.is_some() || raw.basic_auth.is_some();
@@ -83,6 +86,7 @@ pub(crate) fn backend(
         headers: headers?,
         auth: auth?,
         datadog: None,
+        pace: pace?,
     })
     .filter(|_| name_ok)
 }
@@ -102,6 +106,53 @@ fn timeout(ctx: &mut Ctx<'_>, raw: &RawBackend) -> Option<std::time::Duration> {
             other => other,
         },
     }
+}
+
+/// The most history reads at once: past it a typo, not a plan.
+const MAX_BACKFILL_CONCURRENCY: i64 = 256;
+
+fn pace(ctx: &mut Ctx<'_>, raw: &RawBackend) -> Option<Pace> {
+    let defaults = Pace::default();
+    let concurrency = match &raw.backfill_concurrency {
+        None => Some(defaults.concurrency),
+        Some(n) => match *n.get_ref() {
+            value @ 1..=MAX_BACKFILL_CONCURRENCY => usize::try_from(value).ok(),
+            value => {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &n.span(),
+                    format!(
+                        "backfill_concurrency {value} must be between 1 and \
+                         {MAX_BACKFILL_CONCURRENCY}, e.g. {}",
+                        defaults.concurrency
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let samples_per_second = match &raw.backfill_samples_per_second {
+        None => Some(None),
+        Some(n) => match u64::try_from(*n.get_ref()) {
+            Ok(value) if value > 0 => Some(Some(value)),
+            _ => {
+                ctx.error(
+                    ErrorKind::InvalidValue,
+                    &n.span(),
+                    format!(
+                        "backfill_samples_per_second {} must be a positive number of samples, \
+                         e.g. 5_000_000 (leave it out for no limit)",
+                        n.get_ref()
+                    ),
+                );
+                None
+            }
+        },
+    };
+    Some(Pace {
+        concurrency: concurrency?,
+        samples_per_second: samples_per_second?,
+    })
 }
 
 /// Whether an SLI of this kind can be read from a backend of `kind`; the error text when not.

@@ -97,8 +97,8 @@ pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
     AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Component, Config, Datadog,
-    DatadogQuery, Receiver, ReceiverKind, Route, SecretSource, Server, ServerLimits, Severity, Sli,
-    Slo, Threshold,
+    DatadogQuery, Pace, Receiver, ReceiverKind, Route, SecretSource, Server, ServerLimits,
+    Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;

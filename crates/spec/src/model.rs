@@ -86,6 +86,26 @@ pub struct Backend {
     pub auth: Option<Auth>,
     /// The keys of a Datadog backend (`url` is then its site's API URL).
     pub datadog: Option<Datadog>,
+    /// How hard history reads may press on the backend.
+    pub pace: Pace,
+}
+
+/// How hard reads of history (backfill, gap fills, replay) may press on a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// Range requests in flight at once.
+    pub concurrency: usize,
+    /// Samples per second the backend may load for them, on average; `None`: no limit.
+    pub samples_per_second: Option<u64>,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            concurrency: crate::raw::default_backfill_concurrency(),
+            samples_per_second: None,
+        }
+    }
 }
 
 /// The API a backend speaks.

@@ -83,6 +83,12 @@ pub(crate) struct RawBackend {
     pub bearer_token_file: Option<Str>,
     /// HTTP basic authentication. Not together with a bearer token.
     pub basic_auth: Option<Spanned<RawBasicAuth>>,
+    /// Range requests of history (backfill, gap fills, replay) in flight at once. Default:
+    /// [`default_backfill_concurrency`].
+    pub backfill_concurrency: Option<Spanned<i64>>,
+    /// Samples per second the backend may load for history reads, as it reports them
+    /// (Prometheus' `stats=all`; otherwise the points returned). Default: no limit.
+    pub backfill_samples_per_second: Option<Spanned<i64>>,
     /// Datadog only: the site (`datadoghq.com`, `datadoghq.eu`, ...) or a full API URL.
     pub site: Option<Str>,
     /// Datadog only: the API key, from `${ENV}`; secret.
@@ -440,6 +446,11 @@ pub(crate) fn default_max_connections() -> usize {
 
 /// `server.max_concurrent_renders`: 4, twice the cores of a small pod.
 pub(crate) fn default_max_concurrent_renders() -> usize {
+    4
+}
+
+/// `backends.*.backfill_concurrency`: 4 history reads at once.
+pub(crate) fn default_backfill_concurrency() -> usize {
     4
 }
 

@@ -161,13 +161,21 @@ async fn overview(
         });
     let body = format!(
         r#"<h1>SLOs <small class="muted">{instances}, evaluated {evaluated}</small></h1>
-<p class="counts">{counts}</p>{nav}
+<p class="counts">{counts}</p>{starting}{nav}
 <table class="list"><thead><tr><th>Status</th><th>SLO</th><th>Objective</th><th>Budget left</th><th>Worst burn</th><th>Alerts</th></tr></thead>
 <tbody>{rows}</tbody></table>{nav}
 <p class="muted">JSON: <a href="/api/v1/slos">/api/v1/slos</a></p>"#,
         instances = count(views.len(), "instance"),
         evaluated = escape(&evaluated),
         counts = counts(&views),
+        // A cold start of many SLOs takes a while: say how far it is (what /readyz says).
+        starting = match (state.ready)() {
+            Ok(()) => String::new(),
+            Err(why) => format!(
+                r#"<p class="muted starting">Not ready yet: {}</p>"#,
+                escape(&why)
+            ),
+        },
         nav = navigation(number, pages, shown.len(), views.len()),
     );
     Html(page("burnwatch: SLO status", &body)).into_response()

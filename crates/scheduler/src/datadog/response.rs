@@ -67,7 +67,7 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
         .collect();
     Ok(QueryResult {
         series,
-        resets: Vec::new(),
+        ..QueryResult::default()
     })
 }
 

@@ -187,6 +187,8 @@ impl PrometheusBackend {
                 ("start", seconds(start)),
                 ("end", seconds(end)),
                 ("step", format!("{}", step.as_secs_f64())),
+                // What the query cost, so history reads can be paced by it (see `pacer.rs`).
+                ("stats", "all".to_string()),
             ],
         )
         .await

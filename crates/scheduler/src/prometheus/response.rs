@@ -25,6 +25,21 @@ struct Data {
     #[serde(rename = "resultType")]
     result_type: String,
     result: Value,
+    /// With `stats=all`: what the query cost the store (Prometheus; others leave it out).
+    #[serde(default)]
+    stats: Option<Stats>,
+}
+
+#[derive(Deserialize)]
+struct Stats {
+    #[serde(default)]
+    samples: Option<SampleStats>,
+}
+
+#[derive(Deserialize)]
+struct SampleStats {
+    #[serde(default, rename = "totalQueryableSamples")]
+    total_queryable_samples: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +78,17 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
     let data = envelope
         .data
         .ok_or_else(|| BackendError::Decode("success response without \"data\"".into()))?;
+    let loaded = data
+        .stats
+        .as_ref()
+        .and_then(|s| s.samples.as_ref())
+        .and_then(|s| s.total_queryable_samples);
+    let mut result = decode_result(data)?;
+    result.loaded = loaded;
+    Ok(result)
+}
+
+fn decode_result(data: Data) -> Result<QueryResult, BackendError> {
     match data.result_type.as_str() {
         "vector" | "matrix" => {
             let raw: Vec<RawSeries> = serde_json::from_value(data.result).map_err(|err| {
@@ -71,7 +97,7 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
             let series = raw.into_iter().map(convert).collect::<Result<_, _>>()?;
             Ok(QueryResult {
                 series,
-                resets: Vec::new(),
+                ..QueryResult::default()
             })
         }
         "scalar" => {
@@ -82,7 +108,7 @@ pub fn decode(body: &[u8]) -> Result<QueryResult, BackendError> {
                     labels: Labels::new(),
                     samples: vec![(to_millis(ts)?, parse_value(&value)?)],
                 }],
-                resets: Vec::new(),
+                ..QueryResult::default()
             })
         }
         other => Err(BackendError::Decode(format!(
