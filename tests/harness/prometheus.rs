@@ -20,6 +20,10 @@ pub struct PrometheusOptions {
     /// Drop `job` and `instance` from scraped samples, so that they continue the series of the
     /// backfilled history (which has neither) as `scripts/demo` does.
     pub continue_history: bool,
+    /// Keep the `job` and `instance` labels the scraped target exposes (`honor_labels`), so that
+    /// a live exporter continues backfilled series that carry their own `job`, as Sloth's
+    /// example metrics do (`job="myservice"`).
+    pub honor_labels: bool,
 }
 
 /// A running Prometheus; killed and its data removed on drop.
@@ -61,6 +65,9 @@ impl Prometheus {
                 "  - job_name: sim\n    static_configs:\n      - targets: [{}]\n",
                 targets.join(", ")
             ));
+            if options.honor_labels {
+                config.push_str("    honor_labels: true\n");
+            }
             if options.continue_history {
                 config.push_str(
                     "    metric_relabel_configs: [{ action: labeldrop, regex: 'job|instance' }]\n",
@@ -131,6 +138,42 @@ impl Prometheus {
     pub fn restart(&mut self) {
         self.child = spawn(self.dir.path(), self.port);
         self.wait_ready(Duration::from_secs(60));
+    }
+
+    /// Records `rules` (a rule file) over history from `start` to `end` (unix seconds) with
+    /// `promtool tsdb create-blocks-from rules`, evaluated by this server every `interval`, then
+    /// restarts it with the new blocks in its data directory (Prometheus 2.42 merges
+    /// overlapping blocks). promtool evaluates each rule against the stored data only: a rule
+    /// reading another rule's series of the same file finds nothing.
+    pub fn backfill_rules(&mut self, rules: &str, start: f64, end: f64, interval: Duration) {
+        let promtool = require_binary("promtool", "prometheus");
+        let input = self.dir.path().join("backfill-rules.yml");
+        std::fs::write(&input, rules).expect("write backfill-rules.yml");
+        let blocks = self.dir.path().join("rule-blocks");
+        let output = Command::new(promtool)
+            .args(["tsdb", "create-blocks-from", "rules", "--quiet"])
+            .arg(format!("--url={}", self.url))
+            .arg(format!("--start={}", start.floor()))
+            .arg(format!("--end={}", end.floor()))
+            .arg(format!("--eval-interval={}ms", interval.as_millis()))
+            .arg(format!("--output-dir={}", blocks.display()))
+            .arg(&input)
+            .output()
+            .expect("run promtool");
+        assert!(
+            output.status.success(),
+            "promtool create-blocks-from rules failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        self.stop();
+        let data = self.dir.path().join("data");
+        for block in std::fs::read_dir(&blocks).expect("promtool's output directory") {
+            let block = block.expect("a block").path();
+            std::fs::rename(&block, data.join(block.file_name().expect("a block name")))
+                .expect("move the block into the data directory");
+        }
+        self.restart();
     }
 
     /// Prometheus' own log (for failure messages).

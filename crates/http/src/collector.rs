@@ -24,8 +24,16 @@ use prometheus_client::metrics::MetricType;
 
 type Label<'a> = (Cow<'a, str>, Cow<'a, str>);
 
-/// A per-instance family: name, help, and how to read its value (None: no sample).
-type InstanceFamily = (&'static str, &'static str, fn(&Entry) -> Option<f64>);
+/// A per-instance family: name, help, how to read its value (None: no sample), and the window
+/// its `sloth_window` names, if any: Sloth's burn-rate rules divide a window's ratio by the budget
+/// and so keep that ratio's `sloth_window` (5m for the current burn rate, the period for the
+/// period's burn rate and remaining budget).
+type InstanceFamily = (
+    &'static str,
+    &'static str,
+    fn(&Entry) -> Option<f64>,
+    fn(&Entry) -> Option<Duration>,
+);
 
 /// A family of span gauges: name, help, and which spans count.
 type SpanFamily = (&'static str, &'static str, fn(&ExclusionSpan) -> bool);
@@ -152,38 +160,46 @@ impl Collector for SloCollector {
                 "slo:objective:ratio",
                 "The SLO objective as a ratio.",
                 |e| Some(e.info.slo.objective.ratio()),
+                |_| None,
             ),
             (
                 "slo:error_budget:ratio",
                 "The error budget: 1 - objective.",
                 |e| Some(e.info.slo.objective.budget()),
+                |_| None,
             ),
             (
                 "slo:time_period:days",
                 "The SLO period in days (a calendar period: the current one's length).",
                 |e| Some(days(e.eval.period.window.window)),
+                |_| None,
             ),
             (
                 "slo:current_burn_rate:ratio",
                 "Burn rate over the shortest window (5m): error ratio / error budget.",
                 |e| e.eval.windows.first().and_then(|w| w.burn_rate),
+                |e| e.eval.windows.first().map(|w| w.window),
             ),
             (
                 "slo:period_burn_rate:ratio",
                 "Burn rate over the whole period.",
                 |e| e.eval.period.window.burn_rate,
+                |e| Some(e.info.slo.period),
             ),
             (
                 "slo:period_error_budget_remaining:ratio",
                 "Error budget remaining over the period: 1 - period burn rate (negative when overspent).",
                 |e| e.eval.period.budget_remaining,
+                |e| Some(e.info.slo.period),
             ),
         ];
-        for (name, help, value) in per_instance {
+        for (name, help, value, window) in per_instance {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             for (entry, base) in entries.iter().zip(&bases) {
-                if let Some(v) = value(entry) {
-                    gauge(&mut family, &base.as_slice(), v)?;
+                let Some(v) = value(entry) else { continue };
+                match window(entry).map(format_prometheus) {
+                    Some(window) => gauge(&mut family, &with(base, "sloth_window", &window), v)?,
+                    None => gauge(&mut family, &base.as_slice(), v)?,
                 }
             }
         }
@@ -599,6 +615,22 @@ mod tests {
         assert_eq!(lines(&body, "slo:sli_error:ratio_rate30d{").len(), 1);
         assert!(lines(&body, "slo:period_error_budget_remaining:ratio{")[0].ends_with(" 0.9"));
         assert!(lines(&body, "slo:time_period:days{")[0].ends_with(" 30.0"));
+        // As Sloth's rules record them: a burn rate keeps the sloth_window of the ratio it
+        // divides, a constant has none.
+        for (series, window) in [
+            ("slo:current_burn_rate:ratio{", Some("5m")),
+            ("slo:period_burn_rate:ratio{", Some("30d")),
+            ("slo:period_error_budget_remaining:ratio{", Some("30d")),
+            ("slo:objective:ratio{", None),
+            ("slo:time_period:days{", None),
+        ] {
+            let line = lines(&body, series)[0];
+            let found = line
+                .split("sloth_window=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next());
+            assert_eq!(found, window, "{line}");
+        }
         assert!(lines(&body, "sloth_slo_info{")[0].contains(r#"sloth_objective="99.9""#));
         assert!(body.ends_with("# EOF\n"));
     }
