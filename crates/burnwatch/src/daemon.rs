@@ -65,7 +65,10 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let exclusions: Arc<Exclusions> = crate::replay::exclusions(&spans, &config)?;
     // Loaded before any runner starts, so the first backfill already leaves them out.
     let corrections = Corrections::open(data_dir, Arc::clone(&exclusions), now_millis());
-    registry.register_collector(Box::new(
+    // The SLO series in a registry of their own: /metrics encodes them once per board version
+    // and the self-metrics per scrape (see the http crate's scrape.rs).
+    let mut slo_registry = Registry::default();
+    slo_registry.register_collector(Box::new(
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
     let dispatcher = Dispatcher::new(&config, &mut registry)
@@ -159,6 +162,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             .with_reload_token(reload_token)
             .with_limits(limits)
             .with_board(board)
+            .with_slo_metrics(Arc::new(slo_registry))
             .with_exclusions(exclusions)
             .with_corrections(corrections)
             .with_api_token(api_token),

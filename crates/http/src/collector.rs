@@ -506,7 +506,7 @@ impl SloCollector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use burnwatch_engine::{
         Counts, InstanceInfo, PeriodFigures, SloInfo, SloStatus, WindowFigures,
@@ -539,6 +539,13 @@ mod tests {
             annotations: Vec::new(),
             alert_extras: Default::default(),
         })
+    }
+
+    /// Publishes one instance of an SLO of service `service` (other modules' tests).
+    pub(crate) fn publish_test_instance(board: &Board, service: &str) {
+        let mut info = (*slo(&format!("{service}-availability"))).clone();
+        info.service = service.into();
+        board.publish(entry(Arc::new(info), 100.0, DataState::Ok));
     }
 
     fn entry(slo: Arc<SloInfo>, five_minute_total: f64, state: DataState) -> Entry {

@@ -2,16 +2,25 @@
 //! while the board is unchanged for up to a second (so self-metrics stay current), and
 //! compressed once per encoding for scrapers that accept gzip (Prometheus does). Concurrent
 //! and slow scrapers all send the same bytes: memory does not grow with their number.
+//!
+//! With the board's collector in a registry of its own ([`crate::AppState::with_slo_metrics`]),
+//! its part (all but a few lines of the body at scale) is encoded and compressed once per board
+//! version, and only the small self-metrics part is encoded per scrape. When encoding the board
+//! takes long (100,000 instances: seconds), a scrape after a tick is served the previous board
+//! part at once and a fresh one is encoded in the background, so a scrape never waits for it.
+//! The compressed body is one gzip stream: the board part as raw deflate ending on a sync flush,
+//! then the rest compressed on its own, with the CRC of both combined.
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use burnwatch_engine::Board;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use prometheus_client::registry::Registry;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -24,34 +33,74 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 /// counters, backend up) change without the board, and a scrape must see them.
 const FRESH: Duration = Duration::from_secs(1);
 
+/// A board part whose encoding took longer than this is refreshed in the background while the
+/// previous one is served.
+const SLOW: Duration = Duration::from_millis(100);
+
+/// A board part's plain text is kept only up to this size; beyond it (tens of thousands of
+/// instances) only the compressed form is kept, and the rare scraper that does not take gzip
+/// gets it decompressed.
+const KEEP_PLAIN: usize = 64 << 20;
+
+/// The board's part of the body, for one board version.
+struct Part {
+    board_version: u64,
+    /// The text, unless larger than [`KEEP_PLAIN`].
+    plain: Option<Bytes>,
+    /// Raw deflate of the text, ending on a sync flush (byte-aligned, no final block).
+    deflate: Bytes,
+    /// CRC-32 of the text.
+    crc: crc32fast::Hasher,
+    /// Length of the text.
+    len: u64,
+    took: Duration,
+}
+
 /// The newest encoding and what it was made from.
 pub(crate) struct Scrape {
     registry: Arc<Registry>,
     board: Option<Arc<Board>>,
+    /// The board's collector, when it is apart from `registry`.
+    slos: Option<Arc<Registry>>,
+    part: Mutex<Option<Arc<Part>>>,
+    refreshing: AtomicBool,
     latest: Mutex<Option<Arc<Encoded>>>,
 }
 
 struct Encoded {
     board_version: Option<u64>,
     at: Instant,
-    plain: Bytes,
+    part: Option<Arc<Part>>,
+    /// The rest of the body (the whole body without a board part), `# EOF` included.
+    rest: Bytes,
     gzip: OnceCell<Bytes>,
 }
 
 impl Scrape {
-    pub(crate) fn new(registry: Arc<Registry>, board: Option<Arc<Board>>) -> Self {
+    pub(crate) fn new(
+        registry: Arc<Registry>,
+        board: Option<Arc<Board>>,
+        slos: Option<Arc<Registry>>,
+    ) -> Self {
         Scrape {
             registry,
             board,
+            slos,
+            part: Mutex::new(None),
+            refreshing: AtomicBool::new(false),
             latest: Mutex::new(None),
         }
     }
 
     /// The current encoding: the cached one if still fresh, else a new one. Callers arriving
     /// while one is made wait for it rather than make their own.
-    async fn current(&self) -> Result<Arc<Encoded>, String> {
+    async fn current(self: &Arc<Self>) -> Result<Arc<Encoded>, String> {
+        let part = self.board_part().await?;
         let mut latest = self.latest.lock().await;
-        let board_version = self.board.as_ref().map(|b| b.version());
+        let board_version = match &part {
+            Some(part) => Some(part.board_version),
+            None => self.board.as_ref().map(|b| b.version()),
+        };
         if let Some(encoded) = latest.as_ref()
             && encoded.board_version == board_version
             && encoded.at.elapsed() < FRESH
@@ -60,15 +109,22 @@ impl Scrape {
         }
         let at = Instant::now();
         let registry = Arc::clone(&self.registry);
+        let with_eof = part.is_some();
         // Room for the last size and some growth: a body of megabytes built by doubling would
         // allocate and copy it several times over.
         let capacity = latest
             .as_ref()
-            .map_or(1 << 16, |e| e.plain.len() + e.plain.len() / 8 + (1 << 12));
+            .map_or(1 << 16, |e| e.rest.len() + e.rest.len() / 8 + (1 << 12));
         // Encoding thousands of instances takes milliseconds of CPU: off the async workers.
-        let plain = tokio::task::spawn_blocking(move || {
+        let rest = tokio::task::spawn_blocking(move || {
             let mut body = String::with_capacity(capacity);
-            prometheus_client::encoding::text::encode(&mut body, &registry).map(|()| body)
+            if with_eof {
+                prometheus_client::encoding::text::encode_registry(&mut body, &registry)?;
+                prometheus_client::encoding::text::encode_eof(&mut body)?;
+            } else {
+                prometheus_client::encoding::text::encode(&mut body, &registry)?;
+            }
+            Ok::<String, std::fmt::Error>(body)
         })
         .await
         .map_err(|err| err.to_string())?
@@ -76,20 +132,90 @@ impl Scrape {
         let encoded = Arc::new(Encoded {
             board_version,
             at,
-            plain: Bytes::from(plain),
+            part,
+            rest: Bytes::from(rest),
             gzip: OnceCell::new(),
         });
         *latest = Some(Arc::clone(&encoded));
         Ok(encoded)
     }
+
+    /// The board's part for the current board version, or (when encoding it is slow) the
+    /// newest one while a fresh one is made in the background. `None` without a registry of
+    /// the board's own.
+    async fn board_part(self: &Arc<Self>) -> Result<Option<Arc<Part>>, String> {
+        let (Some(_), Some(board)) = (&self.slos, &self.board) else {
+            return Ok(None);
+        };
+        let version = board.version();
+        let mut cached = self.part.lock().await;
+        if let Some(part) = cached.as_ref() {
+            if part.board_version == version {
+                return Ok(Some(Arc::clone(part)));
+            }
+            if part.took > SLOW {
+                if !self.refreshing.swap(true, Ordering::AcqRel) {
+                    let scrape = Arc::clone(self);
+                    tokio::spawn(async move {
+                        match encode_part(&scrape, version).await {
+                            Ok(part) => *scrape.part.lock().await = Some(part),
+                            Err(err) => tracing::error!(error = %err, "encoding /metrics failed"),
+                        }
+                        scrape.refreshing.store(false, Ordering::Release);
+                    });
+                }
+                return Ok(Some(Arc::clone(part)));
+            }
+        }
+        let part = encode_part(self, version).await?;
+        *cached = Some(Arc::clone(&part));
+        Ok(Some(part))
+    }
+}
+
+/// Encodes and compresses the board's part as of `version` (read just before: a publish
+/// meanwhile makes the next scrape encode again).
+async fn encode_part(scrape: &Arc<Scrape>, version: u64) -> Result<Arc<Part>, String> {
+    let slos = Arc::clone(scrape.slos.as_ref().expect("a board registry"));
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut body = String::new();
+        prometheus_client::encoding::text::encode_registry(&mut body, &slos)
+            .map_err(|err| err.to_string())?;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(body.as_bytes());
+        let len = body.len() as u64;
+        let mut encoder = flate2::write::DeflateEncoder::new(
+            Vec::with_capacity(body.len() / 8),
+            flate2::Compression::fast(),
+        );
+        encoder
+            .write_all(body.as_bytes())
+            .and_then(|()| encoder.flush())
+            .map_err(|err| err.to_string())?;
+        // Not finished: the stream goes on with the rest of the body (see `Encoded::gzip`).
+        let deflate = Bytes::from(std::mem::take(encoder.get_mut()));
+        let plain = (body.len() <= KEEP_PLAIN).then(|| Bytes::from(body));
+        Ok(Arc::new(Part {
+            board_version: version,
+            plain,
+            deflate,
+            crc,
+            len,
+            took: started.elapsed(),
+        }))
+    })
+    .await
+    .map_err(|err| err.to_string())?
 }
 
 impl Encoded {
     async fn gzip(&self) -> Result<Bytes, String> {
         self.gzip
             .get_or_try_init(|| async {
-                let plain = self.plain.clone();
-                tokio::task::spawn_blocking(move || gzip(&plain))
+                let part = self.part.clone();
+                let rest = self.rest.clone();
+                tokio::task::spawn_blocking(move || gzip(part.as_deref(), &rest))
                     .await
                     .map_err(|err| err.to_string())?
                     .map_err(|err| err.to_string())
@@ -97,17 +223,65 @@ impl Encoded {
             .await
             .cloned()
     }
+
+    /// The uncompressed body.
+    async fn plain(&self) -> Result<Bytes, String> {
+        let Some(part) = &self.part else {
+            return Ok(self.rest.clone());
+        };
+        let text = match &part.plain {
+            Some(text) => text.clone(),
+            None => {
+                let deflate = part.deflate.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut text = Vec::new();
+                    let mut decoder = flate2::read::DeflateDecoder::new(&deflate[..]);
+                    std::io::Read::read_to_end(&mut decoder, &mut text).map(|_| Bytes::from(text))
+                })
+                .await
+                .map_err(|err| err.to_string())?
+                .map_err(|err| err.to_string())?
+            }
+        };
+        let mut body = BytesMut::with_capacity(text.len() + self.rest.len());
+        body.extend_from_slice(&text);
+        body.extend_from_slice(&self.rest);
+        Ok(body.freeze())
+    }
 }
 
-fn gzip(plain: &[u8]) -> std::io::Result<Bytes> {
-    // The fastest level: metrics text compresses about tenfold even so, for a fraction of the
-    // CPU of the default.
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(plain.len() / 8),
+/// One gzip stream of the board part (already deflated) and `rest`: header, the part's deflate,
+/// the rest's own deflate (a fresh compressor never refers back into the part, and the part
+/// ends byte-aligned without a final block), and the CRC and length of both.
+fn gzip(part: Option<&Part>, rest: &[u8]) -> std::io::Result<Bytes> {
+    let Some(part) = part else {
+        // The fastest level: metrics text compresses about tenfold even so, for a fraction of
+        // the CPU of the default.
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(rest.len() / 8),
+            flate2::Compression::fast(),
+        );
+        encoder.write_all(rest)?;
+        return Ok(Bytes::from(encoder.finish()?));
+    };
+    let mut encoder = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(rest.len() / 4 + 64),
         flate2::Compression::fast(),
     );
-    encoder.write_all(plain)?;
-    Ok(Bytes::from(encoder.finish()?))
+    encoder.write_all(rest)?;
+    let tail = encoder.finish()?;
+    let mut crc = part.crc.clone();
+    crc.update(rest);
+    // ISIZE: the length modulo 2^32 (RFC 1952).
+    let len = (part.len + rest.len() as u64) as u32;
+    let mut body = BytesMut::with_capacity(10 + part.deflate.len() + tail.len() + 8);
+    // ID1 ID2, deflate, no flags, no time, no extra flags, OS unknown (RFC 1952).
+    body.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    body.extend_from_slice(&part.deflate);
+    body.extend_from_slice(&tail);
+    body.extend_from_slice(&crc.finalize().to_le_bytes());
+    body.extend_from_slice(&len.to_le_bytes());
+    Ok(body.freeze())
 }
 
 /// Whether `Accept-Encoding` accepts gzip (`gzip`, `x-gzip` or `*`, without `q=0`).
@@ -141,7 +315,10 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
     let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
     let content_type = (header::CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
     if !accepts_gzip(&headers) {
-        return ([content_type, vary], encoded.plain.clone()).into_response();
+        return match encoded.plain().await {
+            Ok(body) => ([content_type, vary], body).into_response(),
+            Err(err) => failed(&err),
+        };
     }
     match encoded.gzip().await {
         Ok(body) => (
@@ -193,6 +370,7 @@ mod tests {
         let scrape = Arc::new(Scrape::new(
             Arc::new(Registry::default()),
             Some(Arc::clone(&board)),
+            None,
         ));
         let scrapes: Vec<_> = (0..8)
             .map(|_| {
@@ -220,6 +398,81 @@ mod tests {
         let mut decoder = flate2::read::GzDecoder::new(&compressed[..]);
         let mut text = String::new();
         std::io::Read::read_to_string(&mut decoder, &mut text).unwrap();
-        assert_eq!(text.as_bytes(), &after.plain[..]);
+        assert_eq!(text.as_bytes(), &after.plain().await.unwrap()[..]);
+    }
+
+    fn gunzip(body: &[u8]) -> String {
+        let mut decoder = flate2::read::GzDecoder::new(body);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut decoder, &mut text).unwrap();
+        text
+    }
+
+    /// A board with `n` published instances.
+    fn board_of(n: usize) -> Arc<Board> {
+        let board = Arc::new(Board::new());
+        for i in 0..n {
+            crate::collector::tests::publish_test_instance(&board, &format!("svc-{i}"));
+        }
+        board
+    }
+
+    #[tokio::test]
+    async fn the_board_part_is_encoded_apart_and_the_gzip_is_one_stream_of_both() {
+        let board = board_of(3);
+        let mut slos = Registry::default();
+        slos.register_collector(Box::new(crate::collector::SloCollector::new(Arc::clone(
+            &board,
+        ))));
+        let mut own = Registry::default();
+        let counter: prometheus_client::metrics::counter::Counter = Default::default();
+        own.register("burnwatch_test", "A self-metric.", counter.clone());
+        let scrape = Arc::new(Scrape::new(
+            Arc::new(own),
+            Some(Arc::clone(&board)),
+            Some(Arc::new(slos)),
+        ));
+        let first = scrape.current().await.unwrap();
+        let plain = String::from_utf8(first.plain().await.unwrap().to_vec()).unwrap();
+        // Both parts, one `# EOF` at the very end, and gzip decodes to the same text (a
+        // decoder reading only a first member would stop short).
+        assert!(plain.contains("slo:objective:ratio{"), "{plain}");
+        assert!(plain.contains("burnwatch_test_total 0"), "{plain}");
+        assert!(plain.ends_with("# EOF\n"));
+        assert_eq!(plain.matches("# EOF").count(), 1);
+        assert_eq!(gunzip(&first.gzip().await.unwrap()), plain);
+        // The self-metrics move without the board: after FRESH the part is reused, the rest
+        // encoded again.
+        counter.inc();
+        tokio::time::sleep(FRESH + Duration::from_millis(50)).await;
+        let second = scrape.current().await.unwrap();
+        assert!(Arc::ptr_eq(
+            first.part.as_ref().unwrap(),
+            second.part.as_ref().unwrap()
+        ));
+        let text = gunzip(&second.gzip().await.unwrap());
+        assert!(text.contains("burnwatch_test_total 1"), "{text}");
+        // A slow board part is served stale once and refreshed in the background.
+        let stale = Arc::clone(second.part.as_ref().unwrap());
+        *scrape.part.lock().await = Some(Arc::new(Part {
+            took: Duration::from_secs(5),
+            plain: stale.plain.clone(),
+            deflate: stale.deflate.clone(),
+            crc: stale.crc.clone(),
+            len: stale.len,
+            board_version: stale.board_version,
+        }));
+        crate::collector::tests::publish_test_instance(&board, "new");
+        let served = scrape.current().await.unwrap();
+        assert!(!gunzip(&served.gzip().await.unwrap()).contains(r#"sloth_service="new""#));
+        for _ in 0..100 {
+            if scrape.part.lock().await.as_ref().unwrap().board_version == board.version() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(FRESH).await;
+        let fresh = scrape.current().await.unwrap();
+        assert!(gunzip(&fresh.gzip().await.unwrap()).contains(r#"sloth_service="new""#));
     }
 }

@@ -39,6 +39,7 @@ pub struct AppState {
     /// The budget corrections the API changes.
     pub(crate) corrections: Option<Arc<crate::corrections::Corrections>>,
     pub(crate) scrape: Arc<Scrape>,
+    slo_metrics: Option<Arc<Registry>>,
     pub(crate) renders: Renders,
     limits: ServerLimits,
     registry: Arc<Registry>,
@@ -57,7 +58,8 @@ impl AppState {
             exclusions: burnwatch_engine::Exclusions::new(),
             api_token: None,
             corrections: None,
-            scrape: Arc::new(Scrape::new(Arc::clone(&registry), None)),
+            scrape: Arc::new(Scrape::new(Arc::clone(&registry), None, None)),
+            slo_metrics: None,
             renders: Renders::new(limits.max_concurrent_renders),
             limits,
             registry,
@@ -91,12 +93,27 @@ impl AppState {
     /// Serves the JSON API and the status page from `board`.
     #[must_use]
     pub fn with_board(mut self, board: Arc<burnwatch_engine::Board>) -> Self {
+        self.board = Some(board);
+        self.rescrape();
+        self
+    }
+
+    /// Encodes `registry`, the one holding the board's collector (the SLO series), apart from
+    /// the self-metrics: once per board version, and in the background when that is slow (see
+    /// [`crate::scrape`]). Without it the board's collector is in the main registry.
+    #[must_use]
+    pub fn with_slo_metrics(mut self, registry: Arc<Registry>) -> Self {
+        self.slo_metrics = Some(registry);
+        self.rescrape();
+        self
+    }
+
+    fn rescrape(&mut self) {
         self.scrape = Arc::new(Scrape::new(
             Arc::clone(&self.registry),
-            Some(Arc::clone(&board)),
+            self.board.clone(),
+            self.slo_metrics.clone(),
         ));
-        self.board = Some(board);
-        self
     }
 
     /// Serves `POST /-/reload` by sending requests to `reload`.

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use crate::backend::{Backend, BackendError, QueryResult, Read, Series};
 use crate::label_filter::LabelFilter;
 
-/// How long a batch stays open for more reads.
+/// How long a batch of live reads stays open for more reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Linger {
     /// The batch is sent once no read has joined it for this long...
@@ -51,6 +51,14 @@ impl Default for Linger {
         }
     }
 }
+
+/// How long a batch of history reads stays open: SLOs backfilling together reach the same read
+/// tens of milliseconds apart (each first digests the answer to its previous one), and a
+/// backfill takes seconds anyway.
+const HISTORY_LINGER: Linger = Linger {
+    quiet: Duration::from_millis(100),
+    max: Duration::from_secs(1),
+};
 
 /// Most reads answered by one request; more wait for the next batch.
 const MAX_BATCH: usize = 2_000;
@@ -165,11 +173,15 @@ impl Coalescer {
             }
         };
         if opened {
+            let linger = match ask {
+                Ask::Samples { .. } => self.linger,
+                Ask::Boundaries { .. } => HISTORY_LINGER,
+            };
             tokio::spawn(flush_later(
                 Arc::clone(&self.inner),
                 Arc::clone(&self.pending),
                 key,
-                self.linger,
+                linger,
             ));
         }
         Some(answer.await.unwrap_or_else(|_| {
