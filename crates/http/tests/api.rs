@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use burnwatch_engine::{
     AlertPolicy, Alerts, Board, Counts, DEFAULT_WINDOWS, DataState, Entry, InstanceInfo, Millis,
-    Observation, SloInfo, SloState, SloStatus, Waiting,
+    Observation, SharedState, SloInfo, SloState, SloStatus, Waiting,
 };
 use burnwatch_http::{AppState, serve};
 use prometheus_client::registry::Registry;
@@ -46,31 +46,38 @@ fn slo(id: &str, objective: f64) -> Arc<SloInfo> {
 }
 
 /// Publishes a day at `base` errors per 1000 requests, then an hour at `last_hour`, a minute at
-/// a time, as the scheduler would.
+/// a time, as the scheduler would: with the instance's buckets, from which the history is read.
 fn publish(board: &Board, info: Arc<InstanceInfo>, base: f64, last_hour: f64) -> Entry {
-    let mut state = SloState::counted(info.slo.objective, PERIOD, &DEFAULT_WINDOWS);
+    let state = SharedState::new(SloState::counted(
+        info.slo.objective,
+        PERIOD,
+        &DEFAULT_WINDOWS,
+    ));
     let policy = AlertPolicy::sre_workbook(PERIOD);
     let mut alerts = Alerts::new();
     let mut entry = None;
     for minute in 1..=25 * 60 {
         let end = T0 + minute * M;
         let errors = if minute > 24 * 60 { last_hour } else { base };
-        state.observe(Observation::Events {
-            start: end - M,
-            end,
-            counts: Counts {
-                errors,
-                total: 1000.0,
-            },
-        });
-        let eval = state.evaluate(end);
+        let eval = {
+            let mut state = state.lock();
+            state.observe(Observation::Events {
+                start: end - M,
+                end,
+                counts: Counts {
+                    errors,
+                    total: 1000.0,
+                },
+            });
+            state.evaluate(end)
+        };
         alerts.eval(&policy, &eval);
         let e = Entry {
             info: Arc::clone(&info),
             eval,
             alerts: alerts.clone(),
         };
-        board.publish(e.clone());
+        board.publish_with_buckets(e.clone(), state.buckets().as_ref());
         entry = Some(e);
     }
     entry.unwrap()
@@ -340,7 +347,8 @@ async fn history_holds_the_published_points() {
     assert_eq!(body["window"], "2h");
     assert_eq!(body["windows"].as_array().unwrap().len(), 8);
     let points = body["points"].as_array().unwrap();
-    // Minutes published a minute apart; the young trail keeps all: 2h back from 01:00 inclusive.
+    // A point a minute, 2h back from 01:00 inclusive: read from the minute buckets, then the
+    // newest evaluations the trail keeps (published a minute apart).
     assert_eq!(points.len(), 121, "{}", points.len());
     assert_eq!(points.first().unwrap()["time"], "2026-10-01T23:00:00.000Z");
     assert_eq!(points.last().unwrap()["time"], "2026-10-02T01:00:00.000Z");
