@@ -199,6 +199,14 @@ impl Trail {
         }
     }
 
+    /// The resolutions the past is read at, `(resolution, span)` finest first, when it comes
+    /// from the instance's buckets; empty when it comes from recorded evaluations.
+    pub fn resolutions(&self) -> Vec<(Duration, Duration)> {
+        self.buckets
+            .as_ref()
+            .map_or_else(Vec::new, |b| b.read(crate::SloState::levels))
+    }
+
     /// The windows of every point: the configured ones ascending, then the period.
     pub fn windows(&self) -> &[Duration] {
         &self.windows

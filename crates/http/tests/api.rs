@@ -414,6 +414,11 @@ async fn pages_render_rows_charts_and_404s() {
         .next()
         .unwrap();
     assert!(d.matches('L').count() > 100, "{d}");
+    // The charts say how fine their points are: read from the buckets at each level's size.
+    assert!(
+        detail.contains("a point every 1m over the last 6h, every 10m over the last 3d, every 1h over the last 30d; then the newest evaluations"),
+        "{detail}"
+    );
     assert!(detail.contains(r#"data-alert="page" data-state="firing""#));
     // The page fired at 00:44 and still fires: one bar on the timeline, on the page row.
     assert_eq!(detail.matches(r#"class="span" data-row="page""#).count(), 1);

@@ -397,6 +397,30 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<
             }
         );
     }
+    let levels: Vec<String> = trail
+        .resolutions()
+        .iter()
+        .map(|(resolution, span)| {
+            format!(
+                "every {} over the last {}",
+                window(*resolution),
+                window(*span)
+            )
+        })
+        .collect();
+    let caption = if levels.is_empty() {
+        "As evaluated: the last day and the period, each thinned to at most 256 points.".to_string()
+    } else {
+        format!(
+            "Read from the event buckets: a point {}; then the newest evaluations.",
+            levels.join(", ")
+        )
+    };
+    let _ = write!(
+        html,
+        r#"<p class="muted" id="chart-resolution">{}</p>"#,
+        escape(&caption)
+    );
 }
 
 #[cfg(test)]
