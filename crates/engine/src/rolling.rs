@@ -434,9 +434,7 @@ impl Spans {
                 sum.add(level.tail(lo, hi));
                 return Some(sum);
             }
-            let Some(next) = self.levels.get(i + 1) else {
-                return None;
-            };
+            let next = self.levels.get(i + 1)?;
             // The coarser level takes over on its first edge within what this one holds.
             let next_r = next.resolution;
             let handover = held_from

@@ -45,6 +45,18 @@ fn slo(id: &str, objective: f64) -> Arc<SloInfo> {
     })
 }
 
+/// The minute up to `end`: 1,000 requests, `errors` of them failed.
+fn minute_to(end: Millis, errors: f64) -> Observation {
+    Observation::Events {
+        start: end - M,
+        end,
+        counts: Counts {
+            errors,
+            total: 1000.0,
+        },
+    }
+}
+
 /// Publishes a day at `base` errors per 1000 requests, then an hour at `last_hour`, a minute at
 /// a time, as the scheduler would: with the instance's buckets, from which the history is read.
 fn publish(board: &Board, info: Arc<InstanceInfo>, base: f64, last_hour: f64) -> Entry {
@@ -61,14 +73,7 @@ fn publish(board: &Board, info: Arc<InstanceInfo>, base: f64, last_hour: f64) ->
         let errors = if minute > 24 * 60 { last_hour } else { base };
         let eval = {
             let mut state = state.lock();
-            state.observe(Observation::Events {
-                start: end - M,
-                end,
-                counts: Counts {
-                    errors,
-                    total: 1000.0,
-                },
-            });
+            state.observe(minute_to(end, errors));
             state.evaluate(end)
         };
         alerts.eval(&policy, &eval);
@@ -581,14 +586,7 @@ async fn served_with_exclusions() -> Served {
         } else {
             1.0
         };
-        state.observe(Observation::Events {
-            start: end - M,
-            end,
-            counts: Counts {
-                errors,
-                total: 1000.0,
-            },
-        });
+        state.observe(minute_to(end, errors));
         let e = Entry {
             info: Arc::clone(&instance),
             eval: state.evaluate(end),
