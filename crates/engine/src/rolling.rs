@@ -313,6 +313,16 @@ mod tests {
         for i in 0..r.sums.len() {
             assert!(r.window(i).total.is_finite());
         }
+        // Reading the past there does not either.
+        let spans = r.spans();
+        let edges = spans.edges(i64::MIN, i64::MIN);
+        assert!(!edges.is_empty());
+        for &at in &edges {
+            for w in [5 * M, D, 30 * D] {
+                let _ = spans.counts(at.saturating_sub(w), at, true);
+            }
+            let _ = spans.counts(i64::MIN, at, false);
+        }
     }
 }
 
@@ -384,7 +394,7 @@ impl Spans {
             let oldest = newest_first.len();
             while edge > level.held_from() && edge > after && edge >= since {
                 newest_first.push(edge);
-                edge -= r;
+                edge = edge.saturating_sub(r);
             }
             match newest_first.get(oldest..).and_then(<[Millis]>::last) {
                 Some(&edge) => below = edge,
@@ -428,7 +438,7 @@ impl Spans {
                 from
             };
             if lo >= held_from {
-                if lo.rem_euclid(r) != 0 && to - lo < r {
+                if lo.rem_euclid(r) != 0 && to.saturating_sub(lo) < r {
                     return None;
                 }
                 sum.add(level.tail(lo, hi));
