@@ -190,6 +190,11 @@ impl Alerts {
         &self.alerts
     }
 
+    /// Heap memory held, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.alerts.capacity() * size_of::<Alert>()
+    }
+
     /// One alert.
     pub fn get(&self, kind: AlertKind) -> &Alert {
         &self.alerts[kind as usize]

@@ -2,8 +2,11 @@
 //!
 //! The scheduler writes one entry per instance after each tick; the HTTP side reads a consistent
 //! snapshot per scrape or request. Publishing also records the evaluation in the instance's
-//! trail (a bounded history for charts and the history API), so every writer keeps one. It is plain in-memory data behind a `std` lock (no tokio), so
-//! live, replay and tests can all use it; readers clone `Arc`s under the lock and encode outside it.
+//! trail (its history for charts and the history API), so every writer keeps one; a runner
+//! hands over a read-only handle on the instance's buckets too, from which the trail reads the
+//! past when asked instead of keeping a copy. It is plain in-memory data behind a `std` lock (no
+//! tokio), so live, replay and tests can all use it; readers clone `Arc`s under the lock and
+//! encode outside it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +15,7 @@ use std::time::Duration;
 
 use crate::Objective;
 use crate::{
-    AlertPolicy, Alerts, ComponentStatus, DataState, Evaluation, ExclusionSpan, Trail, TrailPoint,
+    AlertPolicy, Alerts, ComponentStatus, DataState, Evaluation, ExclusionSpan, StateView, Trail,
 };
 
 /// Identity of one SLO (before grouping).
@@ -209,34 +212,24 @@ impl Board {
         Self::default()
     }
 
-    /// Publish (insert or replace) one instance's evaluation, and record it in its trail.
+    /// Publish (insert or replace) one instance's evaluation, and record it in its trail (which
+    /// then holds only what it records: no buckets to read the past from).
     pub fn publish(&self, entry: Entry) {
-        self.publish_with_past(entry, Vec::new);
+        self.publish_with_buckets(entry, None);
     }
 
-    /// [`Board::publish`], and when this starts the instance's trail, seed it with `past`
-    /// (called only then): what the instance's buckets say of the time before.
-    pub fn publish_with_past(&self, entry: Entry, past: impl FnOnce() -> Vec<TrailPoint>) {
+    /// [`Board::publish`], with a read-only handle on the instance's buckets (None when it has
+    /// none): its trail reads the past from them when asked.
+    pub fn publish_with_buckets(&self, entry: Entry, buckets: Option<&StateView>) {
         let key = entry.info.key();
         let trail = read(&self.trails).get(&key).cloned();
-        let (trail, new) = match trail {
-            Some(trail) => (trail, false),
-            None => (
-                Arc::clone(
-                    write(&self.trails)
-                        .entry(key.clone())
-                        .or_insert_with(|| Arc::new(Mutex::new(Trail::new(&entry.eval)))),
-                ),
-                true,
-            ),
+        let trail = match trail {
+            Some(trail) => trail,
+            None => Arc::clone(write(&self.trails).entry(key.clone()).or_insert_with(|| {
+                Arc::new(Mutex::new(Trail::new(&entry.eval, buckets.cloned())))
+            })),
         };
-        {
-            let mut trail = lock(&trail);
-            trail.record(&entry.eval, &entry.alerts);
-            if new {
-                trail.seed(&past());
-            }
-        }
+        lock(&trail).record(&entry.eval, &entry.alerts, buckets);
         write(&self.entries).insert(key, Arc::new(entry));
         self.changed();
     }
@@ -250,10 +243,43 @@ impl Board {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// A copy of one instance's trail, by [`InstanceInfo::key`].
+    /// A copy of one instance's trail, by [`InstanceInfo::key`] (its buckets shared, not
+    /// copied).
     pub fn trail(&self, key: &str) -> Option<Trail> {
         let trail = read(&self.trails).get(key).cloned()?;
         Some(lock(&trail).clone())
+    }
+
+    /// Bytes the board holds for one instance, by [`InstanceInfo::key`]: its entry (identity,
+    /// newest evaluation, alert states), its trail and their keys, with the maps' per-entry
+    /// overhead estimated at a pointer and a key per map. The instance's state behind the
+    /// trail's handle is the runner's, counted by [`crate::SloState::memory_bytes`].
+    pub fn memory_bytes_of(&self, key: &str) -> Option<usize> {
+        let entry = self.entry(key)?;
+        let trail = read(&self.trails).get(key).cloned()?;
+        let trail = lock(&trail);
+        let info = &entry.info;
+        let labels: usize = info
+            .group
+            .iter()
+            .map(|(name, value)| name.capacity() + value.capacity())
+            .sum();
+        let arc = 2 * size_of::<usize>();
+        Some(
+            // Two maps, each an owned key, a pointer and a share of a node.
+            2 * (size_of::<String>() + key.len() + 2 * size_of::<usize>())
+                + arc
+                + size_of::<Entry>()
+                + entry.eval.heap_bytes()
+                + entry.alerts.heap_bytes()
+                + arc
+                + size_of::<InstanceInfo>()
+                + info.group.capacity() * size_of::<(String, String)>()
+                + labels
+                + arc
+                + size_of::<Mutex<Trail>>()
+                + trail.heap_bytes(),
+        )
     }
 
     /// Publish the per-SLO status (the SLO is no longer waiting).
@@ -398,7 +424,10 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AlertKind, SloState, alert_key};
+    use crate::{
+        AlertKind, CounterTracker, Counts, DEFAULT_WINDOWS, MAX_EPISODES, Observation, SharedState,
+        SloState, alert_key,
+    };
 
     fn slo() -> Arc<SloInfo> {
         Arc::new(SloInfo {
@@ -446,6 +475,79 @@ mod tests {
         }
         assert_eq!(board.entries().len(), 2, "two series, two instances");
         assert!(board.trail(&one.key()).is_some() && board.trail(&two.key()).is_some());
+    }
+
+    /// Everything one instance holds, with the default windows and a 30-day period, its trail's
+    /// episodes full: the runner's state, alert states and counter trackers, and the board's
+    /// entry and trail. The figure docs/scaling.md and docs/benchmarks.md quote
+    /// (`cargo test -p burnwatch-engine --lib fits_in -- --nocapture`).
+    #[test]
+    fn everything_an_instance_holds_fits_in_32_kib() {
+        const H: i64 = 3_600_000;
+        const T0: i64 = 19_700 * 86_400_000;
+        let period = Duration::from_secs(30 * 86_400);
+        let mut info = (*slo()).clone();
+        info.period = period;
+        let info = Arc::new(InstanceInfo {
+            slo: Arc::new(info),
+            group: vec![("route".into(), "/checkout/pay".into())],
+        });
+        let state = SharedState::new(SloState::counted(0.999, period, &DEFAULT_WINDOWS));
+        let policy = AlertPolicy::sre_workbook(period);
+        let mut alerts = Alerts::new();
+        let board = Board::new();
+        // 35 days of hourly ticks with an hour of 20% errors every 12 hours: the page fires
+        // and resolves 70 times, more episodes than a trail keeps.
+        for hour in 1..=35 * 24 {
+            let end = T0 + hour * H;
+            let errors = if hour % 12 == 0 { 12_000.0 } else { 30.0 };
+            let eval = {
+                let mut state = state.lock();
+                state.observe(Observation::Events {
+                    start: end - H,
+                    end,
+                    counts: Counts {
+                        errors,
+                        total: 60_000.0,
+                    },
+                });
+                state.evaluate(end)
+            };
+            alerts.eval(&policy, &eval);
+            let entry = Entry {
+                info: Arc::clone(&info),
+                eval,
+                alerts: alerts.clone(),
+            };
+            board.publish_with_buckets(entry, state.buckets().as_ref());
+        }
+        let key = info.key();
+        assert_eq!(board.trail(&key).unwrap().episodes().count(), MAX_EPISODES);
+        // The runner's side: the state and its lock, the instance (identity, state handle,
+        // alert states) under its group key, and the trackers of two series per role (errors
+        // and total), each series a map slot.
+        let engine = state.lock().memory_bytes() + SharedState::overhead_bytes();
+        let group_key = size_of::<Vec<String>>() + size_of::<String>() + "/checkout/pay".len();
+        let runner = size_of::<Arc<InstanceInfo>>()
+            + size_of::<SharedState>()
+            + size_of::<Alerts>()
+            + alerts.heap_bytes()
+            + group_key
+            + 2 * size_of::<usize>();
+        let mut tracker = CounterTracker::default();
+        for series in 0..2 {
+            tracker.ingest(series, &[(T0, 1.0)]);
+        }
+        let trackers = 2 * tracker.heap_bytes();
+        let on_board = board.memory_bytes_of(&key).unwrap();
+        let trail = board.trail(&key).unwrap().heap_bytes() + size_of::<Trail>();
+        let total = engine + runner + trackers + on_board;
+        eprintln!(
+            "per instance: engine state {engine}, runner {runner}, counter trackers {trackers}, \
+             board {on_board} (trail {trail}): {total} bytes"
+        );
+        assert!(trail <= 4 * 1024, "trail {trail} bytes");
+        assert!(total <= 32 * 1024, "{total} bytes");
     }
 
     #[test]

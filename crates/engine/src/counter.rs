@@ -26,6 +26,21 @@ struct Series {
 }
 
 impl CounterTracker {
+    /// Heap memory held, in bytes, estimated from the map's capacity: a slot per series and a
+    /// control byte each, in a table of a power of two slots kept at most 7/8 full.
+    pub fn heap_bytes(&self) -> usize {
+        let capacity = self.series.capacity();
+        if capacity == 0 {
+            return 0;
+        }
+        let slots = if capacity < 8 {
+            capacity + 1
+        } else {
+            (capacity * 8 / 7).next_power_of_two()
+        };
+        slots * (size_of::<(u64, Series)>() + 1) + 16
+    }
+
     /// Feed one series' samples (ascending by time). Returns the increase since the last known
     /// sample:
     /// - a drop in value is a reset and counts the new value (Prometheus semantics), so the

@@ -42,6 +42,11 @@ impl Evaluation {
         ))
     }
 
+    /// Heap memory held, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.windows.capacity() * size_of::<WindowFigures>()
+    }
+
     /// When the budget runs out if the last hour's burn rate goes on: `at` plus
     /// [`PeriodFigures::exhaustion_at_1h_burn`]; `at` itself when it is already spent, `None`
     /// when nothing burns.

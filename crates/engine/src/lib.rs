@@ -15,7 +15,8 @@
 //!   receivers must hear about.
 //! - [`CounterTracker`]: turns raw cumulative counter samples into reset-aware increases.
 //! - The board ([`Board`]): the latest evaluation of every instance, shared between writers and
-//!   readers, with a bounded [`Trail`] per instance (recent figures and alert episodes).
+//!   readers, with a [`Trail`] per instance: its past read from its buckets when asked (through
+//!   a [`StateView`] of the runner's [`SharedState`]), its newest evaluations and alert episodes.
 //! - The error budget policy: [`Status`] of an instance and the release [`Decision`] for a
 //!   [`Risk`].
 //! - Time slices ([`Slicing`]): how a slice of time becomes one event (OpenSLO's
@@ -86,6 +87,7 @@ mod policy;
 mod ratios;
 mod rolling;
 mod running_sum;
+mod shared;
 mod slice;
 mod span_sources;
 mod state;
@@ -114,9 +116,10 @@ pub use objective::Objective;
 pub use observation::Observation;
 pub use period::{Calendar, CalendarUnit, Period};
 pub use policy::{AlertPolicy, BurnPair, Severity};
+pub use shared::{SharedState, StateView};
 pub use slice::{Comparison, SliceRule, Slicing};
 pub use span_sources::{Exclusions, FixedSpans, SpanSource};
 pub use state::SloState;
 pub use status::{ATTENTION_WINDOW, Decision, Risk, Status};
-pub use trail::{Episode, MAX_EPISODES, RING_POINTS, Trail, TrailPoint};
+pub use trail::{Episode, MAX_EPISODES, RECENT_POINTS, RING_POINTS, Trail, TrailPoint};
 pub use window::DEFAULT_WINDOWS;

@@ -313,11 +313,21 @@ mod tests {
         for i in 0..r.sums.len() {
             assert!(r.window(i).total.is_finite());
         }
+        // Reading the past there does not either.
+        let spans = r.spans();
+        let edges = spans.edges(i64::MIN, i64::MIN);
+        assert!(!edges.is_empty());
+        for &at in &edges {
+            for w in [5 * M, D, 30 * D] {
+                let _ = spans.counts(at.saturating_sub(w), at, true);
+            }
+            let _ = spans.counts(i64::MIN, at, false);
+        }
     }
 }
 
-/// Counts over past spans from whole buckets, each answered in constant time from running
-/// totals of every level.
+/// Counts over past spans from the buckets, each answered in constant time per level from
+/// running totals of every level.
 #[derive(Debug, Clone)]
 pub(crate) struct Spans {
     levels: Vec<SpanLevel>,
@@ -332,36 +342,124 @@ struct SpanLevel {
     prefix: Vec<Counts>,
 }
 
+impl SpanLevel {
+    /// Where the whole buckets held start.
+    fn held_from(&self) -> Millis {
+        self.first.saturating_mul(self.resolution)
+    }
+
+    /// Where the whole buckets held end (the head bucket, still filling, is not one).
+    fn held_to(&self) -> Millis {
+        (self.first + self.prefix.len() as i64 - 1).saturating_mul(self.resolution)
+    }
+
+    /// The sum of the whole buckets in `(from, to]`, both on bucket edges and held.
+    fn whole(&self, from: Millis, to: Millis) -> Counts {
+        let at = |t: Millis| self.prefix[(t.div_euclid(self.resolution) - self.first) as usize];
+        let (a, b) = (at(from), at(to));
+        Counts {
+            errors: b.errors - a.errors,
+            total: b.total - a.total,
+        }
+    }
+
+    /// The counts over `(from, to]`, `to` on a bucket edge and both held: the bucket `from`
+    /// falls in is taken in proportion to the part of it after `from` (as the live windows take
+    /// the bucket their start falls in).
+    fn tail(&self, from: Millis, to: Millis) -> Counts {
+        let r = self.resolution;
+        let edge = from.div_euclid(r).saturating_add(1).saturating_mul(r);
+        if from.rem_euclid(r) == 0 || edge > to {
+            return self.whole(from.min(to), to);
+        }
+        let mut sum = self.whole(edge, to);
+        let part = (edge - from) as f64 / r as f64;
+        sum.add(self.whole(edge - r, edge).scaled(part));
+        sum
+    }
+}
+
 impl Spans {
-    /// Counts over `(from, to]` from the finest level that holds the span in whole buckets with
-    /// both ends on its bucket boundaries; None when no level does. With `clamp`, a span
-    /// reaching back before what the coarsest level holds is cut to what it holds (the period's
-    /// figures as they read with shorter coverage).
+    /// The moments past figures are read at, oldest first: every whole-bucket edge of the
+    /// finest level holding it (each coarser level's edges only before the finer ones' oldest),
+    /// after `after` and from `since` on. With the default layout: every minute over the last 6
+    /// hours, every 10 minutes over the last 3 days, every hour before.
+    pub fn edges(&self, since: Millis, after: Millis) -> Vec<Millis> {
+        let mut newest_first = Vec::new();
+        let mut below = Millis::MAX;
+        for level in &self.levels {
+            let r = level.resolution;
+            let top = level.held_to().min(below.saturating_sub(1));
+            let mut edge = top.div_euclid(r).saturating_mul(r);
+            let oldest = newest_first.len();
+            while edge > level.held_from() && edge > after && edge >= since {
+                newest_first.push(edge);
+                edge = edge.saturating_sub(r);
+            }
+            match newest_first.get(oldest..).and_then(<[Millis]>::last) {
+                Some(&edge) => below = edge,
+                None => break,
+            }
+        }
+        newest_first.reverse();
+        newest_first
+    }
+
+    /// Counts over `(from, to]`, stitched from the levels: the finest level holding `to` on one
+    /// of its bucket edges answers the newest part, each coarser one the part before what the
+    /// finer ones hold (handing over on its own bucket edges, so every bucket counts once).
+    /// The bucket `from` falls in is taken in proportion to the part of it after `from` (exact
+    /// on an edge), as live windows take theirs.
+    ///
+    /// None when no level holds `to` on an edge, when the span is shorter than the bucket its
+    /// start falls in (a 5-minute window from 10-minute buckets would be a guess), or when it
+    /// reaches back before what the coarsest level holds; with `clamp`, such a span is cut to
+    /// what that level holds instead (the period's figures as they read with shorter coverage).
     pub fn counts(&self, from: Millis, to: Millis, clamp: bool) -> Option<Counts> {
+        if from >= to {
+            return None;
+        }
         let coarsest = self.levels.len().checked_sub(1)?;
+        let mut sum = Counts::default();
+        let mut hi = to;
+        let mut started = false;
         for (i, level) in self.levels.iter().enumerate() {
             let r = level.resolution;
-            let held_from = level.first.saturating_mul(r);
-            let from = if clamp && i == coarsest {
+            let held_from = level.held_from();
+            if hi.rem_euclid(r) != 0 || hi > level.held_to() || hi < held_from {
+                if started {
+                    return None;
+                }
+                continue;
+            }
+            let lo = if clamp && i == coarsest {
                 from.max(held_from)
             } else {
                 from
             };
-            if from >= to || from.rem_euclid(r) != 0 || to.rem_euclid(r) != 0 {
+            if lo >= held_from {
+                if lo.rem_euclid(r) != 0 && to.saturating_sub(lo) < r {
+                    return None;
+                }
+                sum.add(level.tail(lo, hi));
+                return Some(sum);
+            }
+            let next = self.levels.get(i + 1)?;
+            // The coarser level takes over on its first edge within what this one holds.
+            let next_r = next.resolution;
+            let handover = held_from
+                .div_euclid(next_r)
+                .saturating_add(i64::from(held_from.rem_euclid(next_r) != 0))
+                .saturating_mul(next_r);
+            if handover > hi {
+                if started {
+                    return None;
+                }
                 continue;
             }
-            let (lo, hi) = (
-                from.div_euclid(r) - level.first,
-                to.div_euclid(r) - level.first,
-            );
-            if lo < 0 || hi as usize >= level.prefix.len() {
-                continue;
-            }
-            let (a, b) = (level.prefix[lo as usize], level.prefix[hi as usize]);
-            return Some(Counts {
-                errors: b.errors - a.errors,
-                total: b.total - a.total,
-            });
+            sum.add(level.whole(handover, hi));
+            hi = handover;
+            started = true;
         }
         None
     }

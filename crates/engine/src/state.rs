@@ -242,52 +242,51 @@ impl SloState {
         }
     }
 
-    /// The burn rates this state held at past moments, read back from its buckets, oldest
-    /// first, in the windows' order with the period last (as [`crate::TrailPoint`]s): on the hour
-    /// from the first observation, every 10 minutes over the last 3 days, up to `now`. A window
-    /// its buckets cannot answer at a moment (a 5-minute window three days back) is `None`
-    /// there; the period reads what the buckets hold. Empty for backend-computed ratios.
-    pub fn past(&self, now: Millis) -> Vec<crate::TrailPoint> {
-        const MINUTE: Millis = 60_000;
-        const HOUR: Millis = 60 * MINUTE;
+    /// The burn rates this state held at past moments, read back from its buckets when asked
+    /// (the buckets are the history: nothing else keeps it), oldest first, in the windows'
+    /// order with the period last (as [`crate::TrailPoint`]s).
+    ///
+    /// Moments are the bucket edges from `since` (and after the first observation) to the
+    /// newest whole bucket: every minute over the last 6 hours, every 10 minutes over the last 3
+    /// days, every hour before (with the default windows). Each window is read over the buckets
+    /// of every level, finest first, the bucket its start falls in taken in proportion (as the
+    /// live windows take theirs). A window shorter than the buckets at a moment (the 5-minute
+    /// window more than 6 hours back) is `None` there; the period reads what the buckets hold,
+    /// as it did live with that much coverage. Empty for backend-computed ratios.
+    pub fn past(&self, since: Millis) -> Vec<crate::TrailPoint> {
         let Source::Counted(history) = &self.source else {
             return Vec::new();
         };
         let Some(first) = history.first_start() else {
             return Vec::new();
         };
-        let budget = self.objective.budget();
-        let period = crate::millis::to_millis(self.period.longest());
-        let mut windows: Vec<Millis> = self
-            .windows
-            .iter()
-            .map(|w| crate::millis::to_millis(*w))
-            .collect();
-        windows.push(period);
+        let period = self.period.longest();
+        let windows: Vec<Duration> = self.windows.iter().copied().chain([period]).collect();
         // The period's start at `at`: a calendar period from its own start, not a fixed length.
-        let from = |at: Millis, w: Millis| match self.period {
+        let from = |at: Millis, w: Duration| match self.period {
             Period::Calendar(c) if w == period => c.bounds(at).0,
-            _ => at.saturating_sub(w),
+            _ => at.saturating_sub(crate::millis::to_millis(w)),
         };
         let spans = history.spans();
-        let recent = now.saturating_sub(72 * HOUR);
-        let mut points = Vec::new();
-        let mut at = first
-            .div_euclid(HOUR)
-            .saturating_add(1)
-            .saturating_mul(HOUR);
-        while at < now {
-            let burn_rates = windows
-                .iter()
-                .map(|&w| {
-                    let counts = spans.counts(from(at, w), at, w == period)?;
-                    counts.clamped().error_ratio().map(|ratio| ratio / budget)
-                })
-                .collect();
-            points.push(crate::TrailPoint { at, burn_rates });
-            at = at.saturating_add(if at >= recent { 10 * MINUTE } else { HOUR });
-        }
-        points
+        spans
+            .edges(since, first)
+            .into_iter()
+            .map(|at| crate::TrailPoint {
+                at,
+                burn_rates: windows
+                    .iter()
+                    .map(|&w| {
+                        let counts = spans.counts(from(at, w), at, w == period)?;
+                        WindowFigures::from_counts(w, counts, self.objective).burn_rate
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Whether this state keeps buckets (counted events) rather than a backend's ratios.
+    pub fn has_buckets(&self) -> bool {
+        matches!(self.source, Source::Counted(_))
     }
 
     /// End of the newest recorded span (None before the first observation).
@@ -795,11 +794,14 @@ mod tests {
             s.observe(events(T0 + minute * M, T0 + (minute + 1) * M, 20.0, 1000.0));
         }
         let now = T0 + 49 * H;
-        let past = s.past(now);
-        // Every 10 minutes (all of it is within 3 days) from the first whole hour to now.
-        assert_eq!(past.len(), 48 * 6);
-        assert_eq!(past[0].at, T0 + H);
-        assert_eq!(past.last().unwrap().at, now - 10 * M);
+        let past = s.past(i64::MIN);
+        // Every minute of the last 6 hours the minute buckets hold whole (359), then every 10
+        // minutes back to the first edge after the first observation (258); nothing hourly,
+        // all of it is within 3 days.
+        assert_eq!(past.len(), 359 + 258);
+        assert_eq!(past[0].at, T0 + 10 * M);
+        assert_eq!(past.last().unwrap().at, now);
+        assert!(past.windows(2).all(|w| w[0].at < w[1].at));
         let at = |t: i64| past.iter().find(|p| p.at == t).unwrap();
         let close = |v: Option<f64>, want: f64| v.is_some_and(|v| (v - want).abs() < 1e-9);
         // Windows in order: 5m, 30m, 1h, 2h, 6h, 1d, 3d, then the period (30d).
@@ -815,11 +817,62 @@ mod tests {
         // The period at the end of the first day: the day held, 1,440 of 1,440,000.
         let day = at(T0 + 24 * H);
         assert!(close(day.burn_rates[7], 1.0), "{day:?}");
+        // From `since` on only.
+        assert_eq!(s.past(now - 30 * M).len(), 31);
         assert!(
             SloState::direct(0.999, 30 * DAY, &DEFAULT_WINDOWS)
-                .past(now)
+                .past(i64::MIN)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn every_figure_read_back_is_the_figure_evaluated_then() {
+        // Five days of minutes, the error rate changing every hour (steady within it, so the
+        // part of a coarser bucket a window starts in is what the minutes said).
+        let mut s = slo();
+        let mut seed: u64 = 7;
+        let mut then: Vec<(i64, SloState)> = Vec::new();
+        let end = T0 + 5 * D;
+        let mut errors = 0.0;
+        let mut t = T0;
+        while t < end {
+            if (t - T0) % H == 0 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                errors = (seed >> 60) as f64;
+            }
+            s.observe(events(t, t + M, errors, 1000.0));
+            t += M;
+            // Hourly moments beyond 3 days, 10-minute ones beyond 6 hours, minutes within.
+            let age = end - t;
+            if (age > 3 * D && age < 4 * D && t % (7 * H) == 0)
+                || (age > 6 * H && age < 3 * D && t % (130 * M) == 0)
+                || (age < 6 * H - 10 * M && t % (37 * M) == 0)
+            {
+                then.push((t, s.clone()));
+            }
+        }
+        let past = s.past(i64::MIN);
+        assert!(then.len() > 30, "{}", then.len());
+        for (t, mut state) in then {
+            let live = state.evaluate(t);
+            let point = past.iter().find(|p| p.at == t).unwrap();
+            let figures = live.windows.iter().chain([&live.period.window]);
+            for (read, figure) in point.burn_rates.iter().zip(figures) {
+                if let Some(read) = read {
+                    let want = figure.burn_rate.unwrap();
+                    assert!(
+                        (read - want).abs() <= 1e-9 * want.max(1.0),
+                        "{:?} at {} h before the end: {read} read back, {want} then",
+                        figure.window,
+                        (end - t) / H
+                    );
+                } else {
+                    // Only windows shorter than the buckets there: 5m past 6h, 30m past 3 days.
+                    assert!(figure.window < 60 * MIN, "{:?} at {t}", figure.window);
+                }
+            }
+        }
     }
 
     /// 1 March 2027, 00:00 in America/New_York (EST, UTC-5): 2027-03-01 is 424 days after

@@ -1,33 +1,37 @@
-//! The trail of one SLO instance: a bounded record of its recent evaluations (burn rate per
-//! window, hence budget remaining) and alert episodes, for charts and the history API.
+//! The trail of one SLO instance: what the status page and the history API show of its past
+//! (burn rate per window, hence budget remaining, and alert episodes), kept on the board.
 //!
-//! The engine's buckets answer "what is the figure now"; they cannot answer "what was the 30-day
-//! budget remaining a week ago" (that needs the events of the 30 days before then). So the board
-//! keeps, per instance, what each evaluation said, thinned to a bounded number of points:
+//! A counting instance's buckets are its history: the trail holds a read-only handle on the
+//! instance's state ([`StateView`]) and reads past figures from the buckets when asked
+//! ([`crate::SloState::past`]: every minute over the last 6 hours, every 10 minutes over 3 days,
+//! every hour over the period), so nothing is recorded per evaluation and kept twice. Beside
+//! the handle it keeps only what the buckets cannot say, bounded:
 //!
-//! - a recent ring over the last day, at most [`RING_POINTS`] points (one per ~3 minutes once a
-//!   day has passed), so short windows' bursts stay visible;
-//! - a period ring over the whole period, at most [`RING_POINTS`] points (one per ~2.3 hours at
-//!   30 days), for the budget's course over the period;
-//! - the newest evaluation, so a chart always ends at "now".
+//! - the newest [`RECENT_POINTS`] evaluations (at least a second apart), so the charts end at
+//!   "now" with the ticks of the still-filling minute, and a young daemon shows its first
+//!   ticks before it has whole buckets;
+//! - the alert episodes, at most [`MAX_EPISODES`].
 //!
-//! A new trail is seeded with what the buckets can still say of the past
-//! ([`crate::SloState::past`]: burn rates on the hour, every 10 minutes over the last 3 days), so
-//! the charts cover the backfilled period from the first minute after a start or restart.
+//! An instance without buckets (a backend computes its ratios: raw SLIs, composites) has no
+//! history but what it records: a ring over the last day and one over the period, at most
+//! [`RING_POINTS`] points each. Each starts at one point per second and, when full, drops every
+//! other point and halves its rate. Recorded values are `f32` (charts need no more) with NaN for
+//! "no evidence".
 //!
-//! Each ring starts at one point per second and, when full, drops every other point and halves
-//! its rate: a young daemon shows its first minutes in detail, an old one shows the whole span.
-//! Values are `f32` (charts need no more) with NaN for "no evidence".
-//! A full trail of an instance with the default windows takes about 40 KiB (see `heap_bytes`).
+//! A trail of a counting instance with the default windows takes at most 3,872 bytes beside
+//! its state; one without buckets 21,024 bytes (see `heap_bytes` and the tests).
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::millis::to_millis;
-use crate::{AlertKind, Alerts, Evaluation, Millis};
+use crate::{AlertKind, Alerts, Evaluation, Millis, StateView};
 
-/// Points per ring at most.
-pub const RING_POINTS: usize = 512;
+/// Points per ring of an instance without buckets, at most.
+pub const RING_POINTS: usize = 256;
+
+/// The newest evaluations a counting instance's trail keeps beside its buckets.
+pub const RECENT_POINTS: usize = 32;
 
 /// Episodes kept per instance at most (the oldest are dropped first).
 pub const MAX_EPISODES: usize = 64;
@@ -35,7 +39,7 @@ pub const MAX_EPISODES: usize = 64;
 const DAY: Duration = Duration::from_secs(86_400);
 const FIRST_RESOLUTION_MS: Millis = 1_000;
 
-/// One remembered evaluation.
+/// One point of the history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrailPoint {
     /// When it was evaluated.
@@ -63,23 +67,32 @@ pub struct Episode {
     pub resolved_at: Option<Millis>,
 }
 
-/// Points at a spacing of at least `resolution`, no older than `span` before the newest.
+/// Points at a spacing of at least `resolution`, no older than `span` before the newest, at
+/// most `capacity`: when full, a thinning ring drops every other point and halves its rate, a
+/// plain one drops its oldest.
 #[derive(Debug, Clone)]
 struct Ring {
     span: Millis,
     resolution: Millis,
+    capacity: usize,
+    thins: bool,
     times: VecDeque<Millis>,
     /// `stride` values per point.
     values: VecDeque<f32>,
 }
 
 impl Ring {
-    fn new(span: Duration) -> Ring {
+    fn new(span: Duration, capacity: usize, thins: bool, stride: usize) -> Ring {
+        // A plain ring fills within its first ticks; a thinning one grows as it fills (an
+        // instance that lives a minute needs no room for a month).
+        let room = if thins { 0 } else { capacity };
         Ring {
             span: to_millis(span),
             resolution: FIRST_RESOLUTION_MS,
-            times: VecDeque::with_capacity(RING_POINTS),
-            values: VecDeque::new(),
+            capacity,
+            thins,
+            times: VecDeque::with_capacity(room),
+            values: VecDeque::with_capacity(room * stride),
         }
     }
 
@@ -96,14 +109,22 @@ impl Ring {
             .front()
             .is_some_and(|&t| t < at.saturating_sub(self.span))
         {
-            self.times.pop_front();
-            self.values.drain(..stride);
+            self.pop_front(stride);
         }
-        if self.times.len() == RING_POINTS {
-            self.thin(stride);
+        if self.times.len() >= self.capacity {
+            if self.thins {
+                self.thin(stride);
+            } else {
+                self.pop_front(stride);
+            }
         }
         self.times.push_back(at);
         self.values.extend(values.iter().copied());
+    }
+
+    fn pop_front(&mut self, stride: usize) {
+        self.times.pop_front();
+        self.values.drain(..stride.min(self.values.len()));
     }
 
     /// Keeps every other point, newest included, and halves the rate from now on.
@@ -143,51 +164,50 @@ fn decode(value: f32) -> Option<f64> {
     (!value.is_nan()).then_some(f64::from(value))
 }
 
-/// The bounded history of one instance. See the module docs.
+/// The history of one instance. See the module docs.
 #[derive(Debug, Clone)]
 pub struct Trail {
     windows: Vec<Duration>,
+    /// A counting instance's state: its buckets answer for the past.
+    buckets: Option<StateView>,
+    /// With buckets, the newest evaluations; without, the last day, thinned.
     recent: Ring,
-    period: Ring,
+    /// Without buckets only: the period, thinned.
+    period: Option<Ring>,
     newest: Option<TrailPoint>,
     episodes: VecDeque<Episode>,
 }
 
 impl Trail {
-    /// An empty trail for the windows of `eval` (its configured windows, then the period).
-    pub fn new(eval: &Evaluation) -> Trail {
+    /// An empty trail for the windows of `eval` (its configured windows, then the period),
+    /// reading the past from `buckets` when given.
+    pub fn new(eval: &Evaluation, buckets: Option<StateView>) -> Trail {
         let windows = windows_of(eval);
         let period = *windows.last().unwrap_or(&DAY);
+        let stride = windows.len();
+        let (recent, rings) = match &buckets {
+            Some(_) => (Ring::new(period, RECENT_POINTS, false, stride), None),
+            None => (
+                Ring::new(DAY.min(period), RING_POINTS, true, stride),
+                Some(Ring::new(period, RING_POINTS, true, stride)),
+            ),
+        };
         Trail {
-            recent: Ring::new(DAY.min(period)),
-            period: Ring::new(period),
             windows,
+            buckets,
+            recent,
+            period: rings,
             newest: None,
             episodes: VecDeque::new(),
         }
     }
 
-    /// Puts `past` (oldest first, read from the buckets) before the points this trail holds, if
-    /// it holds no more than its first evaluation: a new trail gets the history the buckets
-    /// hold, an older one keeps what it recorded. Points with another window count are skipped.
-    pub fn seed(&mut self, past: &[TrailPoint]) {
-        let held = self.points(Millis::MIN);
-        if held.len() > 1 || past.is_empty() {
-            return;
-        }
-        let stride = self.windows.len();
-        let first_held = held.first().map_or(Millis::MAX, |p| p.at);
-        self.recent = Ring::new(crate::millis::to_duration(self.recent.span));
-        self.period = Ring::new(crate::millis::to_duration(self.period.span));
-        for point in past
-            .iter()
-            .filter(|p| p.at < first_held && p.burn_rates.len() == stride)
-            .chain(held.iter())
-        {
-            let values: Vec<f32> = point.burn_rates.iter().copied().map(encode).collect();
-            self.recent.record(point.at, &values);
-            self.period.record(point.at, &values);
-        }
+    /// The resolutions the past is read at, `(resolution, span)` finest first, when it comes
+    /// from the instance's buckets; empty when it comes from recorded evaluations.
+    pub fn resolutions(&self) -> Vec<(Duration, Duration)> {
+        self.buckets
+            .as_ref()
+            .map_or_else(Vec::new, |b| b.read(crate::SloState::levels))
     }
 
     /// The windows of every point: the configured ones ascending, then the period.
@@ -195,12 +215,24 @@ impl Trail {
         &self.windows
     }
 
-    /// Takes in one evaluation and the alert states after it. An evaluation with a different
-    /// window set (the SLO was redefined) starts the trail afresh; one older than the newest
-    /// point is ignored.
-    pub fn record(&mut self, eval: &Evaluation, alerts: &Alerts) {
+    /// Takes in one evaluation, the alert states after it and the instance's buckets (None
+    /// when it has none). An evaluation with a different window set (the SLO was redefined)
+    /// starts the trail afresh; one older than the newest point is ignored. New buckets of the
+    /// same kind (a state restored or carried over a reload) replace the old ones; buckets that
+    /// come or go start the points afresh and keep the episodes.
+    pub fn record(&mut self, eval: &Evaluation, alerts: &Alerts, buckets: Option<&StateView>) {
         if windows_of(eval) != self.windows {
-            *self = Trail::new(eval);
+            *self = Trail::new(eval, buckets.cloned());
+        }
+        match (&self.buckets, buckets) {
+            (Some(held), Some(given)) if held.same(given) => {}
+            (None, None) => {}
+            (Some(_), Some(given)) => self.buckets = Some(given.clone()),
+            (_, given) => {
+                let episodes = std::mem::take(&mut self.episodes);
+                *self = Trail::new(eval, given.cloned());
+                self.episodes = episodes;
+            }
         }
         if self.newest.as_ref().is_some_and(|p| eval.at < p.at) {
             return;
@@ -213,11 +245,21 @@ impl Trail {
             .collect();
         let values: Vec<f32> = burn_rates.iter().copied().map(encode).collect();
         self.recent.record(eval.at, &values);
-        self.period.record(eval.at, &values);
-        self.newest = Some(TrailPoint {
-            at: eval.at,
-            burn_rates,
-        });
+        if let Some(period) = &mut self.period {
+            period.record(eval.at, &values);
+        }
+        match &mut self.newest {
+            Some(newest) if newest.burn_rates.len() == burn_rates.len() => {
+                newest.at = eval.at;
+                newest.burn_rates.copy_from_slice(&burn_rates);
+            }
+            newest => {
+                *newest = Some(TrailPoint {
+                    at: eval.at,
+                    burn_rates,
+                })
+            }
+        }
         self.record_episodes(eval.at, alerts);
     }
 
@@ -235,6 +277,10 @@ impl Trail {
                     if let Some(open) = open {
                         open.resolved_at = Some(alert.resolved_at.unwrap_or(fired_at));
                     }
+                    // Room first, so the deque never grows past the bound.
+                    if self.episodes.len() >= MAX_EPISODES {
+                        self.episodes.pop_front();
+                    }
                     self.episodes.push_back(Episode {
                         kind: alert.kind,
                         fired_at,
@@ -245,30 +291,49 @@ impl Trail {
                 (None, None) => {}
             }
         }
-        let span = self.period.span;
-        while self.episodes.len() > MAX_EPISODES
-            || self
-                .episodes
-                .front()
-                .and_then(|e| e.resolved_at)
-                .is_some_and(|end| end < at.saturating_sub(span))
+        let span = to_millis(*self.windows.last().unwrap_or(&DAY));
+        while self
+            .episodes
+            .front()
+            .and_then(|e| e.resolved_at)
+            .is_some_and(|end| end < at.saturating_sub(span))
         {
             self.episodes.pop_front();
         }
     }
 
-    /// Points at or after `since`, oldest first: the period ring's points older than the recent
-    /// ring's first, the recent ring's, then the newest evaluation.
+    /// Points at or after `since`, oldest first: what the buckets say of the time before the
+    /// first point recorded (with buckets), or the period ring's points older than the recent
+    /// ring's first (without); then the recorded points, then the newest evaluation.
     pub fn points(&self, since: Millis) -> Vec<TrailPoint> {
         let stride = self.windows.len();
-        let recent_from = self.recent.times.front().copied().unwrap_or(Millis::MAX);
-        let mut out: Vec<TrailPoint> = (0..self.period.times.len())
-            .filter(|&i| {
-                let t = self.period.times[i];
-                t >= since && t < recent_from
-            })
-            .map(|i| self.period.point(i, stride))
+        let recorded = self.recorded(since);
+        let Some(buckets) = &self.buckets else {
+            return recorded;
+        };
+        let until = recorded.first().map_or(Millis::MAX, |p| p.at);
+        let mut out: Vec<TrailPoint> = buckets
+            .read(|state| state.past(since))
+            .into_iter()
+            .filter(|p| p.at < until && p.burn_rates.len() == stride)
             .collect();
+        out.extend(recorded);
+        out
+    }
+
+    fn recorded(&self, since: Millis) -> Vec<TrailPoint> {
+        let stride = self.windows.len();
+        let recent_from = self.recent.times.front().copied().unwrap_or(Millis::MAX);
+        let mut out: Vec<TrailPoint> = match &self.period {
+            Some(period) => (0..period.times.len())
+                .filter(|&i| {
+                    let t = period.times[i];
+                    t >= since && t < recent_from
+                })
+                .map(|i| period.point(i, stride))
+                .collect(),
+            None => Vec::new(),
+        };
         out.extend(
             (0..self.recent.times.len())
                 .filter(|&i| self.recent.times[i] >= since)
@@ -288,10 +353,11 @@ impl Trail {
         self.episodes.iter()
     }
 
-    /// Heap memory held, in bytes.
+    /// Heap memory held, in bytes (the state behind the buckets' handle is the instance's own,
+    /// counted by [`crate::SloState::memory_bytes`]).
     pub fn heap_bytes(&self) -> usize {
         self.recent.heap_bytes()
-            + self.period.heap_bytes()
+            + self.period.as_ref().map_or(0, Ring::heap_bytes)
             + self.windows.capacity() * size_of::<Duration>()
             + self.episodes.capacity() * size_of::<Episode>()
             + self
@@ -312,16 +378,18 @@ fn windows_of(eval: &Evaluation) -> Vec<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AlertPolicy, Counts, DEFAULT_WINDOWS, Observation, SloState};
+    use crate::{AlertPolicy, Counts, DEFAULT_WINDOWS, Observation, SharedState, SloState};
 
     const S: Millis = 1_000;
     const M: Millis = 60 * S;
+    const H: Millis = 60 * M;
     const T0: Millis = 19_700 * 86_400_000;
     const PERIOD: Duration = Duration::from_secs(30 * 86_400);
 
-    /// An instance under the workbook policy, fed steady traffic and recorded in a trail.
+    /// An instance under the workbook policy, fed steady traffic and recorded in a trail, as
+    /// the runner and the board do.
     struct Run {
-        state: SloState,
+        state: SharedState,
         policy: AlertPolicy,
         alerts: Alerts,
         trail: Option<Trail>,
@@ -329,8 +397,12 @@ mod tests {
 
     impl Run {
         fn new() -> Run {
+            Run::of(SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS))
+        }
+
+        fn of(state: SloState) -> Run {
             Run {
-                state: SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS),
+                state: SharedState::new(state),
                 policy: AlertPolicy::sre_workbook(PERIOD),
                 alerts: Alerts::new(),
                 trail: None,
@@ -342,25 +414,29 @@ mod tests {
             let mut t = from;
             while t <= to {
                 let share = every as f64 / M as f64;
-                self.state.observe(Observation::Events {
-                    start: t - every,
-                    end: t,
-                    counts: Counts {
-                        errors: errors * share,
-                        total: 1000.0 * share,
-                    },
-                });
-                let eval = self.state.evaluate(t);
+                let eval = {
+                    let mut state = self.state.lock();
+                    state.observe(Observation::Events {
+                        start: t - every,
+                        end: t,
+                        counts: Counts {
+                            errors: errors * share,
+                            total: 1000.0 * share,
+                        },
+                    });
+                    state.evaluate(t)
+                };
                 self.alerts.eval(&self.policy, &eval);
+                let buckets = self.state.buckets();
                 self.trail
-                    .get_or_insert_with(|| Trail::new(&eval))
-                    .record(&eval, &self.alerts);
+                    .get_or_insert_with(|| Trail::new(&eval, buckets.clone()))
+                    .record(&eval, &self.alerts, buckets.as_ref());
                 t += every;
             }
         }
 
-        fn trail(self) -> Trail {
-            self.trail.unwrap()
+        fn trail(&self) -> &Trail {
+            self.trail.as_ref().unwrap()
         }
     }
 
@@ -381,33 +457,88 @@ mod tests {
     }
 
     #[test]
+    fn the_buckets_answer_for_the_time_before_the_newest_evaluations() {
+        let mut run = Run::new();
+        run.feed(T0, T0 + 2 * H, 30 * S, 0.5);
+        let points = run.trail().points(Millis::MIN);
+        // A point per minute from the first minute edge after the first events (T0), then the
+        // newest 32 evaluations, 30 s apart (the last 15.5 minutes), the newest last.
+        let recorded_from = T0 + 2 * H - 31 * 30 * S;
+        let minutes = points.iter().filter(|p| p.at < recorded_from).count();
+        assert_eq!(minutes as i64, (recorded_from - T0 - 1) / M + 1);
+        assert_eq!(points.len(), minutes + RECENT_POINTS);
+        assert_eq!(points[0].at, T0);
+        assert!(points.windows(2).all(|w| w[0].at < w[1].at));
+        assert_eq!(points.last().unwrap().at, T0 + 2 * H);
+        for p in &points[5..] {
+            assert!((p.burn_rates[0].unwrap() - 0.5).abs() < 1e-4, "{p:?}");
+        }
+    }
+
+    #[test]
     fn a_full_period_is_bounded_and_spans_the_period_with_a_detailed_last_day() {
         let mut run = Run::new();
-        // 35 days of 30-second ticks: the first five fall out of the period.
-        let end = T0 + 35 * 1440 * M;
-        run.feed(T0, end, 30 * S, 0.5);
+        // 35 days of minute ticks (the first five fall out of the period), with a 20-minute
+        // burst of 20% errors every 12 hours: the page fires and resolves 70 times, more
+        // episodes than are kept.
+        let end = T0 + 35 * 24 * H;
+        let mut t = T0;
+        while t < end {
+            run.feed(t, t + 12 * H - 21 * M, M, 0.5);
+            run.feed(t + 12 * H - 20 * M, t + 12 * H - M, M, 200.0);
+            t += 12 * H;
+        }
+        run.feed(end, end, M, 0.5);
+        let trail = run.trail();
+        let points = trail.points(Millis::MIN);
+        // 359 minutes, 396 ten-minute points, 648 hours, then the newest 32 evaluations.
+        assert!(points.len() <= 1_450, "{}", points.len());
+        let first = points.first().unwrap().at;
+        let span = end - first;
+        assert!(
+            span <= to_millis(PERIOD) && span > to_millis(PERIOD) - 3 * H,
+            "first point {} h before the end",
+            span / H
+        );
+        let last_day = points.iter().filter(|p| p.at > end - 24 * H).count();
+        assert!(last_day >= 359 + 107, "{last_day} points in the last day");
+        assert!(points.windows(2).all(|w| w[0].at < w[1].at));
+        assert_eq!(trail.episodes().count(), MAX_EPISODES);
+        // The byte bound of what the board keeps per instance beside its state (docs/api.md,
+        // docs/scaling.md): episodes full, recent evaluations full.
+        let bytes = trail.heap_bytes() + size_of::<Trail>();
+        assert!(bytes <= 4 * 1024, "{bytes} bytes");
+        eprintln!("trail bytes, 30-day period, default windows, episodes full: {bytes}");
+    }
+
+    #[test]
+    fn without_buckets_the_rings_are_bounded_and_span_the_period() {
+        let mut run = Run::of(SloState::direct(0.999, PERIOD, &DEFAULT_WINDOWS));
+        let end = T0 + 35 * 24 * H;
+        let mut t = T0;
+        while t < end {
+            let eval = {
+                let mut state = run.state.lock();
+                let mut ratios = vec![Some(0.0005); DEFAULT_WINDOWS.len() + 1];
+                ratios[0] = Some(0.001);
+                state.observe_ratios(t, &ratios);
+                state.evaluate(t)
+            };
+            assert!(run.state.buckets().is_none());
+            run.trail
+                .get_or_insert_with(|| Trail::new(&eval, None))
+                .record(&eval, &run.alerts, None);
+            t += 30 * S;
+        }
         let trail = run.trail();
         let points = trail.points(Millis::MIN);
         assert!(points.len() <= 2 * RING_POINTS + 1, "{}", points.len());
-        let first = points.first().unwrap().at;
-        let span = end - first;
-        // The period ring drops old points when it records, every couple of hours by now.
-        let slack = 3 * 60 * M;
-        assert!(
-            span <= to_millis(PERIOD) + slack && span > to_millis(PERIOD) - slack,
-            "first point {} h before the end",
-            span / (60 * M)
-        );
-        let last_day = points.iter().filter(|p| p.at > end - 1440 * M).count();
-        assert!(
-            last_day >= RING_POINTS / 2,
-            "{last_day} points in the last day"
-        );
-        assert!(points.windows(2).all(|w| w[0].at < w[1].at));
-        // Measured: what docs/api.md quotes per instance.
-        let bytes = trail.heap_bytes();
-        assert!(bytes < 48 * 1024, "{bytes} bytes");
-        eprintln!("trail heap bytes, 30-day period, default windows: {bytes}");
+        let span = t - 30 * S - points[0].at;
+        assert!(span > to_millis(PERIOD) - 6 * H, "{} h", span / H);
+        assert!((points[3].burn_rates[0].unwrap() - 1.0).abs() < 1e-6);
+        let bytes = trail.heap_bytes() + size_of::<Trail>();
+        assert!(bytes <= 24 * 1024, "{bytes} bytes");
+        eprintln!("trail bytes without buckets, 30-day period, default windows: {bytes}");
     }
 
     #[test]
@@ -435,49 +566,50 @@ mod tests {
         let mut run = Run::new();
         run.feed(T0, T0 + 10 * S, S, 0.5);
         let alerts = run.alerts.clone();
-        let mut trail = run.trail();
-        let mut state = SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS[..2]);
-        let old = state.evaluate(T0 + 5 * S);
-        trail.record(&old, &alerts);
+        let mut trail = run.trail.take().unwrap();
+        let state = SharedState::new(SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS[..2]));
+        let old = state.lock().evaluate(T0 + 5 * S);
+        trail.record(&old, &alerts, state.buckets().as_ref());
         assert_eq!(trail.windows().len(), 3);
         assert_eq!(trail.points(Millis::MIN).len(), 1);
-        let older = state.evaluate(T0);
-        trail.record(&older, &alerts);
+        let older = state.lock().evaluate(T0);
+        trail.record(&older, &alerts, state.buckets().as_ref());
         assert_eq!(trail.points(Millis::MIN).len(), 1);
     }
 
     #[test]
-    fn a_new_trail_is_seeded_with_the_past_the_buckets_hold_and_an_old_one_is_not() {
+    fn a_new_instance_shows_the_backfilled_past_from_its_first_evaluation() {
         // Four days of backfill at 0.5 errors per 1,000 a minute (burn 0.5), then the first
         // evaluation: the trail starts with what the buckets say of those four days.
-        let mut state = SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS);
-        state.observe(Observation::Events {
-            start: T0,
-            end: T0 + 4 * 1_440 * M,
-            counts: Counts {
-                errors: 0.5 * 4.0 * 1_440.0,
-                total: 1000.0 * 4.0 * 1_440.0,
-            },
-        });
-        let now = T0 + 4 * 1_440 * M;
-        let eval = state.evaluate(now);
-        let mut trail = Trail::new(&eval);
-        trail.record(&eval, &Alerts::new());
-        trail.seed(&state.past(now));
+        let state = SharedState::new(SloState::counted(0.999, PERIOD, &DEFAULT_WINDOWS));
+        let now = T0 + 4 * 24 * H;
+        let eval = {
+            let mut state = state.lock();
+            state.observe(Observation::Events {
+                start: T0,
+                end: now,
+                counts: Counts {
+                    errors: 0.5 * 4.0 * 1_440.0,
+                    total: 1000.0 * 4.0 * 1_440.0,
+                },
+            });
+            state.evaluate(now)
+        };
+        let mut trail = Trail::new(&eval, state.buckets());
+        trail.record(&eval, &Alerts::new(), state.buckets().as_ref());
         let points = trail.points(Millis::MIN);
         // The first whole hour is the oldest point, the evaluation the newest.
-        assert_eq!(points.first().unwrap().at, T0 + 60 * M);
+        assert_eq!(points.first().unwrap().at, T0 + H);
         assert_eq!(points.last().unwrap().at, now);
         assert!(points.len() > 300, "{}", points.len());
         // 1d at the end of the first day: burn 0.5.
-        let day = points.iter().find(|p| p.at == T0 + 1_440 * M).unwrap();
-        assert!((day.burn_rates[5].unwrap() - 0.5).abs() < 1e-4, "{day:?}");
-
-        // A trail with its own history keeps it.
-        let mut run = Run::new();
-        run.feed(T0, T0 + 30 * S, S, 0.5);
-        let mut old = run.trail();
-        old.seed(&state.past(now));
-        assert_eq!(old.points(Millis::MIN).len(), 31);
+        let day = points.iter().find(|p| p.at == T0 + 24 * H).unwrap();
+        assert!((day.burn_rates[5].unwrap() - 0.5).abs() < 1e-9, "{day:?}");
+        // The same instance restored into a new state: the trail follows the new buckets and
+        // keeps its episodes.
+        let restored = SharedState::new(state.lock().clone());
+        drop(state);
+        trail.record(&eval, &Alerts::new(), restored.buckets().as_ref());
+        assert_eq!(trail.points(Millis::MIN).len(), points.len());
     }
 }

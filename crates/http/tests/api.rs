@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use burnwatch_engine::{
     AlertPolicy, Alerts, Board, Counts, DEFAULT_WINDOWS, DataState, Entry, InstanceInfo, Millis,
-    Observation, SloInfo, SloState, SloStatus, Waiting,
+    Observation, SharedState, SloInfo, SloState, SloStatus, Waiting,
 };
 use burnwatch_http::{AppState, serve};
 use prometheus_client::registry::Registry;
@@ -45,32 +45,44 @@ fn slo(id: &str, objective: f64) -> Arc<SloInfo> {
     })
 }
 
+/// The minute up to `end`: 1,000 requests, `errors` of them failed.
+fn minute_to(end: Millis, errors: f64) -> Observation {
+    Observation::Events {
+        start: end - M,
+        end,
+        counts: Counts {
+            errors,
+            total: 1000.0,
+        },
+    }
+}
+
 /// Publishes a day at `base` errors per 1000 requests, then an hour at `last_hour`, a minute at
-/// a time, as the scheduler would.
+/// a time, as the scheduler would: with the instance's buckets, from which the history is read.
 fn publish(board: &Board, info: Arc<InstanceInfo>, base: f64, last_hour: f64) -> Entry {
-    let mut state = SloState::counted(info.slo.objective, PERIOD, &DEFAULT_WINDOWS);
+    let state = SharedState::new(SloState::counted(
+        info.slo.objective,
+        PERIOD,
+        &DEFAULT_WINDOWS,
+    ));
     let policy = AlertPolicy::sre_workbook(PERIOD);
     let mut alerts = Alerts::new();
     let mut entry = None;
     for minute in 1..=25 * 60 {
         let end = T0 + minute * M;
         let errors = if minute > 24 * 60 { last_hour } else { base };
-        state.observe(Observation::Events {
-            start: end - M,
-            end,
-            counts: Counts {
-                errors,
-                total: 1000.0,
-            },
-        });
-        let eval = state.evaluate(end);
+        let eval = {
+            let mut state = state.lock();
+            state.observe(minute_to(end, errors));
+            state.evaluate(end)
+        };
         alerts.eval(&policy, &eval);
         let e = Entry {
             info: Arc::clone(&info),
             eval,
             alerts: alerts.clone(),
         };
-        board.publish(e.clone());
+        board.publish_with_buckets(e.clone(), state.buckets().as_ref());
         entry = Some(e);
     }
     entry.unwrap()
@@ -340,7 +352,8 @@ async fn history_holds_the_published_points() {
     assert_eq!(body["window"], "2h");
     assert_eq!(body["windows"].as_array().unwrap().len(), 8);
     let points = body["points"].as_array().unwrap();
-    // Minutes published a minute apart; the young trail keeps all: 2h back from 01:00 inclusive.
+    // A point a minute, 2h back from 01:00 inclusive: read from the minute buckets, then the
+    // newest evaluations the trail keeps (published a minute apart).
     assert_eq!(points.len(), 121, "{}", points.len());
     assert_eq!(points.first().unwrap()["time"], "2026-10-01T23:00:00.000Z");
     assert_eq!(points.last().unwrap()["time"], "2026-10-02T01:00:00.000Z");
@@ -406,6 +419,11 @@ async fn pages_render_rows_charts_and_404s() {
         .next()
         .unwrap();
     assert!(d.matches('L').count() > 100, "{d}");
+    // The charts say how fine their points are: read from the buckets at each level's size.
+    assert!(
+        detail.contains("a point every 1m over the last 6h, every 10m over the last 3d, every 1h over the last 30d; then the newest evaluations"),
+        "{detail}"
+    );
     assert!(detail.contains(r#"data-alert="page" data-state="firing""#));
     // The page fired at 00:44 and still fires: one bar on the timeline, on the page row.
     assert_eq!(detail.matches(r#"class="span" data-row="page""#).count(), 1);
@@ -568,14 +586,7 @@ async fn served_with_exclusions() -> Served {
         } else {
             1.0
         };
-        state.observe(Observation::Events {
-            start: end - M,
-            end,
-            counts: Counts {
-                errors,
-                total: 1000.0,
-            },
-        });
+        state.observe(minute_to(end, errors));
         let e = Entry {
             info: Arc::clone(&instance),
             eval: state.evaluate(end),

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
-use burnwatch_engine::{AlertPolicy, Entry, Trail};
+use burnwatch_engine::{AlertPolicy, Entry, Trail, TrailPoint};
 
 use super::layout::{badge, burn, page, percent, when};
 use super::{encode_segment, format_objective, not_served};
@@ -134,8 +134,10 @@ fn render(
     html.push_str("</tbody></table>");
     components(&mut html, view);
 
+    // Read once: with buckets, this reads the instance's state (under its lock).
+    let points = trail.map(|t| t.points(i64::MIN)).unwrap_or_default();
     if let Some(trail) = trail {
-        charts(&mut html, view, trail, policy);
+        charts(&mut html, view, trail, &points, policy);
     } else {
         html.push_str(r#"<p class="muted">No history yet.</p>"#);
     }
@@ -154,7 +156,7 @@ fn render(
     html.push_str("</tbody></table>");
 
     html.push_str(r#"<h2>Alert episodes</h2>"#);
-    if let Some(svg) = trail.and_then(episode_timeline) {
+    if let Some(svg) = trail.and_then(|t| episode_timeline(t, &points)) {
         let _ = write!(html, r#"<div class="card" id="timeline">{svg}</div>"#);
     }
     let episodes: Vec<EpisodeView> = trail
@@ -273,8 +275,7 @@ fn bands(spans: &[ExclusionView]) -> Vec<Band> {
 
 /// The alert episodes the trail holds, as bars on the charts' time range (a firing one runs to
 /// the newest point); None without episodes.
-fn episode_timeline(trail: &Trail) -> Option<String> {
-    let points = trail.points(i64::MIN);
+fn episode_timeline(trail: &Trail, points: &[TrailPoint]) -> Option<String> {
     let (first, last) = (points.first()?.at, points.last()?.at);
     let spans: Vec<Span> = trail
         .episodes()
@@ -343,8 +344,13 @@ fn thresholds(policy: Option<&AlertPolicy>) -> Vec<(f64, String)> {
 }
 
 /// Budget remaining over the period and burn rate per window, from the trail.
-fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<&AlertPolicy>) {
-    let points = trail.points(i64::MIN);
+fn charts(
+    html: &mut String,
+    view: &InstanceView,
+    trail: &Trail,
+    points: &[TrailPoint],
+    policy: Option<&AlertPolicy>,
+) {
     if points.is_empty() {
         html.push_str(r#"<p class="muted">No history yet.</p>"#);
         return;
@@ -397,6 +403,33 @@ fn charts(html: &mut String, view: &InstanceView, trail: &Trail, policy: Option<
             }
         );
     }
+    let levels: Vec<String> = trail
+        .resolutions()
+        .iter()
+        .map(|(resolution, span)| {
+            format!(
+                "every {} over the last {}",
+                window(*resolution),
+                window(*span)
+            )
+        })
+        .collect();
+    let caption = if levels.is_empty() {
+        format!(
+            "As evaluated: the last day and the period, each thinned to at most {} points.",
+            burnwatch_engine::RING_POINTS
+        )
+    } else {
+        format!(
+            "Read from the event buckets: a point {}; then the newest evaluations.",
+            levels.join(", ")
+        )
+    };
+    let _ = write!(
+        html,
+        r#"<p class="muted" id="chart-resolution">{}</p>"#,
+        escape(&caption)
+    );
 }
 
 #[cfg(test)]

@@ -137,7 +137,7 @@ impl SloRunner {
         let windows = self.windows();
         let (ratios, statuses) = burnwatch_engine::compose(self.info.objective, &windows, &inputs);
         if let Some(instance) = self.ensure_instance(&Vec::new()) {
-            instance.state.observe_ratios(at, &ratios);
+            instance.state.lock().observe_ratios(at, &ratios);
         }
         statuses
     }

@@ -172,7 +172,7 @@ impl SloRunner {
                     continue;
                 };
                 if let Some(instance) = self.ensure_instance(&key) {
-                    instance.state.observe(Observation::Events {
+                    instance.state.lock().observe(Observation::Events {
                         start: span.start,
                         end: span.end,
                         counts,

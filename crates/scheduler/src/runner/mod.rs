@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use burnwatch_engine::{
     AlertPolicy, Alerts, Board, CounterTracker, Excluded, ExclusionSpan, Exclusions, InstanceInfo,
-    Millis, Notification, SloInfo, SloState,
+    Millis, Notification, SharedState, SloInfo, SloState,
 };
 use burnwatch_spec::Slo;
 use tokio::sync::mpsc::UnboundedSender;
@@ -50,7 +50,8 @@ pub(crate) const SETTLE: Millis = 15_000;
 
 struct Instance {
     info: Arc<InstanceInfo>,
-    state: SloState,
+    /// Shared with the board, which reads the instance's history from its buckets.
+    state: SharedState,
     alerts: Alerts,
 }
 
@@ -176,7 +177,7 @@ impl SloRunner {
                 .iter()
                 .map(|(group, i)| InstanceSnapshot {
                     group: group.clone(),
-                    state: i.state.clone(),
+                    state: i.state.lock().clone(),
                     alerts: i.alerts.clone(),
                 })
                 .collect(),
@@ -197,7 +198,7 @@ impl SloRunner {
                 instance.group,
                 Instance {
                     info,
-                    state: instance.state,
+                    state: instance.state.into(),
                     alerts: instance.alerts,
                 },
             );
@@ -207,7 +208,7 @@ impl SloRunner {
             .instances
             .values()
             .next()
-            .map(|i| i.state.excluded().clone())
+            .map(|i| i.state.lock().excluded().clone())
             .unwrap_or_default();
         self.ingested_until = Some(snapshot.ingested_until);
         true
@@ -294,7 +295,7 @@ impl SloRunner {
         };
         if excluded != self.excluded {
             for instance in self.instances.values_mut() {
-                instance.state.exclude(excluded.clone());
+                instance.state.lock().exclude(excluded.clone());
             }
         }
         self.spans = spans;
@@ -341,7 +342,7 @@ impl SloRunner {
                 return None;
             }
             let info = self.instance_info(key);
-            let state = self.new_state();
+            let state = self.new_state().into();
             self.instances.insert(
                 key.clone(),
                 Instance {

@@ -19,7 +19,7 @@ impl SloRunner {
             .iter()
             .any(|s| s.silence && s.start < now && now <= s.end);
         for instance in self.instances.values_mut() {
-            let eval = instance.state.evaluate(now);
+            let eval = instance.state.lock().evaluate(now);
             best = better(best, eval.data_state);
             let outcome = instance.alerts.eval_silenced(&self.policy, &eval, silenced);
             for t in &outcome.silenced {
@@ -46,14 +46,13 @@ impl SloRunner {
                     });
                 }
             }
-            let state = &instance.state;
-            self.board.publish_with_past(
+            self.board.publish_with_buckets(
                 Entry {
                     info: Arc::clone(&instance.info),
                     eval,
                     alerts: instance.alerts.clone(),
                 },
-                || state.past(now),
+                instance.state.buckets().as_ref(),
             );
         }
         self.board
@@ -144,7 +143,7 @@ reason = "deploy"
             runner.refresh_exclusions(now - runner.exclusion_reach(), now + 86_400_000);
             let instance = runner.ensure_instance(&Vec::new()).unwrap();
             let errors = if minute > 80 { 1000.0 } else { 0.0 };
-            instance.state.observe(Observation::Events {
+            instance.state.lock().observe(Observation::Events {
                 start: now - M,
                 end: now,
                 counts: Counts {

@@ -138,7 +138,10 @@ impl SloRunner {
                 let seen = self.feed(due);
                 for (key, instance) in &mut self.instances {
                     if !with_counts.contains(key) {
-                        instance.state.observe(Observation::NoSeries { at: ts });
+                        instance
+                            .state
+                            .lock()
+                            .observe(Observation::NoSeries { at: ts });
                     }
                 }
                 seen
@@ -151,7 +154,7 @@ impl SloRunner {
                 let none = vec![None; self.windows.len() + 1];
                 for (key, instance) in &mut self.instances {
                     let ratios = per_group.get(key).unwrap_or(&none);
-                    instance.state.observe_ratios(ts, ratios);
+                    instance.state.lock().observe_ratios(ts, ratios);
                 }
                 per_group.len() as u64
             }
@@ -165,7 +168,7 @@ impl SloRunner {
     ) {
         self.follow_period(ts);
         for instance in self.instances.values_mut() {
-            let eval = instance.state.evaluate(ts);
+            let eval = instance.state.lock().evaluate(ts);
             let transitions = instance.alerts.eval(&self.policy, &eval);
             on_step(ReplayStep {
                 at: ts,

@@ -212,7 +212,7 @@ impl SloRunner {
             .slicing
             .map_or(60_000, |s| s.length.as_millis() as Millis);
         if let Some(instance) = self.ensure_instance(&Vec::new()) {
-            instance.state.observe(Observation::Events {
+            instance.state.lock().observe(Observation::Events {
                 start: end - length,
                 end,
                 counts,
@@ -278,7 +278,7 @@ mod tests {
 
     fn one_hour(runner: &mut SloRunner, at: Millis) -> Counts {
         let instance = runner.instances.values_mut().next().expect("an instance");
-        let eval = instance.state.evaluate(at);
+        let eval = instance.state.lock().evaluate(at);
         let window = eval.window(Duration::from_secs(3600)).expect("1h kept");
         window.counts
     }

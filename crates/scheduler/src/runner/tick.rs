@@ -246,7 +246,7 @@ impl SloRunner {
         let none = vec![None; windows.len()];
         for (key, instance) in &mut self.instances {
             let ratios = per_group.get(key).unwrap_or(&none);
-            instance.state.observe_ratios(now, ratios);
+            instance.state.lock().observe_ratios(now, ratios);
         }
         self.ingested_until = Some(now);
         Ok(())
@@ -280,7 +280,10 @@ impl SloRunner {
         self.feed(points);
         for (key, instance) in &mut self.instances {
             if !with_counts.contains(key) {
-                instance.state.observe(Observation::NoSeries { at: now });
+                instance
+                    .state
+                    .lock()
+                    .observe(Observation::NoSeries { at: now });
             }
         }
     }
