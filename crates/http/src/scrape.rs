@@ -235,7 +235,9 @@ impl Encoded {
                 let deflate = part.deflate.clone();
                 tokio::task::spawn_blocking(move || {
                     let mut text = Vec::new();
-                    let mut decoder = flate2::read::DeflateDecoder::new(&deflate[..]);
+                    // The part ends on a sync flush: an empty final block (`03 00`) ends it.
+                    let ended = std::io::Read::chain(&deflate[..], &[0x03u8, 0x00][..]);
+                    let mut decoder = flate2::read::DeflateDecoder::new(ended);
                     std::io::Read::read_to_end(&mut decoder, &mut text).map(|_| Bytes::from(text))
                 })
                 .await
@@ -465,6 +467,25 @@ mod tests {
         crate::collector::tests::publish_test_instance(&board, "new");
         let served = scrape.current().await.unwrap();
         assert!(!gunzip(&served.gzip().await.unwrap()).contains(r#"sloth_service="new""#));
+        // A part kept only compressed (past KEEP_PLAIN) is decompressed for plain scrapers.
+        let compressed_only = Encoded {
+            board_version: None,
+            at: Instant::now(),
+            part: Some(Arc::new(Part {
+                plain: None,
+                deflate: stale.deflate.clone(),
+                crc: stale.crc.clone(),
+                len: stale.len,
+                board_version: stale.board_version,
+                took: stale.took,
+            })),
+            rest: served.rest.clone(),
+            gzip: OnceCell::new(),
+        };
+        assert_eq!(
+            compressed_only.plain().await.unwrap(),
+            served.plain().await.unwrap()
+        );
         for _ in 0..100 {
             if scrape.part.lock().await.as_ref().unwrap().board_version == board.version() {
                 break;
