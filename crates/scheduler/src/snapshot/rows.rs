@@ -6,8 +6,9 @@
 //! The [`Encoder`] of an SLO task remembers a hash of every chunk it handed over and encodes only
 //! the chunks whose buckets changed since. Encodings: the frame as JSON (the engine's serde
 //! model, which a non-self-describing format cannot carry: untagged and skipped fields), the
-//! chunks as postcard (fixed-width floats); both deflated (flate2), which takes bucket counts,
-//! mostly whole numbers, to a fraction of their 16 bytes.
+//! chunks as postcard ([`Chunk`]: errors and totals apart, whole numbers as varints); both
+//! deflated (flate2). Bucket counts are mostly whole numbers and errors mostly zero, so a bucket
+//! of 16 bytes in memory takes a few on disk; any other value is kept as its exact 8 bytes.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher as _};
@@ -46,6 +47,59 @@ pub struct InstanceRows {
     pub layout: Vec<u32>,
     /// The changed chunks, by position in all the instance's chunks (level by level).
     pub chunks: Vec<(usize, Vec<u8>)>,
+}
+
+/// What a chunk row holds: the errors and totals of its buckets apart (a run of zero errors
+/// deflates to almost nothing).
+#[derive(Serialize, Deserialize)]
+struct Chunk {
+    errors: Vec<Value>,
+    total: Vec<Value>,
+}
+
+/// One count: a whole number as a varint of 1 to 8 bytes, anything else as its 8 bytes.
+#[derive(Serialize, Deserialize)]
+enum Value {
+    Whole(u64),
+    Real(f64),
+}
+
+impl Value {
+    fn of(value: f64) -> Value {
+        // A cast saturates (and takes NaN to 0); the round trip decides, to the bit (-0.0 too).
+        let whole = value as u64;
+        if whole < 1 << 53 && (whole as f64).to_bits() == value.to_bits() {
+            Value::Whole(whole)
+        } else {
+            Value::Real(value)
+        }
+    }
+
+    fn get(&self) -> f64 {
+        match *self {
+            Value::Whole(n) => n as f64,
+            Value::Real(v) => v,
+        }
+    }
+}
+
+impl Chunk {
+    fn of(buckets: &[Counts]) -> Chunk {
+        Chunk {
+            errors: buckets.iter().map(|c| Value::of(c.errors)).collect(),
+            total: buckets.iter().map(|c| Value::of(c.total)).collect(),
+        }
+    }
+
+    fn buckets(self) -> Result<impl Iterator<Item = Counts>, String> {
+        if self.errors.len() != self.total.len() {
+            return Err("chunk with more errors than totals, or fewer".into());
+        }
+        Ok(self.errors.into_iter().zip(self.total).map(|(e, t)| Counts {
+            errors: e.get(),
+            total: t.get(),
+        }))
+    }
 }
 
 /// What a frame row holds.
@@ -125,7 +179,8 @@ impl Encoder {
                     let hash = hash(chunk);
                     let at = now.len();
                     if before.get(at) != Some(&hash) {
-                        let bytes = postcard::to_allocvec(chunk).expect("counts serialise");
+                        let bytes =
+                            postcard::to_allocvec(&Chunk::of(chunk)).expect("counts serialise");
                         chunks.push((at, deflate(&mut self.compress, &bytes)));
                     }
                     now.push(hash);
@@ -212,9 +267,9 @@ impl Decoder {
             let mut ring: Vec<Counts> = Vec::with_capacity(count as usize * CHUNK_SLOTS);
             for _ in 0..count {
                 let bytes = chunks.next().ok_or("a chunk is missing")?;
-                let part: Vec<Counts> = postcard::from_bytes(&self.inflate(bytes)?)
+                let chunk: Chunk = postcard::from_bytes(&self.inflate(bytes)?)
                     .map_err(|err| format!("chunk does not decode ({err})"))?;
-                ring.extend(part);
+                ring.extend(chunk.buckets()?);
             }
             rings.push(ring);
         }
@@ -314,6 +369,31 @@ mod tests {
         restored.remember([(&group, &state)].into_iter());
         let third = restored.encode("f", T0 + M, [(&group, &state, &alerts)].into_iter());
         assert!(third.instances[0].chunks.is_empty());
+    }
+
+    #[test]
+    fn counts_keep_every_bit_whole_or_not() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            1234.0,
+            0.5,
+            1e-300,
+            (1u64 << 53) as f64,
+            ((1u64 << 53) - 1) as f64,
+            1e20,
+            f64::MAX,
+            -3.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for v in values {
+            let back = Value::of(v).get();
+            assert_eq!(back.to_bits(), v.to_bits(), "{v}");
+        }
+        assert!(matches!(Value::of(1234.0), Value::Whole(1234)));
+        assert!(matches!(Value::of(-0.0), Value::Real(_)));
     }
 
     #[test]
