@@ -6,9 +6,10 @@
 //! The [`Encoder`] of an SLO task remembers a hash of every chunk it handed over and encodes only
 //! the chunks whose buckets changed since. Encodings: the frame as JSON (the engine's serde
 //! model, which a non-self-describing format cannot carry: untagged and skipped fields), the
-//! chunks as postcard ([`Chunk`]: errors and totals apart, whole numbers as varints); both
-//! deflated (flate2). Bucket counts are mostly whole numbers and errors mostly zero, so a bucket
-//! of 16 bytes in memory takes a few on disk; any other value is kept as its exact 8 bytes.
+//! chunks as postcard ([`Chunk`]: whole numbers as varints). Live bucket counts are whole
+//! numbers and errors mostly zero, so a bucket of 16 bytes in memory takes 3 to 5 on disk; any
+//! other count keeps its exact 8 bytes, and a chunk holding some is deflated ([`Packed`]).
+//! Frames are deflated (flate2).
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher as _};
@@ -49,57 +50,63 @@ pub struct InstanceRows {
     pub chunks: Vec<(usize, Vec<u8>)>,
 }
 
-/// What a chunk row holds: the errors and totals of its buckets apart (a run of zero errors
-/// deflates to almost nothing).
+/// What a chunk row holds: every count of its buckets (errors, then totals) as a whole number,
+/// a varint of 1 to 8 bytes, and apart the few that are not whole numbers, exactly.
 #[derive(Serialize, Deserialize)]
 struct Chunk {
-    errors: Vec<Value>,
-    total: Vec<Value>,
-}
-
-/// One count: a whole number as a varint of 1 to 8 bytes, anything else as its 8 bytes.
-#[derive(Serialize, Deserialize)]
-enum Value {
-    Whole(u64),
-    Real(f64),
-}
-
-impl Value {
-    fn of(value: f64) -> Value {
-        // A cast saturates (and takes NaN to 0); the round trip decides, to the bit (-0.0 too).
-        let whole = value as u64;
-        if whole < 1 << 53 && (whole as f64).to_bits() == value.to_bits() {
-            Value::Whole(whole)
-        } else {
-            Value::Real(value)
-        }
-    }
-
-    fn get(&self) -> f64 {
-        match *self {
-            Value::Whole(n) => n as f64,
-            Value::Real(v) => v,
-        }
-    }
+    /// Errors of every bucket, then totals; 0 where `exact` holds the count.
+    whole: Vec<u64>,
+    /// Position in `whole` and value of every count that is no whole number (to the bit: -0.0,
+    /// fractions, NaN, beyond 2^53).
+    exact: Vec<(u32, f64)>,
 }
 
 impl Chunk {
     fn of(buckets: &[Counts]) -> Chunk {
-        Chunk {
-            errors: buckets.iter().map(|c| Value::of(c.errors)).collect(),
-            total: buckets.iter().map(|c| Value::of(c.total)).collect(),
+        let mut chunk = Chunk {
+            whole: Vec::with_capacity(2 * buckets.len()),
+            exact: Vec::new(),
+        };
+        let counts = buckets.iter().map(|c| c.errors);
+        for value in counts.chain(buckets.iter().map(|c| c.total)) {
+            // A cast saturates (and takes NaN to 0); the round trip decides, to the bit.
+            let whole = value as u64;
+            if whole < 1 << 53 && (whole as f64).to_bits() == value.to_bits() {
+                chunk.whole.push(whole);
+            } else {
+                chunk.exact.push((chunk.whole.len() as u32, value));
+                chunk.whole.push(0);
+            }
         }
+        chunk
     }
 
-    fn buckets(self) -> Result<impl Iterator<Item = Counts>, String> {
-        if self.errors.len() != self.total.len() {
+    fn buckets(self) -> Result<Vec<Counts>, String> {
+        let mut values: Vec<f64> = self.whole.iter().map(|&n| n as f64).collect();
+        for (at, value) in self.exact {
+            *values
+                .get_mut(at as usize)
+                .ok_or("chunk with a count out of place")? = value;
+        }
+        if values.len() % 2 != 0 {
             return Err("chunk with more errors than totals, or fewer".into());
         }
-        Ok(self.errors.into_iter().zip(self.total).map(|(e, t)| Counts {
-            errors: e.get(),
-            total: t.get(),
-        }))
+        let (errors, total) = values.split_at(values.len() / 2);
+        Ok(errors
+            .iter()
+            .zip(total)
+            .map(|(&errors, &total)| Counts { errors, total })
+            .collect())
     }
+}
+
+/// A chunk row: the chunk itself when every count is a whole number (live counting, where a
+/// bucket holds counter differences), deflated when some are not (backfill spreads coarse
+/// points over finer buckets: fractions, whose 8 bytes deflate well).
+#[derive(Serialize, Deserialize)]
+enum Packed {
+    Plain(Chunk),
+    Deflated(Vec<u8>),
 }
 
 /// What a frame row holds.
@@ -179,9 +186,7 @@ impl Encoder {
                     let hash = hash(chunk);
                     let at = now.len();
                     if before.get(at) != Some(&hash) {
-                        let bytes =
-                            postcard::to_allocvec(&Chunk::of(chunk)).expect("counts serialise");
-                        chunks.push((at, deflate(&mut self.compress, &bytes)));
+                        chunks.push((at, self.pack(chunk)));
                     }
                     now.push(hash);
                 }
@@ -200,6 +205,19 @@ impl Encoder {
             ingested_until,
             instances: rows,
         }
+    }
+}
+
+impl Encoder {
+    fn pack(&mut self, buckets: &[Counts]) -> Vec<u8> {
+        let chunk = Chunk::of(buckets);
+        let packed = if chunk.exact.is_empty() {
+            Packed::Plain(chunk)
+        } else {
+            let bytes = postcard::to_allocvec(&chunk).expect("counts serialise");
+            Packed::Deflated(deflate(&mut self.compress, &bytes))
+        };
+        postcard::to_allocvec(&packed).expect("counts serialise")
     }
 }
 
@@ -267,8 +285,13 @@ impl Decoder {
             let mut ring: Vec<Counts> = Vec::with_capacity(count as usize * CHUNK_SLOTS);
             for _ in 0..count {
                 let bytes = chunks.next().ok_or("a chunk is missing")?;
-                let chunk: Chunk = postcard::from_bytes(&self.inflate(bytes)?)
-                    .map_err(|err| format!("chunk does not decode ({err})"))?;
+                let undecodable = |err| format!("chunk does not decode ({err})");
+                let chunk = match postcard::from_bytes(bytes).map_err(undecodable)? {
+                    Packed::Plain(chunk) => chunk,
+                    Packed::Deflated(bytes) => {
+                        postcard::from_bytes(&self.inflate(&bytes)?).map_err(undecodable)?
+                    }
+                };
                 ring.extend(chunk.buckets()?);
             }
             rings.push(ring);
@@ -388,12 +411,19 @@ mod tests {
             f64::INFINITY,
             f64::NAN,
         ];
-        for v in values {
-            let back = Value::of(v).get();
-            assert_eq!(back.to_bits(), v.to_bits(), "{v}");
-        }
-        assert!(matches!(Value::of(1234.0), Value::Whole(1234)));
-        assert!(matches!(Value::of(-0.0), Value::Real(_)));
+        let buckets: Vec<Counts> = values
+            .iter()
+            .zip(values.iter().rev())
+            .map(|(&errors, &total)| Counts { errors, total })
+            .collect();
+        let chunk = Chunk::of(&buckets);
+        assert_eq!(chunk.exact.len(), 2 * 9, "whole: 0, 1, 1234 and 2^53 - 1");
+        let bytes = postcard::to_allocvec(&chunk).unwrap();
+        let back = postcard::from_bytes::<Chunk>(&bytes).unwrap().buckets().unwrap();
+        let bits = |b: &[Counts]| -> Vec<(u64, u64)> {
+            b.iter().map(|c| (c.errors.to_bits(), c.total.to_bits())).collect()
+        };
+        assert_eq!(bits(&back), bits(&buckets));
     }
 
     #[test]
