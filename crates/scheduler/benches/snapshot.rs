@@ -73,7 +73,10 @@ fn bytes_on_disk(dir: &Path) -> (u64, u64) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let instances: usize = args
         .iter()
         .find_map(|a| a.replace('_', "").parse().ok())
@@ -151,7 +154,11 @@ fn main() {
         });
         let _ = state.evaluate(START + MINUTE);
     }
-    round("one minute later, incremental write", &states, START + MINUTE);
+    round(
+        "one minute later, incremental write",
+        &states,
+        START + MINUTE,
+    );
     let first = serde_json::to_string(&states[0]).expect("state serialises");
     drop(states);
     drop(hub);

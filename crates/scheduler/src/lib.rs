@@ -62,6 +62,5 @@ pub use retry::RetryPolicy;
 pub use runner::{ComponentHistory, MAX_LIVE_GAP, ReplayStep, SloRunner};
 pub use snapshot::{
     CHUNK_SLOTS, Encoder, Handover, InstanceRows, InstanceSnapshot, LEGACY_FILE, Loaded,
-    RunnerSnapshot,
-    SNAPSHOT_FILE, SNAPSHOT_VERSION, Snapshots, Store, fingerprint,
+    RunnerSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION, Snapshots, Store, fingerprint,
 };

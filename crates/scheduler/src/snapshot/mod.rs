@@ -403,7 +403,11 @@ mod tests {
             instance(&["us"], 2.0),
             instance(&["ap"], 0.0),
         ]);
-        assert_ne!(saved.instances[1].alerts, Alerts::new(), "alert states worth keeping");
+        assert_ne!(
+            saved.instances[1].alerts,
+            Alerts::new(),
+            "alert states worth keeping"
+        );
         hand_over(&hub, "s-n", &mut encoder, &saved);
         assert_eq!(hub.save(&store, 1).unwrap(), 1);
         assert_same(&reload(dir.path(), "s-n").unwrap(), &saved);
@@ -438,7 +442,12 @@ mod tests {
         {
             let hub = Snapshots::default();
             hand_over(&hub, "a", &mut Encoder::default(), &saved);
-            hand_over(&hub, "b", &mut Encoder::default(), &runner(vec![instance(&[], 0.0)]));
+            hand_over(
+                &hub,
+                "b",
+                &mut Encoder::default(),
+                &runner(vec![instance(&[], 0.0)]),
+            );
             hub.save(&Store::new(dir.path()), 1).unwrap();
         }
         // The restart: "b" is no longer configured; "a" goes on from what it restored.
@@ -464,7 +473,10 @@ mod tests {
         hand_over(&hub, "a", &mut encoder, &saved);
         hub.save(&store, 3).unwrap();
         assert_same(&reload(dir.path(), "a").unwrap(), &saved);
-        assert!(reload(dir.path(), "b").is_none(), "a removed SLO leaves the database");
+        assert!(
+            reload(dir.path(), "b").is_none(),
+            "a removed SLO leaves the database"
+        );
     }
 
     #[test]
@@ -497,7 +509,10 @@ mod tests {
         let hub = Snapshots::new(store.load(1));
         assert_same(&hub.take("s-n").unwrap(), &saved);
         hub.save(&store, 2).unwrap();
-        assert!(!dir.path().join(LEGACY_FILE).exists(), "removed once written");
+        assert!(
+            !dir.path().join(LEGACY_FILE).exists(),
+            "removed once written"
+        );
         assert_same(&reload(dir.path(), "s-n").unwrap(), &saved);
     }
 
@@ -519,7 +534,11 @@ mod tests {
     #[test]
     fn a_torn_legacy_file_is_set_aside() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(LEGACY_FILE), b"{\"version\":1,\"slos\":{\"x\":").unwrap();
+        std::fs::write(
+            dir.path().join(LEGACY_FILE),
+            b"{\"version\":1,\"slos\":{\"x\":",
+        )
+        .unwrap();
         assert!(Store::new(dir.path()).load(7).is_empty());
         assert!(dir.path().join("state.json.bad-7").exists());
     }

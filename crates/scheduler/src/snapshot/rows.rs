@@ -23,6 +23,9 @@ use crate::counting::GroupKey;
 /// Buckets per chunk: 1 KiB of counts before compression.
 pub const CHUNK_SLOTS: usize = 64;
 
+/// Deflate level (zlib's 1 to 9).
+const LEVEL: u32 = 1;
+
 /// A decoded row larger than this is refused (a corrupt length, not a state).
 const MAX_DECODED_BYTES: usize = 16 << 20;
 
@@ -141,7 +144,7 @@ impl Default for Encoder {
     fn default() -> Self {
         Encoder {
             hashes: HashMap::new(),
-            compress: Compress::new(Compression::fast(), false),
+            compress: Compress::new(Compression::new(LEVEL), false),
         }
     }
 }
@@ -338,7 +341,8 @@ mod tests {
     const T0: Millis = 19_700 * 86_400_000;
 
     pub(crate) fn filled(errors: f64) -> SloState {
-        let mut state = SloState::counted(0.999, Duration::from_secs(30 * 86_400), &DEFAULT_WINDOWS);
+        let mut state =
+            SloState::counted(0.999, Duration::from_secs(30 * 86_400), &DEFAULT_WINDOWS);
         let mut t = T0 - 3 * 86_400_000;
         while t < T0 {
             state.observe(Observation::Events {
@@ -387,7 +391,12 @@ mod tests {
         });
         let second = encoder.encode("f", T0 + M, [(&group, &state, &alerts)].into_iter());
         // One minute: the head chunk of each of the three levels.
-        assert_eq!(second.instances[0].chunks.len(), 3, "{:?}", second.instances[0].layout);
+        assert_eq!(
+            second.instances[0].chunks.len(),
+            3,
+            "{:?}",
+            second.instances[0].layout
+        );
         let mut restored = Encoder::default();
         restored.remember([(&group, &state)].into_iter());
         let third = restored.encode("f", T0 + M, [(&group, &state, &alerts)].into_iter());
@@ -419,9 +428,14 @@ mod tests {
         let chunk = Chunk::of(&buckets);
         assert_eq!(chunk.exact.len(), 2 * 9, "whole: 0, 1, 1234 and 2^53 - 1");
         let bytes = postcard::to_allocvec(&chunk).unwrap();
-        let back = postcard::from_bytes::<Chunk>(&bytes).unwrap().buckets().unwrap();
+        let back = postcard::from_bytes::<Chunk>(&bytes)
+            .unwrap()
+            .buckets()
+            .unwrap();
         let bits = |b: &[Counts]| -> Vec<(u64, u64)> {
-            b.iter().map(|c| (c.errors.to_bits(), c.total.to_bits())).collect()
+            b.iter()
+                .map(|c| (c.errors.to_bits(), c.total.to_bits()))
+                .collect()
         };
         assert_eq!(bits(&back), bits(&buckets));
     }
@@ -439,6 +453,10 @@ mod tests {
         let mut decoder = Decoder::default();
         let truncated = decoder.instance(&frame[..frame.len() / 2], &[], std::iter::empty());
         assert!(truncated.is_err());
-        assert!(decoder.instance(b"\xff\xfe", &[], std::iter::empty()).is_err());
+        assert!(
+            decoder
+                .instance(b"\xff\xfe", &[], std::iter::empty())
+                .is_err()
+        );
     }
 }

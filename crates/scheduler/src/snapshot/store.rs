@@ -174,7 +174,9 @@ impl Store {
         }
         let open = guard.as_mut().expect("opened above");
         let (batch, slos) = {
-            let mut hub = hub.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut hub = hub
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let batch = collect(&hub, &open.disk, open.written);
             hub.generation += 1;
             (batch, hub.slos.len())
@@ -365,8 +367,8 @@ impl Open {
                             if let Some(old) = known {
                                 forget(old)?;
                             }
-                            let group = serde_json::to_string(&instance.group)
-                                .expect("strings serialise");
+                            let group =
+                                serde_json::to_string(&instance.group).expect("strings serialise");
                             let frame = instance.frame.as_deref().unwrap_or_default();
                             insert_instance.execute(params![slo.id, group, frame])?;
                             tx.last_insert_rowid()
