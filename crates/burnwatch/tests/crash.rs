@@ -345,9 +345,9 @@ impl Runs {
         };
         let engine = self.engine_snapshot();
         let engine_knows = engine["instances"][0]["alerts"]["alerts"]
-                .as_array()
-                .and_then(|alerts| alerts.iter().find(|a| a["kind"] == "page"))
-                .is_some_and(|page| page["state"] != "firing" && !page["resolved_at"].is_null());
+            .as_array()
+            .and_then(|alerts| alerts.iter().find(|a| a["kind"] == "page"))
+            .is_some_and(|page| page["state"] != "firing" && !page["resolved_at"].is_null());
         AfterResolve {
             journal_knows: knows("pager"),
             genie_journal_knows: knows("genie"),

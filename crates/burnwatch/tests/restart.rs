@@ -125,10 +125,7 @@ total = 'http_requests_total{{service="checkout"}}'
         "cold start log:\n{cold_log}"
     );
     cold.stop(Duration::from_secs(5));
-    assert!(
-        data.join("state.db").exists(),
-        "no snapshot after SIGTERM"
-    );
+    assert!(data.join("state.db").exists(), "no snapshot after SIGTERM");
 
     // Warm start: resumes from the snapshot, no backfill, same figures, far less backend work.
     let mut warm = started(&config, &data);
@@ -194,11 +191,7 @@ total = 'http_requests_total{{service="checkout"}}'
     let aside = std::fs::read_dir(&data)
         .unwrap()
         .filter_map(Result::ok)
-        .any(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("state.db.bad-")
-        });
+        .any(|e| e.file_name().to_string_lossy().starts_with("state.db.bad-"));
     assert!(aside, "the corrupt snapshot was not kept aside");
     let ratio = recovered
         .sample(RATIO_1D, &[ID])

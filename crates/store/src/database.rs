@@ -144,6 +144,9 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     // The first statement to read the file: a file that is no database fails here.
     let _: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Temporary files of large statements stay in memory: the data dir may be the only
+    // writable place (a read-only root filesystem).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
     Ok(conn)
 }
@@ -182,9 +185,11 @@ mod tests {
             .unwrap();
         assert_eq!(version, 2);
         assert!(
-            std::fs::read_dir(dir.path())
+            std::fs::read_dir(dir.path()).unwrap().all(|e| !e
                 .unwrap()
-                .all(|e| !e.unwrap().file_name().to_string_lossy().contains("bad")),
+                .file_name()
+                .to_string_lossy()
+                .contains("bad")),
             "nothing set aside"
         );
     }
@@ -201,7 +206,8 @@ mod tests {
                 .unwrap();
         };
         let garbage = |path: &Path| std::fs::write(path, vec![7u8; 10_000]).unwrap();
-        let cases: [(&str, &dyn Fn(&Path)); 3] = [
+        type Make<'a> = &'a dyn Fn(&Path);
+        let cases: [(&str, Make); 3] = [
             ("garbage", &garbage),
             ("another version", &foreign_version),
             ("no version", &foreign_schema),
@@ -211,7 +217,9 @@ mod tests {
             let db = db(dir.path(), 2);
             make(db.path());
             let before = std::fs::read(db.path()).unwrap();
-            let conn = db.open(77, SCHEMA).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let conn = db
+                .open(77, SCHEMA)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
             conn.execute("INSERT INTO item (name) VALUES ('new')", [])
                 .unwrap_or_else(|e| panic!("{what}: not a new database: {e}"));
             let aside = dir.path().join("test.db.bad-77");
@@ -232,7 +240,8 @@ mod tests {
             conn.execute("INSERT INTO item (name) VALUES (?1)", [name])
                 .unwrap();
         }
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
         drop(conn);
         // Overwrite the middle of the file: pages of the table, not the header.
         let mut bytes = std::fs::read(db.path()).unwrap();

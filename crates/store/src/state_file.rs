@@ -9,8 +9,9 @@
 //!   (`<name>.bad-<unix ms>`) with one warning saying what is lost, and the caller starts empty:
 //!   never a crash, never a refusal to start, and the bad file is kept for a post-mortem.
 //!
-//! Its users: the SLO snapshot (`state.json`, the scheduler) and the notification journal
-//! (`notifications.json`, the notifier). Each owns its format; this module owns the file.
+//! Its users: the notification journal (`notifications.json`, the notifier), the budget
+//! corrections (`corrections.json`) and the SLO snapshot of burnwatch 0.1 (`state.json`, read
+//! once on upgrade). Each owns its format; this module owns the file.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -91,7 +91,7 @@ impl Chunk {
                 .get_mut(at as usize)
                 .ok_or("chunk with a count out of place")? = value;
         }
-        if values.len() % 2 != 0 {
+        if !values.len().is_multiple_of(2) {
             return Err("chunk with more errors than totals, or fewer".into());
         }
         let (errors, total) = values.split_at(values.len() / 2);
