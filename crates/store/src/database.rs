@@ -13,69 +13,55 @@
 //! Its user: the SLO snapshot (`state.db`, the scheduler). Each user owns its schema; this
 //! module owns the file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension as _};
+
+use crate::StateFile;
 
 /// Write-ahead log bytes kept after a checkpoint; a larger log is truncated back to this.
 const WAL_KEEP_BYTES: i64 = 64 << 20;
 
 /// One database file: where, which schema version, and what it means to lose it (for the
-/// warning).
+/// warning); a [`StateFile`] in all but its format.
 #[derive(Debug, Clone)]
 pub struct Database {
-    path: PathBuf,
-    version: u32,
-    /// What the file is, as a warning's subject: "the state snapshot".
-    what: &'static str,
-    /// What starting without it costs, for the warning: "every SLO is backfilled".
-    loss: &'static str,
+    file: StateFile,
 }
 
 impl Database {
-    /// The database `name` in `data_dir`, with schema `version` (at least 1). `what` names it in
-    /// warnings and `loss` says what starting without it costs.
-    pub fn new(
-        data_dir: &Path,
-        name: &str,
-        version: u32,
-        what: &'static str,
-        loss: &'static str,
-    ) -> Database {
-        assert!(version >= 1, "user_version 0 means a new database");
-        Database {
-            path: data_dir.join(name),
-            version,
-            what,
-            loss,
-        }
+    /// The database at `file`'s path, its version the schema's (at least 1); `file` also says
+    /// what it is and what losing it costs, for the warning.
+    pub fn new(file: StateFile) -> Database {
+        assert!(file.version() >= 1, "user_version 0 means a new database");
+        Database { file }
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// The schema version this build reads and writes.
     pub fn version(&self) -> u32 {
-        self.version
+        self.file.version()
     }
 
     /// Opens the database, creating it with `schema` (SQL statements) when new. An existing
     /// file that cannot be used is set aside first (`now_ms`, unix milliseconds, names the
     /// copy). Fails only when not even a new database can be made (an unwritable directory).
     pub fn open(&self, now_ms: i64, schema: &str) -> rusqlite::Result<Connection> {
-        if self.path.exists() {
+        if self.path().exists() {
             match self.open_existing() {
                 Ok(Some(conn)) => return Ok(conn),
                 Ok(None) => {}
-                Err(why) => self.set_aside(now_ms, &why),
+                Err(why) => self.file.set_aside_with(now_ms, &why, &["-wal", "-shm"]),
             }
         }
-        let mut conn = connect(&self.path)?;
+        let mut conn = connect(self.path())?;
         let tx = conn.transaction()?;
         tx.execute_batch(schema)?;
-        tx.pragma_update(None, "user_version", self.version)?;
+        tx.pragma_update(None, "user_version", self.version())?;
         tx.commit()?;
         Ok(conn)
     }
@@ -83,10 +69,10 @@ impl Database {
     /// The connection to a usable database of this version; `None` for an empty one (a file
     /// left by a run that stopped before creating the schema); `Err` says why it is unusable.
     fn open_existing(&self) -> Result<Option<Connection>, String> {
-        let conn = connect(&self.path).map_err(|err| format!("cannot be opened ({err})"))?;
+        let conn = connect(self.path()).map_err(|err| format!("cannot be opened ({err})"))?;
         let version: u32 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|err| format!("is not {} database ({err})", self.what))?;
+            .map_err(|err| format!("is not {} database ({err})", self.file.what()))?;
         if version == 0 {
             let tables: i64 = conn
                 .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
@@ -95,13 +81,16 @@ impl Database {
                 drop(conn);
                 Ok(None)
             } else {
-                Err(format!("is not {} database (no schema version)", self.what))
+                Err(format!(
+                    "is not {} database (no schema version)",
+                    self.file.what()
+                ))
             };
         }
-        if version != self.version {
+        if version != self.version() {
             return Err(format!(
                 "has schema version {version}, this burnwatch reads {}",
-                self.version
+                self.version()
             ));
         }
         let check: Option<String> = conn
@@ -115,26 +104,6 @@ impl Database {
                 other.unwrap_or("no answer")
             )),
         }
-    }
-
-    /// Moves the file and its write-ahead log aside with a warning.
-    fn set_aside(&self, now_ms: i64, why: &str) {
-        let aside = sibling(&self.path, &format!(".bad-{now_ms}"));
-        let moved = std::fs::rename(&self.path, &aside);
-        for suffix in ["-wal", "-shm"] {
-            let from = sibling(&self.path, suffix);
-            if from.exists() {
-                let _ = std::fs::rename(&from, sibling(&aside, suffix));
-            }
-        }
-        tracing::warn!(
-            file = %self.path.display(),
-            moved_to = %aside.display(),
-            moved = moved.is_ok(),
-            "{} {why}; set aside, starting without it ({})",
-            self.what,
-            self.loss
-        );
     }
 }
 
@@ -151,13 +120,6 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// `<path><suffix>`.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,7 +127,13 @@ mod tests {
     const SCHEMA: &str = "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL);";
 
     fn db(dir: &Path, version: u32) -> Database {
-        Database::new(dir, "test.db", version, "the test database", "nothing")
+        Database::new(StateFile::new(
+            dir,
+            "test.db",
+            version,
+            "the test database",
+            "nothing",
+        ))
     }
 
     #[test]

@@ -135,8 +135,24 @@ impl StateFile {
     }
 
     fn set_aside(&self, now_ms: i64, why: &str) {
+        self.set_aside_with(now_ms, why, &[]);
+    }
+
+    /// Moves the file aside to `<name>.bad-<now_ms>`, and each existing companion
+    /// `<name><suffix>` (a database's `-wal`) to `<name>.bad-<now_ms><suffix>`, with one warning.
+    pub(crate) fn set_aside_with(&self, now_ms: i64, why: &str, companions: &[&str]) {
         let aside = self.sibling(&format!("bad-{now_ms}"));
         let moved = std::fs::rename(&self.path, &aside);
+        for suffix in companions {
+            let with = |path: &Path| {
+                let mut name = path.as_os_str().to_os_string();
+                name.push(suffix);
+                PathBuf::from(name)
+            };
+            if with(&self.path).exists() {
+                let _ = std::fs::rename(with(&self.path), with(&aside));
+            }
+        }
         tracing::warn!(
             file = %self.path.display(),
             moved_to = %aside.display(),
@@ -145,6 +161,11 @@ impl StateFile {
             self.what,
             self.loss
         );
+    }
+
+    /// What the file is, for messages: "the state snapshot".
+    pub(crate) fn what(&self) -> &'static str {
+        self.what
     }
 }
 

@@ -97,13 +97,13 @@ impl Store {
     /// The store in `data_dir`.
     pub fn new(data_dir: &Path) -> Self {
         Store {
-            database: Database::new(
+            database: Database::new(StateFile::new(
                 data_dir,
                 SNAPSHOT_FILE,
                 SNAPSHOT_VERSION,
                 "the state snapshot",
                 "every SLO is backfilled",
-            ),
+            )),
             legacy: StateFile::new(
                 data_dir,
                 LEGACY_FILE,
