@@ -9,10 +9,12 @@
 //! 3. a restart: loading the database, then decoding every instance (what the SLO task does
 //!    when it restores), and a check that the first instance came back exactly.
 //!
-//! `cargo bench -p burnwatch-scheduler --bench snapshot -- [INSTANCES] [varied]`
+//! `cargo bench -p burnwatch-scheduler --bench snapshot -- [INSTANCES] [varied|live]`
 //!
-//! Counts as in tick.rs are the same in every bucket, which compresses far better than real
-//! traffic; `varied` fills every bucket with different whole-number counts instead.
+//! Counts as in tick.rs repeat from bucket to bucket, and spreading coarse points over finer
+//! buckets leaves fractions. `varied` fills the same way with different counts in every point
+//! (fractions that do not repeat: the worst case for the encoding); `live` observes every minute
+//! of 30 days with different whole counts, as live ticks leave an instance (slow to fill).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -35,6 +37,28 @@ impl Noise {
         self.0 ^= self.0 << 17;
         self.0 % below
     }
+}
+
+/// 30 days of one-minute observations of whole, varied counts, as 30 days of live ticks leave
+/// an instance: every bucket at every level holds whole numbers.
+fn lived(i: usize) -> SloState {
+    let period = Duration::from_secs(30 * 86_400);
+    let mut state = SloState::counted(0.999, period, &DEFAULT_WINDOWS);
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15 ^ i as u64);
+    let mut t = START - 30 * DAY;
+    while t < START {
+        let counts = Counts {
+            errors: noise.next(3) as f64,
+            total: (800 + noise.next(400)) as f64,
+        };
+        state.observe(Observation::Events {
+            start: t,
+            end: t + MINUTE,
+            counts,
+        });
+        t += MINUTE;
+    }
+    state
 }
 
 fn filled(i: usize, varied: bool) -> SloState {
@@ -82,6 +106,7 @@ fn main() {
         .find_map(|a| a.replace('_', "").parse().ok())
         .unwrap_or(100_000);
     let varied = args.iter().any(|a| a == "varied");
+    let live = args.iter().any(|a| a == "live");
     let dir = tempfile::tempdir().expect("temporary directory");
     let per = |bytes: u64| bytes as f64 / instances as f64;
 
@@ -91,7 +116,9 @@ fn main() {
     let templates: Vec<SloState> = (0..5).map(|i| filled(i, false)).collect();
     let mut states: Vec<SloState> = (0..instances)
         .map(|i| {
-            if varied {
+            if live {
+                lived(i)
+            } else if varied {
                 filled(i, true)
             } else {
                 templates[i % 5].clone()
@@ -101,7 +128,13 @@ fn main() {
     let alerts = Alerts::new();
     println!(
         "snapshot: {instances} instances of a 30-day SLO ({} counts), {} bytes of state each, filled in {:.1} s",
-        if varied { "varied" } else { "tick.rs" },
+        if live {
+            "live"
+        } else if varied {
+            "varied"
+        } else {
+            "tick.rs"
+        },
         states[0].memory_bytes(),
         started.elapsed().as_secs_f64()
     );
