@@ -125,7 +125,16 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     };
     // State from the previous run: SLOs whose definition is unchanged resume from it.
     let store = Store::new(data_dir);
+    let loading = std::time::Instant::now();
     let loaded = store.load(now_millis());
+    if !loaded.is_empty() {
+        tracing::info!(
+            slos = loaded.len(),
+            instances = loaded.instances(),
+            elapsed_ms = loading.elapsed().as_millis() as u64,
+            "state snapshot loaded"
+        );
+    }
     let ids: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
     let snapshots = Arc::new(Snapshots::new(loaded));
     snapshots.retain(&ids);

@@ -184,8 +184,8 @@ fn runs_unprivileged_on_a_read_only_root_and_stops_within_five_seconds() {
     for bad in ["Read-only file system", "Permission denied", "panicked"] {
         assert!(!log.contains(bad), "{bad:?} in the log:\n{log}");
     }
-    let state = data.join("state.json");
-    assert!(state.exists(), "no state.json in the data dir:\n{log}");
+    let state = data.join("state.db");
+    assert!(state.exists(), "no state.db in the data dir:\n{log}");
     assert_eq!(std::fs::metadata(&state).unwrap().uid(), UID);
 
     // Nothing anywhere else it could have written: the decoys of the world-writable places are

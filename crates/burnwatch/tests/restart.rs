@@ -125,10 +125,7 @@ total = 'http_requests_total{{service="checkout"}}'
         "cold start log:\n{cold_log}"
     );
     cold.stop(Duration::from_secs(5));
-    assert!(
-        data.join("state.json").exists(),
-        "no snapshot after SIGTERM"
-    );
+    assert!(data.join("state.db").exists(), "no snapshot after SIGTERM");
 
     // Warm start: resumes from the snapshot, no backfill, same figures, far less backend work.
     let mut warm = started(&config, &data);
@@ -163,22 +160,23 @@ total = 'http_requests_total{{service="checkout"}}'
         "restored 1d ratio {warm_ratio}, before the restart {cold_ratio}"
     );
 
-    // kill -9: the last snapshot still loads. With --snapshot-interval 1s the file is
-    // rewritten while the daemon runs, not only at shutdown.
+    // kill -9: the last snapshot still loads. With --snapshot-interval 1s the database is
+    // written while the daemon runs, not only at shutdown (into its write-ahead log first).
     warm.kill9();
     let mut again = started_with(&config, &data, &[("BURNWATCH_SNAPSHOT_INTERVAL", "1s")]);
     let modified = || {
-        std::fs::metadata(data.join("state.json"))
-            .unwrap()
-            .modified()
-            .unwrap()
+        ["state.db", "state.db-wal"].map(|name| {
+            std::fs::metadata(data.join(name))
+                .and_then(|m| m.modified())
+                .ok()
+        })
     };
     let first = modified();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while modified() == first {
         assert!(
             std::time::Instant::now() < deadline,
-            "state.json not rewritten within 10 s at --snapshot-interval 1s"
+            "state.db not written within 10 s at --snapshot-interval 1s"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -186,18 +184,14 @@ total = 'http_requests_total{{service="checkout"}}'
     again.kill9();
 
     // A corrupt snapshot: set aside, a warning, a full backfill, and the same figures.
-    std::fs::write(data.join("state.json"), b"{\"version\":1,\"slos\":{\"trunc").unwrap();
+    std::fs::write(data.join("state.db"), vec![0x5a_u8; 8192]).unwrap();
     let recovered = started(&config, &data);
     log_with(&recovered, "starting without it");
     log_with(&recovered, "backfill done");
     let aside = std::fs::read_dir(&data)
         .unwrap()
         .filter_map(Result::ok)
-        .any(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("state.json.bad-")
-        });
+        .any(|e| e.file_name().to_string_lossy().starts_with("state.db.bad-"));
     assert!(aside, "the corrupt snapshot was not kept aside");
     let ratio = recovered
         .sample(RATIO_1D, &[ID])

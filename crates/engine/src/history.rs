@@ -165,6 +165,25 @@ impl History {
             .collect()
     }
 
+    /// Every level's ring of buckets, finest first.
+    pub fn rings(&self) -> Vec<&[Counts]> {
+        self.rolling.rings()
+    }
+
+    /// This history without its buckets.
+    pub fn frame(&self) -> History {
+        History {
+            rolling: self.rolling.frame(),
+            index: self.index.clone(),
+            ..*self
+        }
+    }
+
+    /// Puts the rings back into a frame.
+    pub fn fill(&mut self, rings: Vec<Vec<Counts>>) -> Result<(), String> {
+        self.rolling.fill(rings)
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.rolling.heap_bytes() + self.index.configured.capacity() * size_of::<usize>()
     }

@@ -114,6 +114,34 @@ impl Level {
         self.slots.capacity() * size_of::<Counts>()
     }
 
+    /// The ring as held: bucket `k` in slot `k mod len`.
+    pub fn slots(&self) -> &[Counts] {
+        &self.slots
+    }
+
+    /// This level without its slots (for a frame).
+    pub fn frame(&self) -> Level {
+        Level {
+            slots: Vec::new(),
+            ..*self
+        }
+    }
+
+    /// Puts `slots` into a frame; refuses a ring of another length than the level's.
+    pub fn fill(&mut self, slots: Vec<Counts>) -> Result<(), String> {
+        let wanted = Level::new(self.resolution, self.span).len();
+        if slots.len() as i64 != wanted {
+            return Err(format!(
+                "a level of {} ms buckets over {} ms holds {wanted} buckets, not {}",
+                self.resolution,
+                self.span,
+                slots.len()
+            ));
+        }
+        self.slots = slots;
+        Ok(())
+    }
+
     fn slot(&self, k: i64) -> usize {
         k.rem_euclid(self.len()) as usize
     }

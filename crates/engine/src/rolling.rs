@@ -167,6 +167,35 @@ impl Rolling {
         self.levels.iter().map(|l| (l.resolution(), l.span()))
     }
 
+    /// Every level's ring, finest first.
+    pub fn rings(&self) -> Vec<&[Counts]> {
+        self.levels.iter().map(Level::slots).collect()
+    }
+
+    /// These levels and sums without the rings.
+    pub fn frame(&self) -> Rolling {
+        Rolling {
+            levels: self.levels.iter().map(Level::frame).collect(),
+            sums: self.sums.clone(),
+            clock: self.clock,
+        }
+    }
+
+    /// Puts one ring per level back into a frame.
+    pub fn fill(&mut self, rings: Vec<Vec<Counts>>) -> Result<(), String> {
+        if rings.len() != self.levels.len() {
+            return Err(format!(
+                "{} bucket levels, not {}",
+                self.levels.len(),
+                rings.len()
+            ));
+        }
+        for (level, ring) in self.levels.iter_mut().zip(rings) {
+            level.fill(ring)?;
+        }
+        Ok(())
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.levels.capacity() * size_of::<Level>()
             + self.levels.iter().map(Level::heap_bytes).sum::<usize>()

@@ -9,7 +9,9 @@ use crate::history::History;
 use crate::layout::Layout;
 use crate::ratios::Ratios;
 use crate::window::{self, HOUR, SIX_HOURS};
-use crate::{Evaluation, Millis, Objective, Observation, Period, PeriodFigures, WindowFigures};
+use crate::{
+    Counts, Evaluation, Millis, Objective, Observation, Period, PeriodFigures, WindowFigures,
+};
 
 /// Rolling state of one SLO instance: multi-resolution buckets, or (raw SLIs) latest ratios.
 ///
@@ -317,6 +319,47 @@ impl SloState {
             Source::Counted(history) => history.levels(),
             Source::Direct(_) => Vec::new(),
         }
+    }
+}
+
+/// A counting state in two parts, for storage that rewrites only what changed: the bucket rings
+/// (nearly all its bytes) and the frame (everything else: sums, clock, data state; small).
+///
+/// A slot's place in its ring is fixed by time (bucket `k` in slot `k mod len`), so between two
+/// snapshots only the slots of the buckets observed or emptied since change, and a store that
+/// keeps the rings in chunks rewrites a few chunks per level.
+impl SloState {
+    /// Every level's ring of buckets, finest level first; none for a ratio state.
+    pub fn bucket_rings(&self) -> Vec<&[Counts]> {
+        match &self.source {
+            Source::Counted(history) => history.rings(),
+            Source::Direct(_) => Vec::new(),
+        }
+    }
+
+    /// This state with every ring empty: with [`SloState::bucket_rings`], all it holds.
+    pub fn frame(&self) -> SloState {
+        SloState {
+            objective: self.objective,
+            period: self.period,
+            windows: self.windows.clone(),
+            source: match &self.source {
+                Source::Counted(history) => Source::Counted(history.frame()),
+                Source::Direct(ratios) => Source::Direct(ratios.clone()),
+            },
+            excluded: self.excluded.clone(),
+        }
+    }
+
+    /// The state a frame and its rings (as [`SloState::bucket_rings`] gave them) were taken
+    /// from. Refuses rings that do not fit the frame's levels, in number or length.
+    pub fn with_buckets(mut self, rings: Vec<Vec<Counts>>) -> Result<SloState, String> {
+        match &mut self.source {
+            Source::Counted(history) => history.fill(rings)?,
+            Source::Direct(_) if rings.is_empty() => {}
+            Source::Direct(_) => return Err("a ratio state holds no buckets".into()),
+        }
+        Ok(self)
     }
 }
 
@@ -729,6 +772,23 @@ mod tests {
             s.evaluate(T0 + 3 * H + 20 * S)
         );
         assert_eq!(back.last_observed(), Some(T0 + 3 * H));
+    }
+
+    #[test]
+    fn a_frame_and_its_rings_give_back_the_state() {
+        let mut s = slo();
+        ticks(&mut s, T0 - 2 * D, T0, 1.0, 100.0);
+        s.exclude(Excluded::new([(T0 - H, T0 - H + M)]));
+        let rings: Vec<Vec<Counts>> = s.bucket_rings().iter().map(|r| r.to_vec()).collect();
+        assert_eq!(rings.len(), 3);
+        assert!(s.frame().bucket_rings().iter().all(|r| r.is_empty()));
+        let mut back = s.frame().with_buckets(rings.clone()).unwrap();
+        assert_eq!(back.evaluate(T0 + M), s.evaluate(T0 + M));
+        assert_eq!(back.excluded(), s.excluded());
+        let mut short = rings.clone();
+        short[1].pop();
+        assert!(s.frame().with_buckets(short).is_err());
+        assert!(s.frame().with_buckets(rings[..2].to_vec()).is_err());
     }
 
     #[test]

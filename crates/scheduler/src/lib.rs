@@ -63,6 +63,6 @@ pub use prometheus::{DEFAULT_MAX_RESPONSE_BYTES, PrometheusBackend, decode, prom
 pub use retry::RetryPolicy;
 pub use runner::{ComponentHistory, MAX_LIVE_GAP, ReplayStep, SloRunner};
 pub use snapshot::{
-    InstanceSnapshot, RunnerSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION, Snapshots, Store,
-    fingerprint,
+    CHUNK_SLOTS, Encoder, Handover, InstanceRows, InstanceSnapshot, LEGACY_FILE, Loaded,
+    RunnerSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION, Snapshots, Store, fingerprint,
 };

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::SchedulerMetrics;
 use crate::runner::SloRunner;
-use crate::snapshot::Snapshots;
+use crate::snapshot::{Encoder, Snapshots};
 
 /// How often each SLO hands its state to the snapshot writer, and the writer writes the file,
 /// unless `--snapshot-interval` says otherwise.
@@ -127,6 +127,7 @@ pub fn spawn(
                 total,
                 snapshot_interval: options.snapshot_interval,
                 snapshots: Arc::clone(&snapshots),
+                encoder: Encoder::default(),
                 shutdown,
             };
             let inner = tokio::spawn(task.run());
@@ -155,6 +156,8 @@ struct SloTask {
     total: usize,
     snapshot_interval: Duration,
     snapshots: Arc<Snapshots>,
+    /// What this task handed over to the hub, so it hands over only what changed.
+    encoder: Encoder,
     shutdown: CancellationToken,
 }
 
@@ -165,6 +168,8 @@ impl SloTask {
             .take(self.runner.id())
             .is_some_and(|snapshot| self.runner.restore(snapshot));
         if restored {
+            // The hub holds this very state: the first handover carries only what changed.
+            self.runner.remember_snapshot(&mut self.encoder);
             // Read the gap at once, so the first published figures (and alert transitions) come
             // from complete windows; a failing backend leaves the restored state unpublished
             // until a tick succeeds.
@@ -240,10 +245,17 @@ impl SloTask {
         }
     }
 
-    /// Hands the runner's current state to the snapshot writer.
-    fn keep_snapshot(&self) {
-        if let Some(snapshot) = self.runner.snapshot() {
-            self.snapshots.put(self.runner.id(), snapshot);
+    /// Hands the runner's current state to the snapshot writer: the chunks that changed since
+    /// the last handover, or everything when the hub lacks some.
+    fn keep_snapshot(&mut self) {
+        let Some(handover) = self.runner.snapshot(&mut self.encoder) else {
+            return;
+        };
+        if !self.snapshots.put(self.runner.id(), handover) {
+            self.encoder.clear();
+            if let Some(handover) = self.runner.snapshot(&mut self.encoder) {
+                self.snapshots.put(self.runner.id(), handover);
+            }
         }
     }
 

@@ -2,6 +2,9 @@
 //!
 //! - [`state_file`]: a versioned state file in the data directory, replaced atomically and set
 //!   aside (never fatal) when it is corrupt or of another version.
+//! - [`database`]: a versioned SQLite database in the data directory (WAL mode), set aside
+//!   (never fatal) when it cannot be opened, has another schema version or fails its integrity
+//!   check. The crate re-exports [`rusqlite`], so its users share one SQLite.
 //! - [`client`]: the outbound HTTP client every backend and receiver uses (TLS provider, user
 //!   agent, timeouts, no redirects) and the one way to turn its errors into text that never
 //!   carries a URL (URLs may hold credentials or be secrets themselves).
@@ -31,6 +34,9 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod database;
 pub mod state_file;
 
+pub use database::Database;
+pub use rusqlite;
 pub use state_file::StateFile;

@@ -9,8 +9,9 @@
 //!   (`<name>.bad-<unix ms>`) with one warning saying what is lost, and the caller starts empty:
 //!   never a crash, never a refusal to start, and the bad file is kept for a post-mortem.
 //!
-//! Its users: the SLO snapshot (`state.json`, the scheduler) and the notification journal
-//! (`notifications.json`, the notifier). Each owns its format; this module owns the file.
+//! Its users: the notification journal (`notifications.json`, the notifier), the budget
+//! corrections (`corrections.json`) and the SLO snapshot of burnwatch 0.1 (`state.json`, read
+//! once on upgrade). Each owns its format; this module owns the file.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -134,8 +135,24 @@ impl StateFile {
     }
 
     fn set_aside(&self, now_ms: i64, why: &str) {
+        self.set_aside_with(now_ms, why, &[]);
+    }
+
+    /// Moves the file aside to `<name>.bad-<now_ms>`, and each existing companion
+    /// `<name><suffix>` (a database's `-wal`) to `<name>.bad-<now_ms><suffix>`, with one warning.
+    pub(crate) fn set_aside_with(&self, now_ms: i64, why: &str, companions: &[&str]) {
         let aside = self.sibling(&format!("bad-{now_ms}"));
         let moved = std::fs::rename(&self.path, &aside);
+        for suffix in companions {
+            let with = |path: &Path| {
+                let mut name = path.as_os_str().to_os_string();
+                name.push(suffix);
+                PathBuf::from(name)
+            };
+            if with(&self.path).exists() {
+                let _ = std::fs::rename(with(&self.path), with(&aside));
+            }
+        }
         tracing::warn!(
             file = %self.path.display(),
             moved_to = %aside.display(),
@@ -144,6 +161,11 @@ impl StateFile {
             self.what,
             self.loss
         );
+    }
+
+    /// What the file is, for messages: "the state snapshot".
+    pub(crate) fn what(&self) -> &'static str {
+        self.what
     }
 }
 

@@ -22,7 +22,7 @@ use crate::counting::GroupKey;
 use crate::metrics::SchedulerMetrics;
 use crate::plan::{Plan, Role};
 use crate::retry::RetryPolicy;
-use crate::snapshot::{self, InstanceSnapshot, RunnerSnapshot};
+use crate::snapshot::{self, Encoder, Handover, RunnerSnapshot};
 
 mod composite;
 mod exact;
@@ -167,21 +167,31 @@ impl SloRunner {
         &self.policy
     }
 
-    /// This SLO's state as a snapshot; None before the first backfill.
-    pub fn snapshot(&self) -> Option<RunnerSnapshot> {
-        Some(RunnerSnapshot {
-            fingerprint: snapshot::fingerprint(&self.spec),
-            ingested_until: self.ingested_until?,
-            instances: self
-                .instances
-                .iter()
-                .map(|(group, i)| InstanceSnapshot {
-                    group: group.clone(),
-                    state: i.state.lock().clone(),
-                    alerts: i.alerts.clone(),
-                })
-                .collect(),
-        })
+    /// This SLO's state as a snapshot handover, encoded by `encoder` (which leaves out the
+    /// bucket chunks it handed over unchanged before); None before the first backfill.
+    pub fn snapshot(&self, encoder: &mut Encoder) -> Option<Handover> {
+        let ingested_until = self.ingested_until?;
+        // The states are shared with the board's readers: held while they are encoded.
+        let states: Vec<_> = self
+            .instances
+            .iter()
+            .map(|(g, i)| (g, i.state.lock(), &i.alerts))
+            .collect();
+        Some(encoder.encode(
+            &snapshot::fingerprint(&self.spec),
+            ingested_until,
+            states.iter().map(|(g, state, alerts)| (*g, &**state, *alerts)),
+        ))
+    }
+
+    /// Tells `encoder` that the snapshot hub holds this state as it is (just restored).
+    pub fn remember_snapshot(&self, encoder: &mut Encoder) {
+        let states: Vec<_> = self
+            .instances
+            .iter()
+            .map(|(g, i)| (g, i.state.lock()))
+            .collect();
+        encoder.remember(states.iter().map(|(g, state)| (*g, &**state)));
     }
 
     /// Takes over `snapshot` if it was made under this very definition; then only the gap since
