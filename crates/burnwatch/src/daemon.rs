@@ -141,6 +141,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let writer = tokio::spawn(write_snapshots(
         Arc::clone(&snapshots),
         store.clone(),
+        Arc::clone(&metrics),
         snapshot_interval,
         shutdown.clone(),
     ));
@@ -148,7 +149,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         config,
         Shared {
             board: Arc::clone(&board),
-            metrics,
+            metrics: Arc::clone(&metrics),
             readiness,
             snapshots: Arc::clone(&snapshots),
             notifications,
@@ -214,7 +215,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         slos.join().await;
         // Every SLO task handed over its final state before ending: write it once more.
         let _ = writer.await;
-        save(&snapshots, &store).await;
+        save(&snapshots, &store, &metrics).await;
         let _ = delivery.await;
         server.await
     };
@@ -263,6 +264,7 @@ fn server_limits(config: &Config) -> ServerLimits {
 async fn write_snapshots(
     snapshots: Arc<Snapshots>,
     store: Store,
+    metrics: Arc<SchedulerMetrics>,
     interval: Duration,
     shutdown: CancellationToken,
 ) {
@@ -271,13 +273,14 @@ async fn write_snapshots(
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(interval) => {}
         }
-        save(&snapshots, &store).await;
+        save(&snapshots, &store, &metrics).await;
     }
 }
 
 /// One atomic write of every SLO's newest state, off the async threads.
-async fn save(snapshots: &Arc<Snapshots>, store: &Store) {
+async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetrics) {
     let (snapshots, store) = (Arc::clone(snapshots), store.clone());
+    let started = std::time::Instant::now();
     let written = tokio::task::spawn_blocking(move || {
         snapshots
             .save(&store, now_millis())
@@ -285,7 +288,10 @@ async fn save(snapshots: &Arc<Snapshots>, store: &Store) {
     })
     .await;
     match written {
-        Ok(Ok(slos)) => tracing::debug!(slos, "state snapshot written"),
+        Ok(Ok(slos)) => {
+            metrics.record_snapshot_write(started.elapsed());
+            tracing::debug!(slos, took_ms = started.elapsed().as_millis() as u64, "state snapshot written");
+        }
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "cannot write the state snapshot; retrying at the next interval")
         }
