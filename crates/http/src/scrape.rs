@@ -73,6 +73,8 @@ struct Encoded {
     part: Option<Arc<Part>>,
     /// The rest of the body (the whole body without a board part), `# EOF` included.
     rest: Bytes,
+    /// The whole body, made once and shared by every plain scraper of this encoding.
+    plain: OnceCell<Bytes>,
     gzip: OnceCell<Bytes>,
 }
 
@@ -134,6 +136,7 @@ impl Scrape {
             at,
             part,
             rest: Bytes::from(rest),
+            plain: OnceCell::new(),
             gzip: OnceCell::new(),
         });
         *latest = Some(Arc::clone(&encoded));
@@ -229,6 +232,13 @@ impl Encoded {
         let Some(part) = &self.part else {
             return Ok(self.rest.clone());
         };
+        self.plain
+            .get_or_try_init(|| self.join_plain(part))
+            .await
+            .cloned()
+    }
+
+    async fn join_plain(&self, part: &Part) -> Result<Bytes, String> {
         let text = match &part.plain {
             Some(text) => text.clone(),
             None => {
@@ -480,6 +490,7 @@ mod tests {
                 took: stale.took,
             })),
             rest: served.rest.clone(),
+            plain: OnceCell::new(),
             gzip: OnceCell::new(),
         };
         assert_eq!(
