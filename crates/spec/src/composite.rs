@@ -135,7 +135,7 @@ fn own_keys(
         calendar: None,
         table: "[composite.alerting]",
     };
-    let alerting = slo::alerting(ctx, own, defaults, period, None);
+    let alerting = slo::alerting(ctx, own, defaults, None, period, None);
     let sliced = match &raw.budgeting {
         None => Some(false),
         Some(text) => ctx.choice(

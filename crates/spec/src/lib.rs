@@ -85,6 +85,7 @@ mod specs;
 mod suggest;
 mod template;
 pub mod text;
+mod tier;
 mod url;
 mod validate;
 mod window;
