@@ -159,6 +159,7 @@ fn own_keys(
         service,
         name,
         objective,
+        objective_schedule: Vec::new(),
         description: description?,
         labels: labels?,
         group_by: Vec::new(),

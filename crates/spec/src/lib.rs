@@ -75,6 +75,7 @@ mod plugin;
 mod raw;
 pub mod receiver;
 mod route;
+mod schedule;
 mod secret;
 mod selector;
 mod server;
@@ -98,8 +99,8 @@ pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
     AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Component, Config, Datadog,
-    DatadogQuery, Pace, Receiver, ReceiverKind, Route, SecretSource, Server, ServerLimits,
-    Severity, Sli, Slo, Threshold,
+    DatadogQuery, ObjectiveStep, Pace, Receiver, ReceiverKind, Route, SecretSource, Server,
+    ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;

@@ -168,6 +168,9 @@ pub(crate) struct RawSlo {
     pub objective: Option<Spanned<f64>>,
     /// A `[tiers.<name>]` (or built-in tier) filling in what this SLO leaves out.
     pub tier: Option<Str>,
+    /// `[[slo.objective_schedule]]`: objectives taking over on dates, `from` strictly
+    /// increasing.
+    pub objective_schedule: Option<Spanned<Vec<Spanned<RawObjectiveStep>>>>,
     /// Free text shown on the status page.
     pub description: Option<Str>,
     /// Labels added to every series exported for this SLO.
@@ -200,6 +203,16 @@ pub(crate) struct RawSlo {
     pub sli: Option<Spanned<RawSli>>,
     /// `[slo.alerting]`: overrides `[defaults.alerting]` key by key.
     pub alerting: Option<Spanned<RawAlerting>>,
+}
+
+/// `[[slo.objective_schedule]]`: from `from` on, the objective is `objective`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObjectiveStep {
+    /// A date (`"2027-01-01"`, midnight UTC) or an RFC 3339 date-time. Required.
+    pub from: Option<Str>,
+    /// Objective in percent, like `[[slo]] objective`. Required.
+    pub objective: Option<Spanned<f64>>,
 }
 
 /// `[slo.sli]`: exactly one of its keys.

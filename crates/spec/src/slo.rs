@@ -55,6 +55,7 @@ pub(crate) fn slo(
         (None, None) if tier.is_none() => None,
         (given, _) => objective(ctx, given.as_ref(), &span, "[[slo]]"),
     };
+    let objective_schedule = crate::schedule::schedule(ctx, raw.objective_schedule.as_ref());
     let description = match &raw.description {
         None => Some(None),
         Some(text) => ctx.expand(text).map(Some),
@@ -147,6 +148,7 @@ pub(crate) fn slo(
         service,
         name,
         objective,
+        objective_schedule: objective_schedule?,
         description: description?,
         labels: labels?,
         group_by: group_by?,

@@ -186,6 +186,15 @@ fn config_tiers_toml_resolves_as_documented() {
             ("reports-latency", 97.0, Some("5")),
         ]
     );
+    let schedule: Vec<(i64, f64)> = config.slos[0]
+        .objective_schedule
+        .iter()
+        .map(|s| (s.from, s.objective.percent()))
+        .collect();
+    assert_eq!(
+        schedule,
+        [(1_798_761_600_000, 99.995), (1_814_400_000_000, 99.999)]
+    );
     let payments = &config.slos[0].alerting;
     assert_eq!(
         payments.extras.labels.get("escalation").map(String::as_str),

@@ -11,6 +11,7 @@ impl SloRunner {
     /// Evaluate every instance at `now` and publish to the board.
     pub fn publish(&mut self, now: Millis) {
         self.follow_period(now);
+        self.follow_objective(now);
         let mut best = DataState::NoData;
         // Inside a span that silences, alerts move on but nobody is notified; what is owed is
         // sent at the first evaluation after it (the engine keeps track).
