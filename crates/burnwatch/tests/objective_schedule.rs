@@ -9,10 +9,10 @@
 //!   99% and true under 99.9%, with the same events.
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::path::Path;
 
-use burnwatch_simulator::{Phase, Scenario, render_openmetrics_history};
-use burnwatch_tests::{Prometheus, PrometheusOptions};
+use burnwatch_simulator::{Phase, Scenario};
+use burnwatch_tests::{prometheus_with_history, replay_json, replay_steps, unix_seconds};
 use serde_json::Value;
 
 /// 1 March 2026, 00:00 UTC in unix seconds (2026-01-01T00:00Z is 1,767,225,600; 59 days on).
@@ -31,16 +31,7 @@ fn replay_switches_objective_at_the_scheduled_date() {
         0.006,
         0.0,
     )]);
-    let history = render_openmetrics_history(
-        &scenario,
-        (MARCH_1 - 4 * HOUR) as f64,
-        (MARCH_1 + HOUR) as f64,
-        30.0,
-    );
-    let prometheus = Prometheus::start(PrometheusOptions {
-        history: Some(history),
-        ..Default::default()
-    });
+    let prometheus = prometheus_with_history(&scenario, MARCH_1 - 4 * HOUR, MARCH_1 + HOUR);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("schedule.toml");
     std::fs::write(
@@ -55,26 +46,11 @@ fn replay_switches_objective_at_the_scheduled_date() {
     )
     .unwrap();
     let (start, end) = (MARCH_1 - 10 * MINUTE, MARCH_1 + 10 * MINUTE);
-    let output = Command::new(env!("CARGO_BIN_EXE_burnwatch"))
-        .arg("replay")
-        .arg("--config")
-        .arg(&config)
-        .args(["--start", &start.to_string()])
-        .args(["--end", &end.to_string()])
-        .args(["--step", "1m", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "replay failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let steps: BTreeMap<i64, Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|v| v["type"] == "step")
-        .map(|v| (unix(v["time"].as_str().unwrap()), v))
+    let bin = Path::new(env!("CARGO_BIN_EXE_burnwatch"));
+    let stdout = replay_json(bin, &config, start, end);
+    let steps: BTreeMap<i64, Value> = replay_steps(&stdout)
+        .into_iter()
+        .map(|v| (unix_seconds(v["time"].as_str().unwrap()), v))
         .collect();
     assert_eq!(steps.len(), 21, "{stdout}");
 
@@ -121,12 +97,4 @@ fn replay_switches_objective_at_the_scheduled_date() {
         after["burn_rate"]["1h"],
         after["budget_remaining"],
     );
-}
-
-fn unix(rfc3339: &str) -> i64 {
-    humantime::parse_rfc3339(rfc3339)
-        .unwrap_or_else(|err| panic!("{rfc3339}: {err}"))
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
