@@ -195,4 +195,67 @@ reason = "deploy"
             assert_eq!(metrics.silenced("checkout-availability", &t), 1, "{kind:?}");
         }
     }
+
+    /// 1,000 requests a minute at 0.5% errors; the objective tightens from 99% to 99.9% at
+    /// 01:00. What the board holds (and /metrics exports) follows it at the first publish at or
+    /// after 01:00: objective, budget, burn rates, the ticket condition.
+    #[test]
+    fn live_figures_follow_the_objective_schedule() {
+        let text = r#"
+[backends.main]
+type = "prometheus"
+url = "http://127.0.0.1:9"
+
+[[slo]]
+service = "checkout"
+name = "availability"
+objective = 99
+[slo.sli.ratio]
+errors = 'errors_total'
+total = 'requests_total'
+[[slo.objective_schedule]]
+from = "2026-01-01T01:00:00Z"
+objective = 99.9
+"#;
+        let config = burnwatch_spec::parse(text, Path::new("burnwatch.toml"), &|_| None).unwrap();
+        let board = Arc::new(Board::new());
+        let mut runner = SloRunner::new(
+            config.slos[0].clone(),
+            Arc::new(NoBackend),
+            Arc::clone(&board),
+            Arc::new(SchedulerMetrics::unregistered()),
+        );
+        let mut seen = Vec::new();
+        for minute in 1..=120 {
+            let now = T0 + minute * M;
+            let instance = runner.ensure_instance(&Vec::new()).unwrap();
+            instance.state.lock().observe(Observation::Events {
+                start: now - M,
+                end: now,
+                counts: Counts {
+                    errors: 5.0,
+                    total: 1000.0,
+                },
+            });
+            runner.publish(now);
+            let entry = &board.entries()[0];
+            let burn_1h = entry.eval.window(std::time::Duration::from_secs(3600));
+            seen.push((
+                minute,
+                entry.info.slo.objective.percent(),
+                entry.eval.objective,
+                burn_1h.and_then(|f| f.burn_rate),
+                entry.eval.period.budget_remaining,
+                entry.alerts.get(AlertKind::Ticket).condition,
+            ));
+        }
+        let at = |minute: usize| seen[minute - 1];
+        let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-9;
+        let (_, percent, ratio, burn, budget, ticket) = at(59);
+        assert_eq!((percent, ratio, ticket), (99.0, 0.99, false));
+        assert!(close(burn, 0.5) && close(budget, 0.5), "{:?}", at(59));
+        let (_, percent, ratio, burn, budget, ticket) = at(60);
+        assert_eq!((percent, ratio, ticket), (99.9, 0.999, true));
+        assert!(close(burn, 5.0) && close(budget, -4.0), "{:?}", at(60));
+    }
 }
