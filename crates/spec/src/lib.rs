@@ -17,6 +17,10 @@
 //! not do any I/O beyond reading the configuration file and the spec files its `specs` names: it does not open `*_file` secrets,
 //! resolve host names or contact backends and receivers.
 //!
+//! Tiers (`[tiers.<name>]`, four built in) are resolved at load into each SLO's own fields;
+//! progressive objectives stay in the model as [`ObjectiveStep`]s, read through
+//! [`Slo::objective_at`].
+//!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
 //! `validate` turns it into `model` types with defaults applied and `${ENV}` expanded.
 //!
