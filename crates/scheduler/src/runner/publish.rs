@@ -94,23 +94,24 @@ mod tests {
     const M: Millis = 60_000;
     const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
+    /// An SLO `checkout-availability` at `objective` over `errors_total` / `requests_total`,
+    /// followed by `rest` (its own subtables, or other sections).
+    fn checkout(objective: f64, rest: &str) -> burnwatch_spec::Config {
+        let text = format!(
+            "[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9\"\n\n[[slo]]\n\
+             service = \"checkout\"\nname = \"availability\"\nobjective = {objective}\n\
+             [slo.sli.ratio]\nerrors = 'errors_total'\ntotal = 'requests_total'\n{rest}"
+        );
+        burnwatch_spec::parse(&text, Path::new("burnwatch.toml"), &|_| None).unwrap()
+    }
+
     /// 1,000 requests a minute for two hours; every one fails from minute 80 on. A silence
     /// (events still counted) covers minutes 75 to 95.
     #[test]
     fn a_page_that_fires_in_a_silence_is_counted_not_sent_then_sent_once_after() {
-        let text = r#"
-[backends.main]
-type = "prometheus"
-url = "http://127.0.0.1:9"
-
-[[slo]]
-service = "checkout"
-name = "availability"
-objective = 99.9
-[slo.sli.ratio]
-errors = 'errors_total'
-total = 'requests_total'
-
+        let config = checkout(
+            99.9,
+            r#"
 [[maintenance]]
 name = "deploy"
 slos = ["checkout-*"]
@@ -118,8 +119,8 @@ start = "2026-01-01T01:15:00Z"
 end = "2026-01-01T01:35:00Z"
 exclude = false
 reason = "deploy"
-"#;
-        let config = burnwatch_spec::parse(text, Path::new("burnwatch.toml"), &|_| None).unwrap();
+"#,
+        );
         let exclusions = Exclusions::new();
         exclusions.set(
             "maintenance",
@@ -201,23 +202,9 @@ reason = "deploy"
     /// after 01:00: objective, budget, burn rates, the ticket condition.
     #[test]
     fn live_figures_follow_the_objective_schedule() {
-        let text = r#"
-[backends.main]
-type = "prometheus"
-url = "http://127.0.0.1:9"
-
-[[slo]]
-service = "checkout"
-name = "availability"
-objective = 99
-[slo.sli.ratio]
-errors = 'errors_total'
-total = 'requests_total'
-[[slo.objective_schedule]]
-from = "2026-01-01T01:00:00Z"
-objective = 99.9
-"#;
-        let config = burnwatch_spec::parse(text, Path::new("burnwatch.toml"), &|_| None).unwrap();
+        let schedule =
+            "[[slo.objective_schedule]]\nfrom = \"2026-01-01T01:00:00Z\"\nobjective = 99.9\n";
+        let config = checkout(99.0, schedule);
         let board = Arc::new(Board::new());
         let mut runner = SloRunner::new(
             config.slos[0].clone(),
