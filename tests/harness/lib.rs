@@ -25,6 +25,7 @@ pub mod html;
 mod process;
 mod prometheus;
 mod release;
+mod replay;
 mod victoria_metrics;
 
 pub use alertmanager::Alertmanager;
@@ -34,6 +35,7 @@ pub use exporter::Exporter;
 pub use process::{free_port, http_client, require_binary, rss_kib};
 pub use prometheus::{Prometheus, PrometheusOptions};
 pub use release::release_binary;
+pub use replay::{prometheus_with_history, replay_json, replay_steps, unix_seconds};
 pub use victoria_metrics::{VictoriaMetrics, exposition_from_openmetrics};
 
 /// The simulator's checkout availability as an `[[slo]]` at 99.9%: errors are its 5xx.

@@ -8,11 +8,12 @@
 //!   the DST hour of 8 March: 743 hours) and holds only the clean minute since midnight: budget
 //!   1.0, although the rolling windows still burn from February.
 
-use std::process::Command;
+use std::path::Path;
 
-use burnwatch_simulator::{Phase, Scenario, render_openmetrics_history};
-use burnwatch_tests::{CHECKOUT_AVAILABILITY_SLO, Prometheus, PrometheusOptions};
-use serde_json::Value;
+use burnwatch_simulator::{Phase, Scenario};
+use burnwatch_tests::{
+    CHECKOUT_AVAILABILITY_SLO, prometheus_with_history, replay_json, replay_steps, unix_seconds,
+};
 
 /// 1 March 2026, 00:00 EST (UTC-5) in unix seconds: 2026-01-01T00:00Z is 1,767,225,600; the
 /// 1st of March is 31 + 28 = 59 days later, and local midnight 5 hours after 00:00Z.
@@ -27,16 +28,7 @@ fn a_calendar_month_starts_with_a_full_budget_at_local_midnight_on_the_1st() {
         Phase::steady((MARCH_1 - 3 * HOUR) as f64, 20.0, 0.01, 0.0),
         Phase::steady(MARCH_1 as f64, 20.0, 0.0, 0.0),
     ]);
-    let history = render_openmetrics_history(
-        &scenario,
-        (MARCH_1 - 3 * HOUR) as f64,
-        (MARCH_1 + HOUR) as f64,
-        30.0,
-    );
-    let prometheus = Prometheus::start(PrometheusOptions {
-        history: Some(history),
-        ..Default::default()
-    });
+    let prometheus = prometheus_with_history(&scenario, MARCH_1 - 3 * HOUR, MARCH_1 + HOUR);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("calendar.toml");
     std::fs::write(
@@ -48,30 +40,13 @@ fn a_calendar_month_starts_with_a_full_budget_at_local_midnight_on_the_1st() {
         ),
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_burnwatch"))
-        .arg("replay")
-        .arg("--config")
-        .arg(&config)
-        .args(["--start", &(MARCH_1 - 10 * MINUTE).to_string()])
-        .args(["--end", &(MARCH_1 + 10 * MINUTE).to_string()])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "replay failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let steps: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|v| v["type"] == "step")
-        .collect();
+    let bin = Path::new(env!("CARGO_BIN_EXE_burnwatch"));
+    let stdout = replay_json(bin, &config, MARCH_1 - 10 * MINUTE, MARCH_1 + 10 * MINUTE);
+    let steps = replay_steps(&stdout);
     let at = |t: i64| {
         steps
             .iter()
-            .find(|s| unix(s["time"].as_str().unwrap()) == t)
+            .find(|s| unix_seconds(s["time"].as_str().unwrap()) == t)
             .unwrap_or_else(|| panic!("no step at {t} in:\n{stdout}"))
     };
 
@@ -93,12 +68,4 @@ fn a_calendar_month_starts_with_a_full_budget_at_local_midnight_on_the_1st() {
     assert!((hour - 0.01 * 59.0 / 60.0).abs() < 1e-9, "{after}");
     // Ten minutes in: still a full budget.
     assert_eq!(at(MARCH_1 + 10 * MINUTE)["budget_remaining"], 1.0);
-}
-
-fn unix(rfc3339: &str) -> i64 {
-    humantime::parse_rfc3339(rfc3339)
-        .unwrap_or_else(|err| panic!("{rfc3339}: {err}"))
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }

@@ -23,6 +23,7 @@ fn the_example_and_demo_configs_validate() {
         "config/example.toml",
         "config/demo.toml",
         "config/alerting.toml",
+        "config/tiers.toml",
     ] {
         let output = burnwatch()
             .env("PD_ROUTING_KEY", "0123456789abcdef0123456789abcdef")

@@ -135,11 +135,7 @@ fn stdout_of(output: &Output) -> String {
 }
 
 fn unix(rfc3339: &str) -> i64 {
-    humantime::parse_rfc3339(rfc3339)
-        .unwrap_or_else(|err| panic!("{rfc3339}: {err}"))
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    burnwatch_tests::unix_seconds(rfc3339)
 }
 
 /// An SLO instance: its id and its group labels (`route=/pay`, or empty).

@@ -117,6 +117,23 @@ impl SloState {
         }
     }
 
+    /// The objective every figure is evaluated against.
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// Replaces the objective (a progressive objective taking over on its date): the events
+    /// kept stay, and every evaluation from now on measures them against `objective`.
+    pub fn set_objective(&mut self, objective: impl Into<Objective>) {
+        let objective = objective.into();
+        assert!(
+            objective.ratio() > 0.0 && objective.ratio() < 1.0,
+            "objective {} must be a ratio in (0, 1), e.g. 0.999",
+            objective.ratio()
+        );
+        self.objective = objective;
+    }
+
     /// Sets the spans whose events count toward nothing from now on (maintenance windows with
     /// `exclude`, corrections). Events already observed stay: to exclude the past, build the
     /// state anew and observe history again (backfill does).

@@ -15,7 +15,7 @@ use crate::raw::{RawAlerting, Str, StrMap};
 use crate::window::{Period, Window};
 
 /// One alerting table, checked; `None` in a field means the key was not given.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Layer {
     pub name: Option<String>,
     pub hold_for: Option<Duration>,
@@ -118,60 +118,60 @@ fn given<T>(ok: &mut bool, value: Option<Option<T>>) -> Option<T> {
     }
 }
 
+/// `upper`'s keys over `lower`'s, key by key: `windows` as a whole, annotations and labels
+/// merged per key, `upper`'s winning. Stacks `[slo.alerting]` over a tier's over the defaults'.
+pub(crate) fn over(upper: &Layer, lower: &Layer) -> Layer {
+    let merge = |pick: fn(&Layer) -> &BTreeMap<String, String>| {
+        let mut merged = pick(lower).clone();
+        merged.extend(pick(upper).clone());
+        merged
+    };
+    Layer {
+        name: upper.name.clone().or_else(|| lower.name.clone()),
+        hold_for: upper.hold_for.or(lower.hold_for),
+        keep_firing_for: upper.keep_firing_for.or(lower.keep_firing_for),
+        min_events: upper.min_events.or(lower.min_events),
+        page: upper.page.or(lower.page),
+        ticket: upper.ticket.or(lower.ticket),
+        no_data: upper.no_data.or(lower.no_data),
+        no_data_for: upper.no_data_for.or(lower.no_data_for),
+        budget_exhausted: upper.budget_exhausted.or(lower.budget_exhausted),
+        annotations: merge(|l| &l.annotations),
+        extras: AlertingExtras {
+            labels: merge(|l| &l.extras.labels),
+            page_labels: merge(|l| &l.extras.page_labels),
+            ticket_labels: merge(|l| &l.extras.ticket_labels),
+            page_annotations: merge(|l| &l.extras.page_annotations),
+            ticket_annotations: merge(|l| &l.extras.ticket_annotations),
+        },
+        windows: upper.windows.clone().or_else(|| lower.windows.clone()),
+    }
+}
+
 /// An SLO's policy: `own` ([slo.alerting]) over `defaults` ([defaults.alerting]) over the
 /// standard policy, key by key; `windows` as a whole; annotations merged, the SLO's winning.
 pub(crate) fn resolve(defaults: &Layer, own: &Layer) -> Alerting {
     let standard = Alerting::standard();
-    let no_data = own.no_data.or(defaults.no_data).unwrap_or(true);
-    let mut annotations = defaults.annotations.clone();
-    annotations.extend(own.annotations.clone());
-    let merge = |pick: fn(&AlertingExtras) -> &BTreeMap<String, String>| {
-        let mut merged = pick(&defaults.extras).clone();
-        merged.extend(pick(&own.extras).clone());
-        merged
-    };
-    let extras = AlertingExtras {
-        labels: merge(|e| &e.labels),
-        page_labels: merge(|e| &e.page_labels),
-        ticket_labels: merge(|e| &e.ticket_labels),
-        page_annotations: merge(|e| &e.page_annotations),
-        ticket_annotations: merge(|e| &e.ticket_annotations),
-    };
+    let layer = over(own, defaults);
+    let no_data = layer.no_data.unwrap_or(true);
     Alerting {
-        name: own
-            .name
-            .clone()
-            .or_else(|| defaults.name.clone())
-            .unwrap_or(standard.name),
-        windows: own
+        name: layer.name.unwrap_or(standard.name),
+        windows: layer
             .windows
-            .as_ref()
-            .or(defaults.windows.as_ref())
             .map(|windows| windows.iter().map(|w| w.window).collect()),
-        hold_for: own
-            .hold_for
-            .or(defaults.hold_for)
-            .unwrap_or(standard.hold_for),
-        keep_firing_for: own
-            .keep_firing_for
-            .or(defaults.keep_firing_for)
-            .unwrap_or(standard.keep_firing_for),
-        min_events: own
-            .min_events
-            .or(defaults.min_events)
-            .unwrap_or(standard.min_events),
-        page: own.page.or(defaults.page).unwrap_or(standard.page),
-        ticket: own.ticket.or(defaults.ticket).unwrap_or(standard.ticket),
+        hold_for: layer.hold_for.unwrap_or(standard.hold_for),
+        keep_firing_for: layer.keep_firing_for.unwrap_or(standard.keep_firing_for),
+        min_events: layer.min_events.unwrap_or(standard.min_events),
+        page: layer.page.unwrap_or(standard.page),
+        ticket: layer.ticket.unwrap_or(standard.ticket),
         no_data_for: if no_data {
-            own.no_data_for
-                .or(defaults.no_data_for)
-                .or(standard.no_data_for)
+            layer.no_data_for.or(standard.no_data_for)
         } else {
             None
         },
-        budget_exhausted: own.budget_exhausted.or(defaults.budget_exhausted),
-        annotations,
-        extras,
+        budget_exhausted: layer.budget_exhausted,
+        annotations: layer.annotations,
+        extras: layer.extras,
     }
 }
 

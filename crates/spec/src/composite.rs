@@ -135,7 +135,7 @@ fn own_keys(
         calendar: None,
         table: "[composite.alerting]",
     };
-    let alerting = slo::alerting(ctx, own, defaults, period, None);
+    let alerting = slo::alerting(ctx, own, defaults, None, period, None);
     let sliced = match &raw.budgeting {
         None => Some(false),
         Some(text) => ctx.choice(
@@ -159,6 +159,7 @@ fn own_keys(
         service,
         name,
         objective,
+        objective_schedule: Vec::new(),
         description: description?,
         labels: labels?,
         group_by: Vec::new(),

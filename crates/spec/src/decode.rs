@@ -14,7 +14,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::raw::{
-    RawBackend, RawComposite, RawDefaults, RawMaintenance, RawRoute, RawServer, RawSlo, SECTIONS,
+    RawBackend, RawComposite, RawDefaults, RawMaintenance, RawRoute, RawServer, RawSlo, RawTier,
+    SECTIONS,
 };
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
@@ -31,6 +32,8 @@ pub(crate) struct RawDocument {
     pub backends: Vec<(Spanned<String>, Spanned<RawBackend>)>,
     /// `[defaults]`.
     pub defaults: Option<Spanned<RawDefaults>>,
+    /// `[tiers.<name>]`, by name, in file order.
+    pub tiers: Vec<(Spanned<String>, Spanned<RawTier>)>,
     /// Every `[[slo]]` in file order.
     pub slos: Vec<Spanned<RawSlo>>,
     /// Every `[[composite]]` in file order.
@@ -71,6 +74,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
             "backends" => {
                 doc.backends = named(ctx, value, "backends", "backend", "[backends.main]")
             }
+            "tiers" => doc.tiers = named(ctx, value, "tiers", "tier", "[tiers.critical]"),
             "slo" => doc.slos = array(ctx, value, "slo"),
             "composite" => doc.composites = array(ctx, value, "composite"),
             "maintenance" => doc.maintenance = array(ctx, value, "maintenance"),

@@ -245,6 +245,20 @@ fn extras(slo: &Slo) -> String {
         ("group_limit", slo.group_limit.to_string()),
         ("series_limit", slo.series_limit.to_string()),
     ];
+    if !slo.objective_schedule.is_empty() {
+        // OpenSLO has one target per objective and no dates; the schedule travels here.
+        let steps: Vec<String> = slo
+            .objective_schedule
+            .iter()
+            .map(|step| {
+                inline(&[
+                    ("from", basic(&crate::text::rfc3339(step.from))),
+                    ("objective", step.objective.percent().to_string()),
+                ])
+            })
+            .collect();
+        e.push(("objective_schedule", format!("[{}]", steps.join(", "))));
+    }
     if !slo.labels.is_empty() {
         e.push(("labels", strings(&slo.labels)));
     }

@@ -17,6 +17,10 @@
 //! not do any I/O beyond reading the configuration file and the spec files its `specs` names: it does not open `*_file` secrets,
 //! resolve host names or contact backends and receivers.
 //!
+//! Tiers (`[tiers.<name>]`, four built in) are resolved at load into each SLO's own fields;
+//! progressive objectives stay in the model as [`ObjectiveStep`]s, read through
+//! [`Slo::objective_at`].
+//!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
 //! `validate` turns it into `model` types with defaults applied and `${ENV}` expanded.
 //!
@@ -75,6 +79,7 @@ mod plugin;
 mod raw;
 pub mod receiver;
 mod route;
+mod schedule;
 mod secret;
 mod selector;
 mod server;
@@ -85,6 +90,7 @@ mod specs;
 mod suggest;
 mod template;
 pub mod text;
+mod tier;
 mod url;
 mod validate;
 mod window;
@@ -97,8 +103,8 @@ pub use identity::{alert_policy, alert_policy_over, slo_info, windows};
 pub use location::Location;
 pub use model::{
     AlertWindow, Alerting, AlertingExtras, Auth, Backend, BackendKind, Component, Config, Datadog,
-    DatadogQuery, Pace, Receiver, ReceiverKind, Route, SecretSource, Server, ServerLimits,
-    Severity, Sli, Slo, Threshold,
+    DatadogQuery, ObjectiveStep, Pace, Receiver, ReceiverKind, Route, SecretSource, Server,
+    ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
 pub use secret::Secret;

@@ -196,6 +196,9 @@ pub struct Slo {
     /// The objective exactly as written, e.g. 99.9 (Sloth's `sloth_objective` label), with its
     /// ratio (0.999) and error budget (0.001).
     pub objective: Objective,
+    /// `[[slo.objective_schedule]]`: objectives taking over at instants, `from` strictly
+    /// increasing; before the first, `objective` holds. See [`Slo::objective_at`].
+    pub objective_schedule: Vec<ObjectiveStep>,
     /// Free-text description.
     pub description: Option<String>,
     /// User labels added to every exported series.
@@ -458,7 +461,26 @@ pub struct Route {
     pub receivers: Vec<String>,
 }
 
+/// One `[[slo.objective_schedule]]` entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ObjectiveStep {
+    /// Unix milliseconds from which `objective` is in force.
+    pub from: burnwatch_engine::Millis,
+    /// The objective from then on (until the next step).
+    pub objective: Objective,
+}
+
 impl Slo {
+    /// The objective in force at `at`: the last schedule step with `from <= at`, else
+    /// `objective`.
+    pub fn objective_at(&self, at: burnwatch_engine::Millis) -> Objective {
+        self.objective_schedule
+            .iter()
+            .rev()
+            .find(|step| step.from <= at)
+            .map_or(self.objective, |step| step.objective)
+    }
+
     /// The period the engine keeps: the calendar when one is set, else rolling `period`.
     pub fn engine_period(&self) -> burnwatch_engine::Period {
         match self.calendar {

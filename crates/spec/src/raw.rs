@@ -22,10 +22,11 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`. (`specs`, a list
 /// of patterns, is read by `specs.rs` before decoding.)
-pub(crate) const SECTIONS: [&str; 9] = [
+pub(crate) const SECTIONS: [&str; 10] = [
     "server",
     "backends",
     "defaults",
+    "tiers",
     "slo",
     "composite",
     "maintenance",
@@ -138,6 +139,22 @@ pub(crate) struct RawDefaults {
     pub alerting: Option<Spanned<RawAlerting>>,
 }
 
+/// `[tiers.<name>]`: what an SLO with `tier = "<name>"` leaves out. A table named like a
+/// built-in tier (`critical`, `essential`, `standard`, `best_effort`) overrides its keys one by
+/// one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTier {
+    /// Objective in percent, strictly between 0 and 100, e.g. `99.95`.
+    pub objective: Option<Spanned<f64>>,
+    /// Latency threshold as an `le` bucket label value, e.g. `"0.1"`: the `le` of every
+    /// `[slo.sli.latency]` of the tier that leaves `le` out.
+    pub le: Option<Str>,
+    /// `[tiers.<name>.alerting]`: alerting keys over `[defaults.alerting]`, under
+    /// `[slo.alerting]`; every key but `windows`.
+    pub alerting: Option<Spanned<RawAlerting>>,
+}
+
 /// `[[slo]]`: one service level objective.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,8 +163,14 @@ pub(crate) struct RawSlo {
     pub service: Option<Str>,
     /// SLO name (`sloth_slo`). Required.
     pub name: Option<Str>,
-    /// Objective in percent, strictly between 0 and 100, e.g. `99.9`. Required.
+    /// Objective in percent, strictly between 0 and 100, e.g. `99.9`. Required unless `tier`
+    /// gives one.
     pub objective: Option<Spanned<f64>>,
+    /// A `[tiers.<name>]` (or built-in tier) filling in what this SLO leaves out.
+    pub tier: Option<Str>,
+    /// `[[slo.objective_schedule]]`: objectives taking over on dates, `from` strictly
+    /// increasing.
+    pub objective_schedule: Option<Spanned<Vec<Spanned<RawObjectiveStep>>>>,
     /// Free text shown on the status page.
     pub description: Option<Str>,
     /// Labels added to every series exported for this SLO.
@@ -180,6 +203,16 @@ pub(crate) struct RawSlo {
     pub sli: Option<Spanned<RawSli>>,
     /// `[slo.alerting]`: overrides `[defaults.alerting]` key by key.
     pub alerting: Option<Spanned<RawAlerting>>,
+}
+
+/// `[[slo.objective_schedule]]`: from `from` on, the objective is `objective`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObjectiveStep {
+    /// A date (`"2027-01-01"`, midnight UTC) or an RFC 3339 date-time. Required.
+    pub from: Option<Str>,
+    /// Objective in percent, like `[[slo]] objective`. Required.
+    pub objective: Option<Spanned<f64>>,
 }
 
 /// `[slo.sli]`: exactly one of its keys.
@@ -232,7 +265,8 @@ pub(crate) struct RawRatio {
 pub(crate) struct RawLatency {
     /// Histogram base selector, without `_bucket`. Required.
     pub histogram: Option<Str>,
-    /// Bucket boundary as the `le` label value, e.g. `"0.3"`. Required.
+    /// Bucket boundary as the `le` label value, e.g. `"0.3"`. Required unless the SLO's tier
+    /// has an `le`.
     pub le: Option<Str>,
 }
 

@@ -28,10 +28,12 @@ const KEYS: [&str; 7] = [
 ];
 
 /// Validates the `sli` of the SLO whose table is at `slo_span`; `None` after reporting.
+/// `tier_le` is the `le` of the SLO's tier, for a latency SLI that leaves it out.
 pub(crate) fn sli(
     ctx: &mut Ctx<'_>,
     raw: Option<&Spanned<RawSli>>,
     slo_span: &Range<usize>,
+    tier_le: Option<&str>,
 ) -> Option<Sli> {
     let Some(raw) = raw else {
         ctx.missing(
@@ -84,7 +86,7 @@ pub(crate) fn sli(
         return ratio_sli(ctx, ratio);
     }
     if let Some(latency) = &raw.latency {
-        return latency_sli(ctx, latency);
+        return latency_sli(ctx, latency, tier_le);
     }
     if let Some(events) = &raw.events {
         return events_sli(ctx, events);
@@ -250,7 +252,23 @@ fn ratio_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawRatio>) -> Option<Sli> {
     })
 }
 
-fn latency_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawLatency>) -> Option<Sli> {
+/// An `le` bucket label value, exactly as written: a number or `+Inf`.
+pub(crate) fn le(ctx: &mut Ctx<'_>, text: &Str) -> Option<String> {
+    let le = ctx.expand(text)?;
+    match le.trim().parse::<f64>() {
+        Ok(v) if !v.is_nan() && le.trim() == le => Some(le),
+        _ => {
+            ctx.error(
+                ErrorKind::InvalidValue,
+                &text.span(),
+                format!("le {le:?} is not a bucket boundary: write the `le` label value exactly, e.g. \"0.3\" or \"+Inf\""),
+            );
+            None
+        }
+    }
+}
+
+fn latency_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawLatency>, tier_le: Option<&str>) -> Option<Sli> {
     let span = raw.span();
     let raw = raw.get_ref();
     let histogram = match &raw.histogram {
@@ -264,22 +282,13 @@ fn latency_sli(ctx: &mut Ctx<'_>, raw: &Spanned<RawLatency>) -> Option<Sli> {
         }
         Some(text) => selector(ctx, text, "histogram").and_then(|h| histogram(ctx, text, h)),
     };
-    let le = match &raw.le {
-        None => {
-            ctx.missing(&span, "le", "[slo.sli.latency] needs `le`, the bucket boundary, e.g. le = \"0.3\"".into());
+    let le = match (&raw.le, tier_le) {
+        (Some(text), _) => le(ctx, text),
+        (None, Some(le)) => Some(le.to_string()),
+        (None, None) => {
+            ctx.missing(&span, "le", "[slo.sli.latency] needs `le`, the bucket boundary, e.g. le = \"0.3\" (or a `tier` with an `le`)".into());
             None
         }
-        Some(text) => ctx.expand(text).and_then(|le| match le.trim().parse::<f64>() {
-            Ok(v) if !v.is_nan() && le.trim() == le => Some(le),
-            _ => {
-                ctx.error(
-                    ErrorKind::InvalidValue,
-                    &text.span(),
-                    format!("le {le:?} is not a bucket boundary: write the `le` label value exactly, e.g. \"0.3\" or \"+Inf\""),
-                );
-                None
-            }
-        }),
     };
     Some(Sli::Latency {
         histogram: histogram?,

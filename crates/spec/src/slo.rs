@@ -7,7 +7,7 @@ use std::time::Duration;
 use burnwatch_engine::Objective;
 use toml::Spanned;
 
-use crate::alerting;
+use crate::alerting::{self, Layer};
 use crate::calendar;
 use crate::context::Ctx;
 use crate::defaults::{self, Defaults};
@@ -15,6 +15,7 @@ use crate::error::ErrorKind;
 use crate::model::{Alerting, Sli, Slo};
 use crate::names::{SLO_NAME_RULE, is_label_name, is_slo_name, reserved_prefix};
 use crate::raw::{RawAlerting, RawSlo, Str, StrMap};
+use crate::tier::Tiers;
 use crate::window::{self, Period};
 
 /// Validates one SLO against the defaults and the backend names defined in the file; `None`
@@ -23,6 +24,7 @@ pub(crate) fn slo(
     ctx: &mut Ctx<'_>,
     raw: &Spanned<RawSlo>,
     defaults: &Defaults,
+    tiers: &Tiers,
     backends: &[&str],
 ) -> Option<Slo> {
     let span = raw.span();
@@ -43,7 +45,17 @@ pub(crate) fn slo(
         "availability",
         "[[slo]]",
     );
-    let objective = objective(ctx, raw.objective.as_ref(), &span, "[[slo]]");
+    // `Some(None)`: no tier; `None`: an unknown or invalid tier, reported.
+    let tier = match &raw.tier {
+        None => Some(None),
+        Some(text) => tiers.find(ctx, text).map(Some),
+    };
+    let objective = match (&raw.objective, tier.flatten().and_then(|t| t.objective)) {
+        (None, Some(from_tier)) => Some(from_tier),
+        (None, None) if tier.is_none() => None,
+        (given, _) => objective(ctx, given.as_ref(), &span, "[[slo]]"),
+    };
+    let objective_schedule = crate::schedule::schedule(ctx, raw.objective_schedule.as_ref());
     let description = match &raw.description {
         None => Some(None),
         Some(text) => ctx.expand(text).map(Some),
@@ -87,8 +99,17 @@ pub(crate) fn slo(
         calendar: raw.calendar.as_ref(),
         table: "[slo.alerting]",
     };
-    let alerting = alerting(ctx, own, defaults, period, calendar.flatten());
-    let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span);
+    let tier_alerting = tier.flatten().map(|t| &t.alerting);
+    let alerting = alerting(
+        ctx,
+        own,
+        defaults,
+        tier_alerting,
+        period,
+        calendar.flatten(),
+    );
+    let tier_le = tier.flatten().and_then(|t| t.le.as_deref());
+    let sli = crate::sli::sli(ctx, raw.sli.as_ref(), &span, tier_le);
     let slicing = crate::budgeting::slicing(ctx, raw, sli.as_ref(), &span);
     if let (Some(Sli::Raw { .. }), Some(Some(c))) = (&sli, calendar) {
         // A raw SLI's ratios are the backend's, over ranges ending now; a calendar period needs
@@ -120,12 +141,14 @@ pub(crate) fn slo(
         );
         return None;
     }
+    // A tier is resolved here, into the other fields: the model keeps no trace of it.
     let (service, name, objective) = (service?, slo_name?, objective?);
     Some(Slo {
         id: format!("{service}-{name}"),
         service,
         name,
         objective,
+        objective_schedule: objective_schedule?,
         description: description?,
         labels: labels?,
         group_by: group_by?,
@@ -155,11 +178,13 @@ pub(crate) struct Own<'a> {
     pub table: &'a str,
 }
 
-/// The SLO's alert policy over `[defaults.alerting]`; windows must fit in its `period`.
+/// The SLO's alert policy over its tier's over `[defaults.alerting]`; windows must fit in its
+/// `period` (a tier sets no windows).
 pub(crate) fn alerting(
     ctx: &mut Ctx<'_>,
     raw: Own<'_>,
     defaults: &Defaults,
+    tier: Option<&Layer>,
     period: Option<Duration>,
     calendar: Option<burnwatch_engine::Calendar>,
 ) -> Option<Alerting> {
@@ -183,7 +208,11 @@ pub(crate) fn alerting(
     {
         return None;
     }
-    Some(alerting::resolve(defaults?, &own?))
+    let below = match tier {
+        Some(tier) => alerting::over(tier, defaults?),
+        None => defaults?.clone(),
+    };
+    Some(alerting::resolve(&below, &own?))
 }
 
 /// `service` or `name` of the `table` (`[[slo]]`): required, usable in ids, URLs and label
@@ -227,7 +256,14 @@ pub(crate) fn objective(
         ctx.missing(
             slo_span,
             "objective",
-            format!("{table} needs `objective`, a percentage, e.g. objective = 99.9"),
+            format!(
+                "{table} needs `objective`, a percentage, e.g. objective = 99.9{}",
+                if table == "[[slo]]" {
+                    ", or a `tier` that sets one, e.g. tier = \"critical\""
+                } else {
+                    ""
+                }
+            ),
         );
         return None;
     };

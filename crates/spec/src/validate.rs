@@ -25,6 +25,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         }
     }
     let defaults = crate::defaults::defaults(ctx, doc.defaults.as_ref(), &names);
+    let tiers = crate::tier::tiers(ctx, &doc.tiers);
     if names.is_empty()
         && let Some(first) = doc.slos.first()
     {
@@ -38,7 +39,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
     let mut slos = Vec::new();
     let mut ids: BTreeMap<String, Location> = BTreeMap::new();
     for raw in &doc.slos {
-        let Some(slo) = crate::slo::slo(ctx, raw, &defaults, &names) else {
+        let Some(slo) = crate::slo::slo(ctx, raw, &defaults, &tiers, &names) else {
             continue;
         };
         let here = ctx.at(&raw.span());

@@ -124,7 +124,7 @@ fn unknown_sections_and_sli_kinds_get_suggestions() {
     assert!(
         errors[0]
             .message()
-            .contains("valid sections: server, backends, defaults, slo")
+            .contains("valid sections: server, backends, defaults, tiers, slo")
     );
     assert!(
         errors[1].message().contains("did you mean `ratio`?"),

@@ -319,6 +319,27 @@ impl SloRunner {
         (self.spec.engine_period().longest() + Duration::from_secs(86_400)).as_millis() as Millis
     }
 
+    /// Makes the objective the one in force at `now` (`[[slo.objective_schedule]]`): the SLO's
+    /// identity, every instance's and every state's objective are swapped together, so the
+    /// exported objective, budgets, burn rates and alerts all follow it from this evaluation on.
+    fn follow_objective(&mut self, now: Millis) {
+        let objective = self.spec.objective_at(now);
+        if objective == self.info.objective {
+            return;
+        }
+        let mut info = burnwatch_spec::slo_info(&self.spec);
+        info.objective = objective;
+        self.info = Arc::new(info);
+        let keys: Vec<GroupKey> = self.instances.keys().cloned().collect();
+        for key in keys {
+            let info = self.instance_info(&key);
+            if let Some(instance) = self.instances.get_mut(&key) {
+                instance.info = info;
+                instance.state.lock().set_objective(objective);
+            }
+        }
+    }
+
     /// For a calendar SLO, makes the policy the one of the period holding `now`: workbook and
     /// `budget_share` factors follow the current period's length (explicit factors stay).
     fn follow_period(&mut self, now: Millis) {

@@ -11,6 +11,7 @@ impl SloRunner {
     /// Evaluate every instance at `now` and publish to the board.
     pub fn publish(&mut self, now: Millis) {
         self.follow_period(now);
+        self.follow_objective(now);
         let mut best = DataState::NoData;
         // Inside a span that silences, alerts move on but nobody is notified; what is owed is
         // sent at the first evaluation after it (the engine keeps track).
@@ -93,23 +94,24 @@ mod tests {
     const M: Millis = 60_000;
     const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
+    /// An SLO `checkout-availability` at `objective` over `errors_total` / `requests_total`,
+    /// followed by `rest` (its own subtables, or other sections).
+    fn checkout(objective: f64, rest: &str) -> burnwatch_spec::Config {
+        let text = format!(
+            "[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9\"\n\n[[slo]]\n\
+             service = \"checkout\"\nname = \"availability\"\nobjective = {objective}\n\
+             [slo.sli.ratio]\nerrors = 'errors_total'\ntotal = 'requests_total'\n{rest}"
+        );
+        burnwatch_spec::parse(&text, Path::new("burnwatch.toml"), &|_| None).unwrap()
+    }
+
     /// 1,000 requests a minute for two hours; every one fails from minute 80 on. A silence
     /// (events still counted) covers minutes 75 to 95.
     #[test]
     fn a_page_that_fires_in_a_silence_is_counted_not_sent_then_sent_once_after() {
-        let text = r#"
-[backends.main]
-type = "prometheus"
-url = "http://127.0.0.1:9"
-
-[[slo]]
-service = "checkout"
-name = "availability"
-objective = 99.9
-[slo.sli.ratio]
-errors = 'errors_total'
-total = 'requests_total'
-
+        let config = checkout(
+            99.9,
+            r#"
 [[maintenance]]
 name = "deploy"
 slos = ["checkout-*"]
@@ -117,8 +119,8 @@ start = "2026-01-01T01:15:00Z"
 end = "2026-01-01T01:35:00Z"
 exclude = false
 reason = "deploy"
-"#;
-        let config = burnwatch_spec::parse(text, Path::new("burnwatch.toml"), &|_| None).unwrap();
+"#,
+        );
         let exclusions = Exclusions::new();
         exclusions.set(
             "maintenance",
@@ -193,5 +195,54 @@ reason = "deploy"
             };
             assert_eq!(metrics.silenced("checkout-availability", &t), 1, "{kind:?}");
         }
+    }
+
+    /// 1,000 requests a minute at 0.5% errors; the objective tightens from 99% to 99.9% at
+    /// 01:00. What the board holds (and /metrics exports) follows it at the first publish at or
+    /// after 01:00: objective, budget, burn rates, the ticket condition.
+    #[test]
+    fn live_figures_follow_the_objective_schedule() {
+        let schedule =
+            "[[slo.objective_schedule]]\nfrom = \"2026-01-01T01:00:00Z\"\nobjective = 99.9\n";
+        let config = checkout(99.0, schedule);
+        let board = Arc::new(Board::new());
+        let mut runner = SloRunner::new(
+            config.slos[0].clone(),
+            Arc::new(NoBackend),
+            Arc::clone(&board),
+            Arc::new(SchedulerMetrics::unregistered()),
+        );
+        let mut seen = Vec::new();
+        for minute in 1..=120 {
+            let now = T0 + minute * M;
+            let instance = runner.ensure_instance(&Vec::new()).unwrap();
+            instance.state.lock().observe(Observation::Events {
+                start: now - M,
+                end: now,
+                counts: Counts {
+                    errors: 5.0,
+                    total: 1000.0,
+                },
+            });
+            runner.publish(now);
+            let entry = &board.entries()[0];
+            let burn_1h = entry.eval.window(std::time::Duration::from_secs(3600));
+            seen.push((
+                minute,
+                entry.info.slo.objective.percent(),
+                entry.eval.objective,
+                burn_1h.and_then(|f| f.burn_rate),
+                entry.eval.period.budget_remaining,
+                entry.alerts.get(AlertKind::Ticket).condition,
+            ));
+        }
+        let at = |minute: usize| seen[minute - 1];
+        let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-9;
+        let (_, percent, ratio, burn, budget, ticket) = at(59);
+        assert_eq!((percent, ratio, ticket), (99.0, 0.99, false));
+        assert!(close(burn, 0.5) && close(budget, 0.5), "{:?}", at(59));
+        let (_, percent, ratio, burn, budget, ticket) = at(60);
+        assert_eq!((percent, ratio, ticket), (99.9, 0.999, true));
+        assert!(close(burn, 5.0) && close(budget, -4.0), "{:?}", at(60));
     }
 }

@@ -167,6 +167,7 @@ impl SloRunner {
         on_step: &mut (dyn FnMut(ReplayStep<'_>) + Send),
     ) {
         self.follow_period(ts);
+        self.follow_objective(ts);
         for instance in self.instances.values_mut() {
             let eval = instance.state.lock().evaluate(ts);
             let transitions = instance.alerts.eval(&self.policy, &eval);
