@@ -290,7 +290,11 @@ async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetr
     match written {
         Ok(Ok(slos)) => {
             metrics.record_snapshot_write(started.elapsed());
-            tracing::debug!(slos, took_ms = started.elapsed().as_millis() as u64, "state snapshot written");
+            tracing::debug!(
+                slos,
+                took_ms = started.elapsed().as_millis() as u64,
+                "state snapshot written"
+            );
         }
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "cannot write the state snapshot; retrying at the next interval")

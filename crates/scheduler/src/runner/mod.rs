@@ -177,11 +177,15 @@ impl SloRunner {
             .iter()
             .map(|(g, i)| (g, i.state.lock(), &i.alerts))
             .collect();
-        Some(encoder.encode(
-            &snapshot::fingerprint(&self.spec),
-            ingested_until,
-            states.iter().map(|(g, state, alerts)| (*g, &**state, *alerts)),
-        ))
+        Some(
+            encoder.encode(
+                &snapshot::fingerprint(&self.spec),
+                ingested_until,
+                states
+                    .iter()
+                    .map(|(g, state, alerts)| (*g, &**state, *alerts)),
+            ),
+        )
     }
 
     /// Tells `encoder` that the snapshot hub holds this state as it is (just restored).
