@@ -282,9 +282,12 @@ async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetr
     let (snapshots, store) = (Arc::clone(snapshots), store.clone());
     let started = std::time::Instant::now();
     let written = tokio::task::spawn_blocking(move || {
-        snapshots
+        let saved = snapshots
             .save(&store, now_millis())
-            .map_err(|err| format!("{}: {err}", store.path().display()))
+            .map_err(|err| format!("{}: {err}", store.path().display()));
+        // Once a snapshot interval: what the ticks since freed goes back to the system.
+        crate::memory::give_back();
+        saved
     })
     .await;
     match written {
