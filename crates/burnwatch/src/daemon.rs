@@ -280,10 +280,11 @@ async fn write_snapshots(
 /// One atomic write of every SLO's newest state, off the async threads.
 async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetrics) {
     let (snapshots, store) = (Arc::clone(snapshots), store.clone());
-    let started = std::time::Instant::now();
     let written = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
         let saved = snapshots
             .save(&store, now_millis())
+            .map(|slos| (slos, started.elapsed()))
             .map_err(|err| format!("{}: {err}", store.path().display()));
         // Once a snapshot interval: what the ticks since freed goes back to the system.
         crate::memory::give_back();
@@ -291,11 +292,11 @@ async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetr
     })
     .await;
     match written {
-        Ok(Ok(slos)) => {
-            metrics.record_snapshot_write(started.elapsed());
+        Ok(Ok((slos, took))) => {
+            metrics.record_snapshot_write(took);
             tracing::debug!(
                 slos,
-                took_ms = started.elapsed().as_millis() as u64,
+                took_ms = took.as_millis() as u64,
                 "state snapshot written"
             );
         }

@@ -4,9 +4,10 @@
 //! core) and returns freed memory inside an arena to the system only at the arena's top. A tick
 //! at 100,000 instances allocates and frees hundreds of megabytes (the decoded answer, each
 //! SLO's share of it, a `/metrics` encoding) across the runtime's threads, and the freed holes
-//! stay resident: 5.0 GiB of RSS against 4.3 GiB with two arenas (docs/benchmarks.md,
-//! "Instances"). So the daemon limits the arenas to two before any thread starts, and after
-//! each snapshot write (once a snapshot interval) asks malloc to hand back every free page.
+//! stay resident: 5.0 GiB of RSS, against 4.15 GiB with two arenas and a trim a minute
+//! (docs/benchmarks.md, "Instances"). So the daemon limits the arenas to two before any thread
+//! starts, and after each snapshot write (once a snapshot interval) asks malloc to hand back
+//! every free page.
 //! Elsewhere (musl, other systems) both are no-ops.
 
 /// Limits malloc to two arenas. Call before the runtime's threads start.
