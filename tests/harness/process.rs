@@ -14,6 +14,18 @@ pub fn free_port() -> u16 {
         .expect("cannot bind an ephemeral port on 127.0.0.1")
 }
 
+/// What `probe` finds, polling every 250 ms; fails the test naming `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// How a server's start went.
 pub(crate) enum Start {
     /// It is up and listening on its port.

@@ -13,10 +13,12 @@
 //! firing card, then one resolved card).
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnwatch_simulator::{Phase, Scenario};
-use burnwatch_tests::{Alertmanager, Daemon, Exporter, Prometheus, PrometheusOptions, free_port};
+use burnwatch_tests::{
+    Alertmanager, Daemon, Exporter, Prometheus, PrometheusOptions, free_port, wait_for,
+};
 use serde_json::Value;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -50,17 +52,6 @@ fn received(runtime: &tokio::runtime::Runtime, server: &MockServer) -> Vec<(Stri
             (r.url.path().to_string(), body)
         })
         .collect()
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 #[test]

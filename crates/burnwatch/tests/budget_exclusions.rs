@@ -21,7 +21,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use burnwatch_tests::{Daemon, Prometheus, PrometheusOptions, free_port, http_client};
+use burnwatch_tests::{Daemon, Prometheus, PrometheusOptions, free_port, http_client, wait_for};
 use serde_json::Value;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -88,17 +88,6 @@ fn budget(samples: &[(i64, (i64, i64))], excluded: Option<(i64, i64)>) -> f64 {
 
 fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms as u64)).to_string()
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 fn remaining(daemon: &Daemon, id: &str) -> Option<f64> {

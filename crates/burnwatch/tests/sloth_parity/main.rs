@@ -27,10 +27,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnwatch_tests::clock::WINDOWS;
-use burnwatch_tests::{Daemon, Exporter, Prometheus, PrometheusOptions, free_port};
+use burnwatch_tests::{Daemon, Exporter, Prometheus, PrometheusOptions, free_port, wait_for};
 use exposition::Sample;
 use traffic::Traffic;
 
@@ -64,17 +64,6 @@ fn repo_file(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(path)
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// The 5-minute SLI rule of Sloth's generated file, verbatim, alone in its group: promtool
