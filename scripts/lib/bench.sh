@@ -1,6 +1,28 @@
-# Shared by the benchmark scripts (bench-replay, bench-backfill, bench-live): the simulator's history loaded
-# into a fresh Prometheus, and a configuration of N SLOs over its series. The caller sets $bin
-# (built binaries), $work (a scratch directory), and traps EXIT to stop $prometheus_pid.
+# Shared by the benchmark scripts (bench-replay, bench-backfill, bench-live, bench-instances): free
+# ports, stopping what they started, the simulator's history loaded into a fresh Prometheus, a
+# configuration of N SLOs over its series, and Sloth's rules for them. The caller sets $bin (built
+# binaries), $work (a scratch directory), and traps EXIT to stop $prometheus_pid.
+
+# A free loopback port.
+free_port() {
+  local candidate
+  for candidate in $(shuf -i 20000-60000 -n 50); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return; fi
+  done
+  echo "error: no free port found" >&2; exit 1
+}
+
+# stop PID: ends a process this script started (never anything by name).
+stop() {
+  [ -n "$1" ] || return 0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# The machine a benchmark ran on, for its figures.
+bench_machine() {
+  echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/^Mem:/ { print $2 }') GiB, Prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}')"
+}
 
 # Seconds since $1 (a `date +%s.%N`), one decimal.
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -35,12 +57,8 @@ bench_history() {
 # bench_prometheus: Prometheus on a free loopback port over $work/prometheus ($port, $prometheus_pid),
 # once it has compacted the backfilled blocks.
 bench_prometheus() {
-  local candidate t0 last stable blocks
-  port=""
-  for candidate in $(shuf -i 20000-60000 -n 50); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
-  done
-  [ -n "$port" ] || { echo "error: no free port found" >&2; exit 1; }
+  local t0 last stable blocks
+  port=$(free_port)
   # The query log holds every query with what Prometheus' `stats=all` would report for it.
   printf 'global:\n  scrape_interval: 1m\n  query_log_file: %s\n' "$work/queries.log" > "$work/prometheus.yml"
   # More global settings, rule files and scrape jobs (YAML continuing the global block).
