@@ -182,34 +182,95 @@ async fn encode_part(scrape: &Arc<Scrape>, version: u64) -> Result<Arc<Part>, St
     let slos = Arc::clone(scrape.slos.as_ref().expect("a board registry"));
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let mut body = String::new();
-        prometheus_client::encoding::text::encode_registry(&mut body, &slos)
-            .map_err(|err| err.to_string())?;
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(body.as_bytes());
-        let len = body.len() as u64;
-        let mut encoder = flate2::write::DeflateEncoder::new(
-            Vec::with_capacity(body.len() / 8),
-            flate2::Compression::fast(),
-        );
-        encoder
-            .write_all(body.as_bytes())
-            .and_then(|()| encoder.flush())
-            .map_err(|err| err.to_string())?;
-        // Not finished: the stream goes on with the rest of the body (see `Encoded::gzip`).
-        let deflate = Bytes::from(std::mem::take(encoder.get_mut()));
-        let plain = (body.len() <= KEEP_PLAIN).then(|| Bytes::from(body));
-        Ok(Arc::new(Part {
-            board_version: version,
-            plain,
-            deflate,
-            crc,
-            len,
-            took: started.elapsed(),
-        }))
+        let mut sink = Sink::new();
+        let encoded = prometheus_client::encoding::text::encode_registry(&mut sink, &slos);
+        let mut part = sink.finish(encoded, version)?;
+        part.took = started.elapsed();
+        Ok(Arc::new(part))
     })
     .await
     .map_err(|err| err.to_string())?
+}
+
+/// Text compressed as it is encoded, a buffer at a time: at 100,000 instances the board's text
+/// is some 600 MB, which never sits in memory whole.
+struct Sink {
+    /// Text not yet compressed.
+    buffer: String,
+    /// All the text, while it stays within [`KEEP_PLAIN`].
+    plain: Option<String>,
+    crc: crc32fast::Hasher,
+    len: u64,
+    deflate: flate2::write::DeflateEncoder<Vec<u8>>,
+    failed: Option<std::io::Error>,
+}
+
+/// Text compressed at a time.
+const SINK_BUFFER: usize = 256 << 10;
+
+impl Sink {
+    fn new() -> Self {
+        Sink {
+            buffer: String::with_capacity(SINK_BUFFER),
+            plain: Some(String::new()),
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+            // The fastest level: metrics text compresses about tenfold even so.
+            deflate: flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast()),
+            failed: None,
+        }
+    }
+
+    fn drain(&mut self) -> std::fmt::Result {
+        let text = &self.buffer;
+        self.crc.update(text.as_bytes());
+        self.len += text.len() as u64;
+        if let Some(plain) = &mut self.plain {
+            if plain.len() + text.len() <= KEEP_PLAIN {
+                plain.push_str(text);
+            } else {
+                self.plain = None;
+            }
+        }
+        if let Err(err) = self.deflate.write_all(text.as_bytes()) {
+            self.failed = Some(err);
+            return Err(std::fmt::Error);
+        }
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// The part: the text (when kept), its raw deflate ending on a sync flush (not finished:
+    /// the stream goes on with the rest of the body, see `Encoded::gzip`), its CRC and length.
+    fn finish(mut self, encoded: std::fmt::Result, version: u64) -> Result<Part, String> {
+        let flushed = encoded
+            .and_then(|()| self.drain())
+            .map_err(|_| match self.failed.take() {
+                Some(err) => err.to_string(),
+                None => "the metrics text does not encode".to_string(),
+            })
+            .and_then(|()| self.deflate.flush().map_err(|err| err.to_string()));
+        flushed?;
+        let deflate = std::mem::take(self.deflate.get_mut());
+        Ok(Part {
+            board_version: version,
+            plain: self.plain.map(Bytes::from),
+            deflate: Bytes::from(deflate),
+            crc: self.crc,
+            len: self.len,
+            took: Duration::ZERO,
+        })
+    }
+}
+
+impl std::fmt::Write for Sink {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.buffer.push_str(text);
+        if self.buffer.len() >= SINK_BUFFER {
+            self.drain()?;
+        }
+        Ok(())
+    }
 }
 
 impl Encoded {
@@ -427,6 +488,35 @@ mod tests {
             crate::collector::tests::publish_test_instance(&board, &format!("svc-{i}"));
         }
         board
+    }
+
+    #[test]
+    fn the_sink_compresses_text_larger_than_its_buffer_exactly() {
+        use std::fmt::Write as _;
+        let mut sink = Sink::new();
+        let mut text = String::new();
+        for i in 0..40_000 {
+            let line = format!("slo:sli_error:ratio_rate5m{{service=\"svc-{i}\"}} 0.{i}\n");
+            text.push_str(&line);
+            sink.write_str(&line).unwrap();
+        }
+        assert!(
+            text.len() > 4 * SINK_BUFFER,
+            "several buffers: {}",
+            text.len()
+        );
+        let part = sink.finish(Ok(()), 7).unwrap();
+        assert_eq!(part.plain.as_deref(), Some(text.as_bytes()));
+        assert_eq!(part.len, text.len() as u64);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(text.as_bytes());
+        assert_eq!(part.crc.finalize(), crc.finalize());
+        // The part ends on a sync flush: an empty final block ends the stream.
+        let ended = std::io::Read::chain(&part.deflate[..], &[0x03u8, 0x00][..]);
+        let mut back = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::DeflateDecoder::new(ended), &mut back)
+            .unwrap();
+        assert_eq!(back, text);
     }
 
     #[tokio::test]

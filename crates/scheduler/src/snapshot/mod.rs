@@ -4,7 +4,10 @@
 //!
 //! - Each SLO task hands its state over every snapshot interval through its [`Encoder`]: every
 //!   instance's frame, and of its bucket chunks only those that changed since the last handover
-//!   (see [`rows`]). The hub ([`Snapshots`]) keeps the encoded rows of every SLO, not states.
+//!   (see [`rows`]). The hub ([`Snapshots`]) keeps the encoded rows of every SLO, not states,
+//!   and only until they are written: a row on disk is released (its place and generation
+//!   stay), so the hub holds what changed since the last write, not a second copy of the
+//!   database. A take reads the released rows back from the database.
 //! - The writer ([`Snapshots::save`]) writes the rows that changed since its last write, and
 //!   removes the instances and SLOs that are gone, in one transaction: a kill at any moment
 //!   leaves the previous or the new snapshot, never a mix (see [`store`]).
@@ -66,8 +69,18 @@ pub fn fingerprint(slo: &Slo) -> String {
 /// One encoded row and the hub generation it last changed in (0: as loaded from the database).
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
-    pub bytes: Arc<[u8]>,
+    /// None once written and released (the database holds it).
+    pub bytes: Option<Arc<[u8]>>,
     pub changed: u64,
+}
+
+impl Row {
+    /// Releases the bytes when the row is on disk (changed in generation `upto` or before).
+    fn release(&mut self, upto: u64) {
+        if self.changed <= upto {
+            self.bytes = None;
+        }
+    }
 }
 
 /// One instance's rows.
@@ -89,6 +102,9 @@ pub(crate) struct Entry {
     pub changed: u64,
     /// Not taken since it was loaded or handed over.
     pub restorable: bool,
+    /// Some rows were released that the database turned out not to hold (it was replaced):
+    /// only a complete handover is taken next.
+    pub incomplete: bool,
     pub instances: BTreeMap<GroupKey, StoredInstance>,
 }
 
@@ -100,9 +116,16 @@ impl Entry {
             .instances
             .iter()
             .map(|(group, stored)| {
-                let chunks = stored.chunks.iter().map(|row| &row.bytes[..]);
+                let released = || format!("instance {group:?}: rows released");
+                let chunks = stored
+                    .chunks
+                    .iter()
+                    .map(|row| row.bytes.as_deref())
+                    .collect::<Option<Vec<&[u8]>>>()
+                    .ok_or_else(released)?;
+                let frame = stored.frame.bytes.as_deref().ok_or_else(released)?;
                 decoder
-                    .instance(&stored.frame.bytes, &stored.layout, chunks)
+                    .instance(frame, &stored.layout, chunks.into_iter())
                     .map(|(state, alerts)| InstanceSnapshot {
                         group: group.clone(),
                         state,
@@ -126,11 +149,26 @@ pub(crate) struct Hub {
     pub generation: u64,
 }
 
+impl Hub {
+    /// Releases the rows written up to generation `upto` (a take reads them back from the
+    /// database).
+    pub(super) fn release(&mut self, upto: u64) {
+        for entry in self.slos.values_mut() {
+            for stored in entry.instances.values_mut() {
+                stored.frame.release(upto);
+                stored.chunks.iter_mut().for_each(|row| row.release(upto));
+            }
+        }
+    }
+}
+
 /// The newest snapshot of every SLO, encoded: shared by the SLO tasks (writers) and the
 /// database writer.
 #[derive(Debug)]
 pub struct Snapshots {
     hub: Mutex<Hub>,
+    /// The database written to, which holds the rows released from the hub.
+    store: Mutex<Option<Store>>,
 }
 
 impl Default for Snapshots {
@@ -147,6 +185,7 @@ impl Snapshots {
                 slos: loaded.slos,
                 generation: 1,
             }),
+            store: Mutex::new(None),
         }
     }
 
@@ -155,13 +194,22 @@ impl Snapshots {
     /// warning (the SLO backfills).
     pub fn take(&self, id: &str) -> Option<RunnerSnapshot> {
         // Decode outside the lock: rows are shared, not copied.
-        let entry = {
+        let mut entry = {
             let mut hub = self.lock();
             let entry = hub.slos.get_mut(id).filter(|e| e.restorable)?;
             entry.restorable = false;
             entry.clone()
         };
-        match entry.decode() {
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let filled = match store {
+            Some(store) => store.fill(id, &mut entry),
+            None => Ok(()),
+        };
+        match filled.and_then(|()| entry.decode()) {
             Ok(snapshot) => Some(snapshot),
             Err(err) => {
                 tracing::warn!(slo = id, error = %err, "the state snapshot of this SLO does not decode; it is backfilled");
@@ -178,7 +226,7 @@ impl Snapshots {
         let old = hub
             .slos
             .get(id)
-            .filter(|e| e.fingerprint == handover.fingerprint);
+            .filter(|e| e.fingerprint == handover.fingerprint && !e.incomplete);
         let complete = handover.instances.iter().all(|rows| {
             let all = rows.layout.iter().sum::<u32>() as usize;
             rows.chunks.len() == all
@@ -196,7 +244,7 @@ impl Snapshots {
             .map(|e| e.instances)
             .unwrap_or_default();
         let row = |bytes: Vec<u8>| Row {
-            bytes: bytes.into(),
+            bytes: Some(bytes.into()),
             changed: generation,
         };
         let instances = handover
@@ -230,6 +278,7 @@ impl Snapshots {
                 ingested_until: handover.ingested_until,
                 changed: generation,
                 restorable: true,
+                incomplete: false,
                 instances,
             },
         );
@@ -269,6 +318,10 @@ impl Snapshots {
     /// Writes what changed since the last write to `store`, in one transaction; returns the
     /// number of SLOs held.
     pub fn save(&self, store: &Store, now: Millis) -> std::io::Result<usize> {
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert_with(|| store.clone());
         store.save(&self.hub, now)
     }
 }
@@ -477,6 +530,90 @@ mod tests {
             reload(dir.path(), "b").is_none(),
             "a removed SLO leaves the database"
         );
+    }
+
+    impl Snapshots {
+        /// Bytes of encoded rows the hub holds.
+        fn held_bytes(&self) -> usize {
+            let hub = self.lock();
+            let rows = hub.slos.values().flat_map(|e| e.instances.values());
+            rows.flat_map(|s| std::iter::once(&s.frame).chain(&s.chunks))
+                .filter_map(|row| row.bytes.as_ref().map(|b| b.len()))
+                .sum()
+        }
+    }
+
+    /// One tick of events in every instance.
+    fn tick(snapshot: &mut RunnerSnapshot, at: Millis) {
+        for i in &mut snapshot.instances {
+            i.state.observe(burnwatch_engine::Observation::Events {
+                start: at,
+                end: at + M,
+                counts: burnwatch_engine::Counts {
+                    errors: 1.0,
+                    total: 9.0,
+                },
+            });
+        }
+        snapshot.ingested_until = at + M;
+    }
+
+    #[test]
+    fn written_rows_leave_the_hub_and_a_take_reads_them_from_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hub = Snapshots::new(store.load(0));
+        let mut encoder = Encoder::default();
+        let mut saved = runner(vec![instance(&["eu"], 1.0), instance(&["us"], 2.0)]);
+        hand_over(&hub, "s", &mut encoder, &saved);
+        let all = hub.held_bytes();
+        hub.save(&store, 1).unwrap();
+        assert_eq!(hub.held_bytes(), 0, "every row is on disk, none in memory");
+
+        // A tick later only the changed rows are held, a small part of all of them.
+        tick(&mut saved, T0);
+        hand_over(&hub, "s", &mut encoder, &saved);
+        let changed = hub.held_bytes();
+        assert!(
+            changed > 0 && changed * 3 < all,
+            "{changed} of {all} bytes held"
+        );
+        // A task restarted on the same definition (a reload) gets the newest state: the rows
+        // held, and the others read back from the database.
+        assert_same(&hub.take("s").unwrap(), &saved);
+        hub.save(&store, 2).unwrap();
+        assert_eq!(hub.held_bytes(), 0);
+        assert_same(&reload(dir.path(), "s").unwrap(), &saved);
+    }
+
+    #[test]
+    fn a_replaced_database_gets_every_row_again_from_the_next_handover() {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let hub = Snapshots::default();
+        let mut encoder = Encoder::default();
+        let mut saved = runner(vec![instance(&["eu"], 1.0)]);
+        hand_over(&hub, "s", &mut encoder, &saved);
+        hub.save(&Store::new(first.path()), 1).unwrap();
+        assert_eq!(hub.held_bytes(), 0);
+
+        // The rows were released, and the new database holds none of them: nothing of `s` is
+        // written, and the hub asks for a complete handover.
+        let store = Store::new(second.path());
+        tick(&mut saved, T0);
+        hand_over(&hub, "s", &mut encoder, &saved);
+        hub.save(&store, 2).unwrap();
+        assert!(reload(second.path(), "s").is_none(), "no partial snapshot");
+        tick(&mut saved, T0 + M);
+        let instances = saved
+            .instances
+            .iter()
+            .map(|i| (&i.group, &i.state, &i.alerts));
+        let partial = encoder.encode("f", saved.ingested_until, instances);
+        assert!(!hub.put("s", partial), "only a complete handover is taken");
+        encoder.clear();
+        hand_over(&hub, "s", &mut encoder, &saved);
+        hub.save(&store, 3).unwrap();
+        assert_same(&reload(second.path(), "s").unwrap(), &saved);
     }
 
     #[test]

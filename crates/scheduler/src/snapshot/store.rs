@@ -173,16 +173,21 @@ impl Store {
             });
         }
         let open = guard.as_mut().expect("opened above");
+        let lock = || {
+            hub.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
         let (batch, slos) = {
-            let mut hub = hub
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let batch = collect(&hub, &open.disk, open.written);
+            let mut hub = lock();
+            let batch = collect(&mut hub, &open.disk, open.written);
             hub.generation += 1;
             (batch, hub.slos.len())
         };
+        let upto = batch.upto;
         match open.write(batch, now) {
             Ok(()) => {
+                // On disk now: the hub keeps only what changes after this write.
+                lock().release(upto);
                 if open.legacy_left {
                     open.legacy_left = false;
                     let _ = std::fs::remove_file(self.legacy.path());
@@ -195,6 +200,57 @@ impl Store {
                 Err(io(err))
             }
         }
+    }
+}
+
+impl Store {
+    /// Reads the rows of `entry` (SLO `id`) the hub released from the database: they are the
+    /// newest written, as the hub releases a row only once it is on disk.
+    pub(super) fn fill(&self, id: &str, entry: &mut Entry) -> Result<(), String> {
+        let released = |stored: &StoredInstance| {
+            stored.frame.bytes.is_none() || stored.chunks.iter().any(|r| r.bytes.is_none())
+        };
+        if !entry.instances.values().any(released) {
+            return Ok(());
+        }
+        let guard = self.lock();
+        let open = guard
+            .as_ref()
+            .ok_or("the database is not open; its rows are not readable")?;
+        let disk = open
+            .disk
+            .get(id)
+            .filter(|d| d.fingerprint == entry.fingerprint)
+            .ok_or("the database holds another definition")?;
+        let text = |err: rusqlite::Error| err.to_string();
+        let mut frames = open
+            .conn
+            .prepare("SELECT frame FROM instance WHERE id = ?1")
+            .map_err(text)?;
+        let mut chunks = open
+            .conn
+            .prepare("SELECT data FROM chunk WHERE key = ?1")
+            .map_err(text)?;
+        for (group, stored) in entry.instances.iter_mut().filter(|(_, s)| released(s)) {
+            let on_disk = disk
+                .instances
+                .get(group)
+                .filter(|d| d.layout == stored.layout)
+                .ok_or_else(|| format!("instance {group:?} is not in the database"))?;
+            if stored.frame.bytes.is_none() {
+                let frame = frames.query_row([on_disk.id], |row| blob(row, 0));
+                stored.frame.bytes = Some(frame.map_err(text)?);
+            }
+            for (at, row) in stored.chunks.iter_mut().enumerate() {
+                if row.bytes.is_none() {
+                    let (level, index) = place(&stored.layout, at);
+                    let key = chunk_key(level, index, on_disk.id);
+                    let chunk = chunks.query_row([key], |row| blob(row, 0));
+                    row.bytes = Some(chunk.map_err(text)?);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -230,7 +286,10 @@ struct InstanceBatch {
 
 /// The rows of `hub` that are not on disk: changed after generation `written`, or of
 /// instances and SLOs the disk does not hold; and what the disk holds that the hub does not.
-fn collect(hub: &Hub, disk: &HashMap<String, DiskSlo>, written: u64) -> Batch {
+/// An SLO whose instance the disk lacks while the hub has released some of its rows (the
+/// database was replaced) is left as it is on disk and marked incomplete: its task's next
+/// handover is then a complete one.
+fn collect(hub: &mut Hub, disk: &HashMap<String, DiskSlo>, written: u64) -> Batch {
     let newer = |row: &Row| row.changed > written;
     let removed_slos = disk
         .keys()
@@ -238,21 +297,35 @@ fn collect(hub: &Hub, disk: &HashMap<String, DiskSlo>, written: u64) -> Batch {
         .cloned()
         .collect();
     let mut slos = Vec::new();
-    for (id, entry) in &hub.slos {
+    'slos: for (id, entry) in hub.slos.iter_mut() {
         let on_disk = disk.get(id).filter(|d| d.fingerprint == entry.fingerprint);
         let fresh = on_disk.is_none();
         let mut instances = Vec::new();
         for (group, stored) in &entry.instances {
             let known = on_disk.and_then(|d| d.instances.get(group));
             let all = known.is_none_or(|k| k.layout != stored.layout);
-            let frame = (all || newer(&stored.frame)).then(|| Arc::clone(&stored.frame.bytes));
-            let chunks: Vec<(usize, Arc<[u8]>)> = stored
+            // A row written is released; one not written (changed since, or never) is held.
+            let held = |row: &Row| row.bytes.clone().ok_or(());
+            let frame = if all || newer(&stored.frame) {
+                let Ok(frame) = held(&stored.frame) else {
+                    entry.incomplete = true;
+                    continue 'slos;
+                };
+                Some(frame)
+            } else {
+                None
+            };
+            let chunks: Result<Vec<_>, ()> = stored
                 .chunks
                 .iter()
                 .enumerate()
                 .filter(|(_, row)| all || newer(row))
-                .map(|(at, row)| (at, Arc::clone(&row.bytes)))
+                .map(|(at, row)| held(row).map(|bytes| (at, bytes)))
                 .collect();
+            let Ok(chunks) = chunks else {
+                entry.incomplete = true;
+                continue 'slos;
+            };
             if frame.is_some() || !chunks.is_empty() {
                 instances.push(InstanceBatch {
                     group: group.clone(),
@@ -420,6 +493,7 @@ fn read(
                 ingested_until: row.get(2)?,
                 changed: 0,
                 restorable: true,
+                incomplete: false,
                 instances: BTreeMap::new(),
             },
         );
@@ -474,7 +548,7 @@ fn read(
             continue;
         }
         ring.push(Row {
-            bytes: blob(row, 1)?,
+            bytes: Some(blob(row, 1)?),
             changed: 0,
         });
     }
@@ -504,7 +578,7 @@ fn read(
         if let Some(entry) = slos.get_mut(&staged.slo) {
             let chunks = std::mem::take(&mut staged.levels).concat();
             let frame = Row {
-                bytes: Arc::clone(&staged.frame),
+                bytes: Some(Arc::clone(&staged.frame)),
                 changed: 0,
             };
             let stored = StoredInstance {
