@@ -286,8 +286,6 @@ async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetr
             .save(&store, now_millis())
             .map(|slos| (slos, started.elapsed()))
             .map_err(|err| format!("{}: {err}", store.path().display()));
-        // Once a snapshot interval: what the ticks since freed goes back to the system.
-        crate::memory::give_back();
         saved
     })
     .await;

@@ -140,7 +140,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let hostname = std::env::var("HOSTNAME").ok();
             let shard = shard::Shard::resolve(shard_index, shard_count, hostname.as_deref())?;
-            memory::limit_arenas();
             init_tracing(cli.log_format);
             let loaded = burnwatch_spec::load(&config).map_err(|errors| {
                 Failure::Config(format!("{} is invalid:\n{errors}", config.display()))
