@@ -282,11 +282,10 @@ async fn save(snapshots: &Arc<Snapshots>, store: &Store, metrics: &SchedulerMetr
     let (snapshots, store) = (Arc::clone(snapshots), store.clone());
     let written = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
-        let saved = snapshots
+        snapshots
             .save(&store, now_millis())
             .map(|slos| (slos, started.elapsed()))
-            .map_err(|err| format!("{}: {err}", store.path().display()));
-        saved
+            .map_err(|err| format!("{}: {err}", store.path().display()))
     })
     .await;
     match written {
