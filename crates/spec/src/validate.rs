@@ -26,6 +26,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
     }
     let defaults = crate::defaults::defaults(ctx, doc.defaults.as_ref(), &names);
     let tiers = crate::tier::tiers(ctx, &doc.tiers);
+    let discover = crate::discover::discovers(ctx, doc, file, &defaults, &tiers, &names);
     if names.is_empty()
         && let Some(first) = doc.slos.first()
     {
@@ -108,6 +109,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         server: server?,
         backends,
         slos,
+        discover,
         maintenance,
         receivers,
         routes,
