@@ -358,11 +358,27 @@ impl Discovery {
         let mut rows = Vec::new();
         for entry in &self.entries {
             let name = &entry.def.name;
-            let in_grace = entry.held.values().filter(|h| h.gone_since.is_some()).count();
-            self.metrics.slos.get_or_create(&by(name)).set(entry.held.len() as i64);
-            self.metrics.values.get_or_create(&by(name)).set(entry.found as i64);
-            self.metrics.in_grace.get_or_create(&by(name)).set(in_grace as i64);
-            self.metrics.capped.get_or_create(&by(name)).set(entry.capped as i64);
+            let in_grace = entry
+                .held
+                .values()
+                .filter(|h| h.gone_since.is_some())
+                .count();
+            self.metrics
+                .slos
+                .get_or_create(&by(name))
+                .set(entry.held.len() as i64);
+            self.metrics
+                .values
+                .get_or_create(&by(name))
+                .set(entry.found as i64);
+            self.metrics
+                .in_grace
+                .get_or_create(&by(name))
+                .set(in_grace as i64);
+            self.metrics
+                .capped
+                .get_or_create(&by(name))
+                .set(entry.capped as i64);
             // Counters exist from the start, so a rate over them works before the first change.
             let _ = self.metrics.added.get_or_create(&by(name));
             let _ = self.metrics.retired.get_or_create(&by(name));
@@ -383,3 +399,103 @@ impl Discovery {
 
 /// How long the daemon waits for the next discovery round at most (also without any).
 pub const IDLE: Duration = Duration::from_secs(3600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+[backends.main]
+type = "prometheus"
+url = "http://127.0.0.1:1"
+
+[[slo]]
+service = "taken"
+name = "availability"
+objective = 99
+[slo.sli.ratio]
+errors = 'x{code="5"}'
+total = 'x'
+
+[[discover]]
+name = "http"
+selector = 'x'
+label = "service"
+cap = 2
+grace = "10m"
+[discover.slo]
+name = "availability"
+objective = 99.9
+[discover.slo.sli.ratio]
+errors = 'x{service="{{ .service }}",code="5"}'
+total = 'x{service="{{ .service }}"}'
+"#;
+
+    fn discovery() -> Discovery {
+        let config =
+            burnwatch_spec::parse(CONFIG, std::path::Path::new("burnwatch.toml"), &|_| None)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let scheduler = Arc::new(SchedulerMetrics::register(&mut Registry::default()));
+        Discovery::new(
+            &config,
+            &scheduler,
+            DiscoveryMetrics::default(),
+            DiscoveryView::default(),
+        )
+    }
+
+    fn values(names: &[&str]) -> Result<BTreeSet<String>, String> {
+        Ok(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn ids(d: &Discovery) -> Vec<String> {
+        d.slos().into_iter().map(|s| s.id).collect()
+    }
+
+    #[test]
+    fn the_cap_keeps_held_values_and_fills_free_places_in_sorted_order() {
+        let mut d = discovery();
+        let t0 = Instant::now();
+        assert!(d.observe(0, values(&["c", "b", "d"]), t0));
+        assert_eq!(ids(&d), ["b-availability", "c-availability"]);
+        assert_eq!(d.entries[0].capped, 1);
+        // A value sorting first does not push out one that holds an SLO.
+        assert!(!d.observe(0, values(&["a", "b", "c", "d"]), t0));
+        assert_eq!(ids(&d), ["b-availability", "c-availability"]);
+        assert_eq!(d.entries[0].capped, 2);
+    }
+
+    #[test]
+    fn a_failing_read_retires_nothing_and_grace_ends_at_a_successful_round() {
+        let mut d = discovery();
+        let t0 = Instant::now();
+        d.observe(0, values(&["a", "b"]), t0);
+        assert!(
+            !d.observe(0, values(&["a"]), t0),
+            "b is in its grace period"
+        );
+        assert_eq!(ids(&d).len(), 2);
+        let late = t0 + Duration::from_secs(3600);
+        assert!(!d.observe(0, Err("connection refused".into()), late));
+        assert_eq!(ids(&d).len(), 2, "a backend error never retires");
+        assert!(d.entries[0].error.as_deref().unwrap().contains("refused"));
+        assert!(
+            d.observe(0, values(&["a"]), late),
+            "retired after the grace period"
+        );
+        assert_eq!(ids(&d), ["a-availability"]);
+        // Back before retirement: kept, grace forgotten.
+        d.observe(0, values(&["a", "b"]), late);
+        d.observe(0, values(&["b"]), late + Duration::from_secs(1));
+        d.observe(0, values(&["a", "b"]), late + Duration::from_secs(599));
+        assert!(!d.observe(0, values(&["a", "b"]), late + Duration::from_secs(700)));
+        assert_eq!(ids(&d).len(), 2);
+    }
+
+    #[test]
+    fn a_value_whose_slo_an_slo_of_the_file_has_gets_none() {
+        let mut d = discovery();
+        d.observe(0, values(&["taken", "z"]), Instant::now());
+        assert_eq!(ids(&d), ["z-availability"]);
+    }
+}

@@ -140,9 +140,7 @@ impl SloSet {
             .filter(|s| !own.contains(s.id.as_str()))
             .cloned()
             .collect();
-        config
-            .slos
-            .extend(self.shared.shard.select(extra).slos);
+        config.slos.extend(self.shared.shard.select(extra).slos);
         config
     }
 
@@ -162,7 +160,9 @@ impl SloSet {
         let new = self.compose(&self.base.clone(), &self.discovered);
         match self.apply(new, None).await {
             Ok(summary) => tracing::info!("discovery: {summary}"),
-            Err(err) => tracing::error!(error = %err, "discovery: the discovered SLOs could not be applied"),
+            Err(err) => {
+                tracing::error!(error = %err, "discovery: the discovered SLOs could not be applied")
+            }
         }
     }
 
@@ -198,7 +198,11 @@ impl SloSet {
     /// Runs `new` in place of the running configuration: only SLOs whose definition or backend
     /// changed, and new ones, are (re)started; the others run on untouched. `file` names the
     /// reloaded file (none: a discovery change).
-    async fn apply(&mut self, new: Config, file: Option<&std::path::Path>) -> Result<String, String> {
+    async fn apply(
+        &mut self,
+        new: Config,
+        file: Option<&std::path::Path>,
+    ) -> Result<String, String> {
         let path = file.unwrap_or(&self.config.source).to_path_buf();
         let mut notes = Vec::new();
         if new.server != self.config.server {

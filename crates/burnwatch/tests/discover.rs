@@ -106,10 +106,20 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
         for service in shown.lock().unwrap().iter() {
             if *service == "fresh" {
                 // The history's last values: no new events, so every figure is the backfill's.
-                let _ = writeln!(out, "http_requests_total{{service=\"fresh\",code=\"200\"}} {}", TOTAL - ERRORS);
-                let _ = writeln!(out, "http_requests_total{{service=\"fresh\",code=\"500\"}} {ERRORS}");
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{service=\"fresh\",code=\"200\"}} {}",
+                    TOTAL - ERRORS
+                );
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{service=\"fresh\",code=\"500\"}} {ERRORS}"
+                );
             } else {
-                let _ = writeln!(out, "http_requests_total{{service=\"{service}\",code=\"200\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{service=\"{service}\",code=\"200\"}} {n}"
+                );
             }
         }
         for queue in ["q1", "q2", "q3", "q4", "q5"] {
@@ -129,21 +139,20 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
         &config(free_port(), prometheus.url()),
         &[],
     );
-    let objective = |id: &str| {
-        daemon.sample(
-            "slo:objective:ratio",
-            &[&format!(r#"sloth_id="{id}""#)],
-        )
-    };
-    let gauge = |name: &str, discover: &str| {
-        daemon.sample(name, &[&format!(r#"discover="{discover}""#)])
-    };
+    let objective =
+        |id: &str| daemon.sample("slo:objective:ratio", &[&format!(r#"sloth_id="{id}""#)]);
+    let gauge =
+        |name: &str, discover: &str| daemon.sample(name, &[&format!(r#"discover="{discover}""#)]);
     // Found at start (once Prometheus has scraped them); `ignored` is denied.
     wait_for("stay and gone to get SLOs", Duration::from_secs(60), || {
         (objective("stay-availability").is_some() && objective("gone-availability").is_some())
             .then_some(())
     });
-    assert_eq!(objective("stay-availability"), Some(0.999), "the tier's objective");
+    assert_eq!(
+        objective("stay-availability"),
+        Some(0.999),
+        "the tier's objective"
+    );
     assert_eq!(objective("ignored-availability"), None, "denied");
 
     // The cap: 3 of q1..q5, the first three in sorted order; 2 capped, on /metrics and the page.
@@ -155,7 +164,13 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
     );
     assert_eq!(gauge("burnwatch_discovered_slos", "queues"), Some(3.0));
     assert_eq!(gauge("burnwatch_discovery_values", "queues"), Some(5.0));
-    for (queue, held) in [("q1", true), ("q2", true), ("q3", true), ("q4", false), ("q5", false)] {
+    for (queue, held) in [
+        ("q1", true),
+        ("q2", true),
+        ("q3", true),
+        ("q4", false),
+        ("q5", false),
+    ] {
         daemon.expect_sample(
             "slo:objective:ratio",
             &[&format!(r#"sloth_id="{queue}-jobs""#)],
@@ -169,7 +184,10 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
         .nth(1)
         .and_then(|rest| rest.split("</tr>").next())
         .unwrap_or_else(|| panic!("no Discovery row for queues:\n{page}"));
-    assert!(page.contains("<h2 id=\"discovery\">Discovery</h2>"), "{page}");
+    assert!(
+        page.contains("<h2 id=\"discovery\">Discovery</h2>"),
+        "{page}"
+    );
     assert!(
         row.contains(r#"data-label="SLOs active">3<"#) && row.contains(r#"data-label="Capped">2 "#),
         "{row}"
@@ -184,12 +202,19 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
         services.remove("gone");
     }
     let removed_at = Instant::now();
-    wait_for("Prometheus to scrape fresh", Duration::from_secs(30), || {
-        (!prometheus
-            .query(r#"group by (service) (http_requests_total{service="fresh"})"#, now())
-            .is_empty())
-        .then_some(())
-    });
+    wait_for(
+        "Prometheus to scrape fresh",
+        Duration::from_secs(30),
+        || {
+            (!prometheus
+                .query(
+                    r#"group by (service) (http_requests_total{service="fresh"})"#,
+                    now(),
+                )
+                .is_empty())
+            .then_some(())
+        },
+    );
     // Within two discovery intervals of the series being there (with slack for the scrape
     // and a busy machine), the SLO is added ...
     wait_for(
@@ -200,14 +225,18 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
     // ... and its figures are the backfilled history's: over the period, 60 errors of 2400
     // requests (no new events since), a burn rate of 0.025 / 0.001 = 25.
     let want = (ERRORS / TOTAL) / 0.001;
-    let burn = wait_for("fresh's backfilled figures", Duration::from_secs(60), || {
-        daemon
-            .sample(
-                "slo:period_burn_rate:ratio",
-                &[r#"sloth_id="fresh-availability""#],
-            )
-            .filter(|b| b.is_finite())
-    });
+    let burn = wait_for(
+        "fresh's backfilled figures",
+        Duration::from_secs(60),
+        || {
+            daemon
+                .sample(
+                    "slo:period_burn_rate:ratio",
+                    &[r#"sloth_id="fresh-availability""#],
+                )
+                .filter(|b| b.is_finite())
+        },
+    );
     assert!((burn - want).abs() < 1e-9, "burn {burn}, want {want}");
     assert!(
         daemon
@@ -219,7 +248,10 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
     );
     // Prometheus agrees on the counts written.
     let written: f64 = prometheus
-        .query(r#"sum(http_requests_total{service="fresh",code="500"})"#, now())
+        .query(
+            r#"sum(http_requests_total{service="fresh",code="500"})"#,
+            now(),
+        )
         .iter()
         .map(|(_, v)| v)
         .sum();
@@ -232,8 +264,15 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
         Some(1.0),
         Duration::from_secs(30),
     );
-    assert_eq!(objective("gone-availability"), Some(0.999), "kept during grace");
-    assert_eq!(gauge("burnwatch_discovery_retired_total", "http"), Some(0.0));
+    assert_eq!(
+        objective("gone-availability"),
+        Some(0.999),
+        "kept during grace"
+    );
+    assert_eq!(
+        gauge("burnwatch_discovery_retired_total", "http"),
+        Some(0.0)
+    );
     // ... then retired: its series leave /metrics.
     wait_for(
         "gone to be retired",
@@ -244,7 +283,11 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
         removed_at.elapsed() >= GRACE,
         "retired before its grace period ended"
     );
-    daemon.expect_sample("slo:objective:ratio", &[r#"sloth_id="gone-availability""#], None);
+    daemon.expect_sample(
+        "slo:objective:ratio",
+        &[r#"sloth_id="gone-availability""#],
+        None,
+    );
     assert_eq!(gauge("burnwatch_discovered_slos", "http"), Some(2.0));
     assert_eq!(gauge("burnwatch_discovery_in_grace", "http"), Some(0.0));
     assert_eq!(objective("stay-availability"), Some(0.999), "untouched");
@@ -254,7 +297,19 @@ fn discovered_services_come_backfilled_leave_after_grace_and_the_cap_holds() {
             .lines()
             .any(|l| needles.iter().all(|n| l.contains(n)))
     };
-    assert!(logged(&["discovered SLO retired", "discover=http", "value=gone"]), "{}", daemon.log());
-    assert!(logged(&["discovered value appeared", "value=fresh"]), "{}", daemon.log());
-    assert!(logged(&["discovery cap reached", "discover=queues", "dropped=2"]), "{}", daemon.log());
+    assert!(
+        logged(&["discovered SLO retired", "discover=http", "value=gone"]),
+        "{}",
+        daemon.log()
+    );
+    assert!(
+        logged(&["discovered value appeared", "value=fresh"]),
+        "{}",
+        daemon.log()
+    );
+    assert!(
+        logged(&["discovery cap reached", "discover=queues", "dropped=2"]),
+        "{}",
+        daemon.log()
+    );
 }

@@ -79,7 +79,11 @@ impl AppState {
     /// [`AppState::with_discovery`] when `shown`.
     #[must_use]
     pub fn with_discovery_if(self, shown: bool, view: crate::discovery::DiscoveryView) -> Self {
-        if shown { self.with_discovery(view) } else { self }
+        if shown {
+            self.with_discovery(view)
+        } else {
+            self
+        }
     }
 
     /// Shows excluded and silenced spans from `exclusions` and changes corrections there.

@@ -14,8 +14,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::raw::{
-    RawBackend, RawComposite, RawDefaults, RawDiscover, RawMaintenance, RawRoute, RawServer, RawSlo, RawTier,
-    SECTIONS,
+    RawBackend, RawComposite, RawDefaults, RawDiscover, RawMaintenance, RawRoute, RawServer,
+    RawSlo, RawTier, SECTIONS,
 };
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;

@@ -23,9 +23,7 @@ use crate::defaults::Defaults;
 use crate::error::{ErrorKind, Errors};
 use crate::location::{LineIndex, Location};
 use crate::model::Slo;
-use crate::raw::{
-    RawSlo, default_discover_cap, default_discover_grace, default_discover_interval,
-};
+use crate::raw::{RawSlo, default_discover_cap, default_discover_grace, default_discover_interval};
 use crate::selector::{Selector, is_label_name};
 use crate::tier::Tiers;
 
@@ -167,7 +165,13 @@ pub(crate) fn discovers(
         let position = position_of(ctx.text(), &span).unwrap_or(usize::MAX);
         let here = ctx.at(&span);
         let r = raw.get_ref();
-        let name = required(ctx, r.name.as_ref(), &span, "name", "name = \"http-services\"");
+        let name = required(
+            ctx,
+            r.name.as_ref(),
+            &span,
+            "name",
+            "name = \"http-services\"",
+        );
         if let (Some(name), Some(text)) = (&name, &r.name) {
             if let Some(first) = names.get(name) {
                 ctx.error(
@@ -220,7 +224,9 @@ pub(crate) fn discovers(
         let allow = pattern(ctx, r.allow.as_ref(), "allow");
         let deny = pattern(ctx, r.deny.as_ref(), "deny");
         let interval = match &r.interval {
-            Some(text) => ctx.duration(text, "interval").and_then(|d| positive(ctx, text, d, "interval")),
+            Some(text) => ctx
+                .duration(text, "interval")
+                .and_then(|d| positive(ctx, text, d, "interval")),
             None => Some(default_discover_interval()),
         };
         let grace = match &r.grace {
@@ -348,7 +354,11 @@ fn required(
     example: &str,
 ) -> Option<String> {
     let Some(text) = text else {
-        ctx.missing(span, key, format!("[[discover]] needs `{key}`, e.g. {example}"));
+        ctx.missing(
+            span,
+            key,
+            format!("[[discover]] needs `{key}`, e.g. {example}"),
+        );
         return None;
     };
     let value = ctx.expand(text)?;
@@ -376,7 +386,11 @@ fn pattern(
     match regex::Regex::new(&value) {
         Ok(regex) => Some(Some(regex)),
         Err(err) => {
-            let why = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let why = err
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             ctx.error(
                 ErrorKind::InvalidValue,
                 &text.span(),
@@ -528,7 +542,11 @@ mod tests {
     #[test]
     fn renders_the_label_and_leaves_the_window() {
         assert_eq!(
-            render("x{service=\"{{ .service }}\"}[{{.window}}]", "service", "checkout"),
+            render(
+                "x{service=\"{{ .service }}\"}[{{.window}}]",
+                "service",
+                "checkout"
+            ),
             Ok(Some("x{service=\"checkout\"}[{{.window}}]".to_string()))
         );
         assert_eq!(render("plain", "service", "v"), Ok(None));

@@ -89,8 +89,16 @@ total = 'http_requests_total{service="{{ .service }}"}'
         ],
         "{errors}"
     );
-    assert!(find(&errors, "unknown placeholder `{{ .team }}`").to_string().starts_with("burnwatch.toml:16:40"));
-    assert!(find(&errors, "`cap` 0 must be at least 1").message().contains("cap = 100"));
+    assert!(
+        find(&errors, "unknown placeholder `{{ .team }}`")
+            .to_string()
+            .starts_with("burnwatch.toml:16:40")
+    );
+    assert!(
+        find(&errors, "`cap` 0 must be at least 1")
+            .message()
+            .contains("cap = 100")
+    );
     find(&errors, "`allow` is not a valid regular expression");
 }
 
@@ -114,8 +122,13 @@ fn names_labels_and_templates_are_required_and_names_unique() {
         config(KEYS, TEMPLATE)
     );
     let errors = errors(&text);
-    find(&errors, "`http` is already used by the [[discover]] at burnwatch.toml:5:1");
-    let no_template = errors.iter().filter(|e| e.message().contains("has no template"));
+    find(
+        &errors,
+        "`http` is already used by the [[discover]] at burnwatch.toml:5:1",
+    );
+    let no_template = errors
+        .iter()
+        .filter(|e| e.message().contains("has no template"));
     assert_eq!(no_template.count(), 2, "{errors}");
     find(&errors, "[[discover]] needs `selector`");
     find(&errors, "[[discover]] needs `label`");
