@@ -44,12 +44,17 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
             ));
         }
     }
+    let first = doc
+        .slos
+        .first()
+        .map(|s| s.span())
+        .or_else(|| doc.discovers.first().map(|d| d.span()));
     if names.is_empty()
-        && let Some(first) = doc.slos.first()
+        && let Some(first) = first
     {
         ctx.error(
             ErrorKind::Missing,
-            &first.span(),
+            &first,
             "no backend is defined, so no SLO can be evaluated: add one, e.g. [backends.main] with \
              type = \"prometheus\" and url = \"http://127.0.0.1:9090\"",
         );

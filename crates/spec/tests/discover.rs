@@ -142,3 +142,11 @@ fn unknown_keys_are_refused() {
     let errors = errors(&config(&format!("{KEYS}limit = 3\n"), TEMPLATE));
     assert_eq!(positions(&errors), vec![(9, 1, UnknownKey)], "{errors}");
 }
+
+#[test]
+fn a_discovery_needs_a_backend() {
+    let text = config(KEYS, TEMPLATE).replace(BACKEND, "");
+    let errors = errors(&text);
+    assert_eq!(positions(&errors), vec![(2, 1, Missing)], "{errors}");
+    find(&errors, "no backend is defined");
+}
