@@ -156,12 +156,14 @@ impl SloSet {
         if same {
             return;
         }
-        self.discovered = discovered;
+        let previous = std::mem::replace(&mut self.discovered, discovered);
         let new = self.compose(&self.base.clone(), &self.discovered);
         match self.apply(new, None).await {
             Ok(summary) => tracing::info!("discovery: {summary}"),
             Err(err) => {
-                tracing::error!(error = %err, "discovery: the discovered SLOs could not be applied")
+                // Tried again at the next change (or reload).
+                self.discovered = previous;
+                tracing::error!(error = %err, "discovery: the discovered SLOs could not be applied");
             }
         }
     }
