@@ -80,7 +80,24 @@ impl Discover {
     /// The SLO for `value`: the template with `{{ .<label> }}` replaced by it, validated as an
     /// `[[slo]]` (a value can still make an invalid SLO, e.g. a quote inside a selector).
     /// `${NAME}` references are expanded from the process environment.
+    ///
+    /// A value holding a quote, backslash, brace or control character is refused outright: put
+    /// inside a quoted matcher it could close the quotes and add matchers of its own.
     pub fn expand(&self, value: &str) -> Result<Slo, Errors> {
+        if let Some(c) = value
+            .chars()
+            .find(|c| matches!(c, '"' | '\'' | '`' | '\\' | '{' | '}') || c.is_control())
+        {
+            return Err(Errors(vec![crate::error::Error::new(
+                ErrorKind::InvalidValue,
+                self.location.clone(),
+                format!(
+                    "[[discover]] `{}`: the value {value:?} of `{}` holds {c:?}, which could \
+                     change the template's queries; it gets no SLO",
+                    self.name, self.label
+                ),
+            )]));
+        }
         let template = &self.template;
         let index = LineIndex::new(&template.text, &template.file);
         let env = |name: &str| std::env::var(name).ok();

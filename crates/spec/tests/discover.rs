@@ -41,6 +41,9 @@ fn defaults_and_expansion() {
     assert_eq!(slo.objective.percent(), 99.9, "from the tier");
     let text = format!("{:?}", slo.sli);
     assert!(text.contains("checkout") && !text.contains("{{"), "{text}");
+    // A value that would close the matcher's quotes and add one of its own gets no SLO.
+    let err = d.expand(r#"x",code="200"#).unwrap_err();
+    assert!(err.to_string().contains("gets no SLO"), "{err}");
 }
 
 #[test]
