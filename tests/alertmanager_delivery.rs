@@ -118,6 +118,7 @@ fn config(alertmanager_url: &str) -> Config {
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),
+        discover: Vec::new(),
         maintenance: Vec::new(),
         receivers: BTreeMap::from([("am".to_string(), receiver)]),
         routes: vec![Route {

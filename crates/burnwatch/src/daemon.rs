@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use burnwatch_engine::{Board, Exclusions};
 use burnwatch_http::corrections::Corrections;
-use burnwatch_http::{AppState, Dispatcher, ReadyCheck, ReloadRequest, SloCollector};
+use burnwatch_http::{
+    AppState, DiscoveryView, Dispatcher, ReadyCheck, ReloadRequest, SloCollector,
+};
 use burnwatch_scheduler::{
     PollerOptions, Readiness, SchedulerMetrics, Snapshots, Store, now_millis,
 };
@@ -15,6 +17,7 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::discovery::{Discovery, DiscoveryMetrics};
 use crate::failure::Failure;
 use crate::shard::Shard;
 use crate::signal::{Signal, Signals};
@@ -76,6 +79,14 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         .with_state_dir(data_dir)
         .with_board(Arc::clone(&board));
     let reload_metrics = ReloadMetrics::register(&mut registry);
+    let discovery_view = DiscoveryView::default();
+    let mut discovery = Discovery::new(
+        &config,
+        &metrics,
+        DiscoveryMetrics::register(&mut registry),
+        discovery_view.clone(),
+    );
+    let has_discovery = !config.discover.is_empty();
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
     let listener = TcpListener::bind(config.server.listen)
@@ -135,7 +146,18 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             "state snapshot loaded"
         );
     }
-    let ids: Vec<&str> = config.slos.iter().map(|s| s.id.as_str()).collect();
+    // The first discovery round before anything starts: discovered SLOs resume from the
+    // snapshot like the file's own.
+    if has_discovery {
+        discovery.run_due().await;
+    }
+    let discovered = discovery.slos();
+    let ids: Vec<&str> = config
+        .slos
+        .iter()
+        .chain(&discovered)
+        .map(|s| s.id.as_str())
+        .collect();
     let snapshots = Arc::new(Snapshots::new(loaded));
     snapshots.retain(&ids);
     let writer = tokio::spawn(write_snapshots(
@@ -147,6 +169,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     ));
     let mut slos = SloSet::start(
         config,
+        discovered,
         Shared {
             board: Arc::clone(&board),
             metrics: Arc::clone(&metrics),
@@ -175,7 +198,8 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             .with_slo_metrics(Arc::new(slo_registry))
             .with_exclusions(exclusions)
             .with_corrections(corrections)
-            .with_api_token(api_token),
+            .with_api_token(api_token)
+            .with_discovery_if(has_discovery, discovery_view),
         shutdown.clone(),
     ));
 
@@ -185,18 +209,26 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     let mut poll = tokio::time::interval(CONFIG_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
+        let next_discovery = discovery
+            .next_due()
+            .unwrap_or_else(|| std::time::Instant::now() + crate::discovery::IDLE);
         tokio::select! {
             _ = poll.tick() => {
                 if watch.changed() {
                     tracing::info!("{} changed: reloading", slos.config().source.display());
-                    let _ = slos.reload().await;
+                    let _ = reload(&mut slos, &mut discovery, &metrics).await;
+                }
+            }
+            () = tokio::time::sleep_until(next_discovery.into()) => {
+                if discovery.run_due().await {
+                    slos.set_discovered(discovery.slos()).await;
                 }
             }
             signal = signals.next() => match signal {
                 Signal::Reload => {
                     tracing::info!("SIGHUP: reloading {}", slos.config().source.display());
                     watch.mark_seen();
-                    let _ = slos.reload().await;
+                    let _ = reload(&mut slos, &mut discovery, &metrics).await;
                 }
                 Signal::Terminate(name) => {
                     tracing::info!(signal = name, "shutting down");
@@ -206,7 +238,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             Some(answer) = reload_rx.recv() => {
                 tracing::info!("POST /-/reload: reloading {}", slos.config().source.display());
                 watch.mark_seen();
-                let _ = answer.send(slos.reload().await);
+                let _ = answer.send(reload(&mut slos, &mut discovery, &metrics).await);
             }
         }
     }
@@ -231,6 +263,20 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Reloads the file; on success the discoveries follow the new file's `[[discover]]`s.
+async fn reload(
+    slos: &mut SloSet,
+    discovery: &mut Discovery,
+    metrics: &Arc<SchedulerMetrics>,
+) -> Result<String, String> {
+    let outcome = slos.reload().await;
+    if outcome.is_ok() {
+        discovery.configure(slos.base(), metrics);
+        slos.set_discovered(discovery.slos()).await;
+    }
+    outcome
 }
 
 /// Descriptors kept for each backend's and each receiver's connections when the connection

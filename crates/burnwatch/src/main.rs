@@ -6,6 +6,7 @@ mod backends;
 mod cli;
 mod correction;
 mod daemon;
+mod discovery;
 mod export;
 mod failure;
 mod gate;
@@ -51,8 +52,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     count(loaded.maintenance.len(), "maintenance window")
                 )
             };
+            // The backend is not asked: a template is checked with a sample value.
+            let discover = if loaded.discover.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} [[discover]] (templates checked with the value {:?}; the values are \
+                     read from the backend when running)",
+                    loaded.discover.len(),
+                    burnwatch_spec::SAMPLE_VALUE
+                )
+            };
             println!(
-                "{} is valid: {}, {}{maintenance}",
+                "{} is valid: {}, {}{maintenance}{discover}",
                 config.display(),
                 count(loaded.slos.len(), "SLO"),
                 count(loaded.backends.len(), "backend"),

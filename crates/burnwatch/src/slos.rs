@@ -89,27 +89,83 @@ struct Task {
 
 /// The SLO tasks of the current configuration, by SLO id.
 pub struct SloSet {
+    /// What runs: the file's SLOs, then the discovered ones (this replica's share).
     config: Config,
+    /// The file's configuration as loaded (this replica's share of its SLOs).
+    base: Config,
+    /// The SLOs `[[discover]]` made, all replicas' (the share is taken in [`SloSet::compose`]).
+    discovered: Vec<Slo>,
     shared: Shared,
     tasks: BTreeMap<String, Task>,
 }
 
 impl SloSet {
-    /// Starts the SLOs of `config`.
-    pub fn start(config: Config, shared: Shared) -> Result<Self, Failure> {
-        let backends = crate::backends::connect(&config, &shared.metrics)?;
-        shared.exclusions.set("maintenance", maintenance(&config));
-        let tasks = spawn(config.slos.iter(), &backends, &shared);
-        Ok(SloSet {
-            config,
+    /// Starts the SLOs of `base` (the file's, this replica's share) and this replica's share
+    /// of `discovered`.
+    pub fn start(base: Config, discovered: Vec<Slo>, shared: Shared) -> Result<Self, Failure> {
+        let mut set = SloSet {
+            config: base.clone(),
+            base,
+            discovered,
             shared,
-            tasks,
-        })
+            tasks: BTreeMap::new(),
+        };
+        set.config = set.compose(&set.base, &set.discovered);
+        let backends = crate::backends::connect(&set.config, &set.shared.metrics)?;
+        set.shared
+            .exclusions
+            .set("maintenance", maintenance(&set.config));
+        set.tasks = spawn(set.config.slos.iter(), &backends, &set.shared);
+        Ok(set)
     }
 
     /// The configuration running now.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The file's configuration (without discovered SLOs).
+    pub fn base(&self) -> &Config {
+        &self.base
+    }
+
+    /// `base` with this replica's share of `discovered` after its own SLOs.
+    fn compose(&self, base: &Config, discovered: &[Slo]) -> Config {
+        let mut config = base.clone();
+        let own: std::collections::BTreeSet<&str> =
+            base.slos.iter().map(|s| s.id.as_str()).collect();
+        let mut extra = base.clone();
+        extra.slos = discovered
+            .iter()
+            .filter(|s| !own.contains(s.id.as_str()))
+            .cloned()
+            .collect();
+        config.slos.extend(self.shared.shard.select(extra).slos);
+        config
+    }
+
+    /// Runs `discovered` (what `[[discover]]` holds now) as a reload would: SLOs unchanged since
+    /// the last call run on, new ones start with a backfill, retired ones stop. Nothing happens
+    /// when the set is the same.
+    pub async fn set_discovered(&mut self, discovered: Vec<Slo>) {
+        let same = discovered.len() == self.discovered.len()
+            && discovered
+                .iter()
+                .zip(&self.discovered)
+                .all(|(a, b)| a.id == b.id && fingerprint(a) == fingerprint(b));
+        if same {
+            return;
+        }
+        let previous = std::mem::replace(&mut self.discovered, discovered);
+        let new = self.compose(&self.base.clone(), &self.discovered);
+        match self.apply(new, None).await {
+            Ok(summary) => tracing::info!("discovery: {summary}"),
+            Err(err) => {
+                // Tried again at the next change (or reload).
+                self.discovered = previous;
+                tracing::error!(error = %err, "discovery: the discovered SLOs could not be applied");
+            }
+        }
     }
 
     /// Reloads from the configuration's file. Only SLOs whose definition or backend changed,
@@ -118,7 +174,7 @@ impl SloSet {
     /// running SLOs are untouched. Returns what happened, for the caller to report.
     pub async fn reload(&mut self) -> Result<String, String> {
         let path = self.config.source.clone();
-        let new = match burnwatch_spec::load(&path) {
+        let base = match burnwatch_spec::load(&path) {
             Ok(new) => self.shared.shard.select(new),
             Err(errors) => {
                 self.shared.reload.successful.set(0);
@@ -132,6 +188,24 @@ impl SloSet {
                 ));
             }
         };
+        let new = self.compose(&base, &self.discovered);
+        let applied = self.apply(new, Some(&path)).await;
+        if applied.is_ok() {
+            self.base = base;
+            self.shared.reload.succeeded();
+        }
+        applied
+    }
+
+    /// Runs `new` in place of the running configuration: only SLOs whose definition or backend
+    /// changed, and new ones, are (re)started; the others run on untouched. `file` names the
+    /// reloaded file (none: a discovery change).
+    async fn apply(
+        &mut self,
+        new: Config,
+        file: Option<&std::path::Path>,
+    ) -> Result<String, String> {
+        let path = file.unwrap_or(&self.config.source).to_path_buf();
         let mut notes = Vec::new();
         if new.server != self.config.server {
             notes.push("[server] changes take effect at the next restart");
@@ -176,8 +250,10 @@ impl SloSet {
                     Failure::Config(m) | Failure::Runtime(m) | Failure::Usage(m) => m,
                     Failure::Gate(code) => format!("unexpected gate exit {code}"),
                 };
-                self.shared.reload.successful.set(0);
-                tracing::error!(error = %message, "configuration reload failed; the previous configuration keeps running");
+                if file.is_some() {
+                    self.shared.reload.successful.set(0);
+                    tracing::error!(error = %message, "configuration reload failed; the previous configuration keeps running");
+                }
                 return Err(message);
             }
         };
@@ -201,7 +277,13 @@ impl SloSet {
         let started = start.len();
         self.tasks
             .extend(spawn(start.into_iter(), &backends, &self.shared));
-        let summary = if stop.is_empty() && started == 0 && maintenance_changed {
+        let summary = if file.is_none() {
+            format!(
+                "{}, {running} kept their state and run on, {started} added or rebuilt, \
+                 {removed} removed",
+                count(new.slos.len(), "SLO")
+            )
+        } else if stop.is_empty() && started == 0 && maintenance_changed {
             format!(
                 "reloaded {}: maintenance windows changed ({} defined), {} run on",
                 path.display(),
@@ -227,9 +309,10 @@ impl SloSet {
         } else {
             format!("{summary}; {}", notes.join("; "))
         };
-        tracing::info!("{summary}");
+        if file.is_some() {
+            tracing::info!("{summary}");
+        }
         self.config = new;
-        self.shared.reload.succeeded();
         Ok(summary)
     }
 

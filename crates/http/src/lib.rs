@@ -40,6 +40,7 @@ mod api;
 pub mod chart;
 mod collector;
 pub mod corrections;
+mod discovery;
 mod headers;
 mod hold;
 pub mod notify;
@@ -52,6 +53,7 @@ mod server;
 
 pub use api::{MAX_AHEAD_MS, MAX_CORRECTION_BYTES, MAX_REASON_CHARS, MAX_SLOS};
 pub use collector::SloCollector;
+pub use discovery::{DiscoveryRow, DiscoveryView};
 pub use notify::Dispatcher;
 pub use page::STATUS_COLOURS;
 pub use reload::{RELOAD_MIN_INTERVAL, ReloadRequest};

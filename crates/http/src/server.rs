@@ -39,6 +39,8 @@ pub struct AppState {
     /// The budget corrections the API changes.
     pub(crate) corrections: Option<Arc<crate::corrections::Corrections>>,
     pub(crate) scrape: Arc<Scrape>,
+    /// What `[[discover]]` found, for the status page (none: no discovery section).
+    pub(crate) discovery: Option<crate::discovery::DiscoveryView>,
     slo_metrics: Option<Arc<Registry>>,
     pub(crate) renders: Renders,
     limits: ServerLimits,
@@ -59,10 +61,28 @@ impl AppState {
             api_token: None,
             corrections: None,
             scrape: Arc::new(Scrape::new(Arc::clone(&registry), None, None)),
+            discovery: None,
             slo_metrics: None,
             renders: Renders::new(limits.max_concurrent_renders),
             limits,
             registry,
+        }
+    }
+
+    /// Shows what `[[discover]]` found on the status page.
+    #[must_use]
+    pub fn with_discovery(mut self, view: crate::discovery::DiscoveryView) -> Self {
+        self.discovery = Some(view);
+        self
+    }
+
+    /// [`AppState::with_discovery`] when `shown`.
+    #[must_use]
+    pub fn with_discovery_if(self, shown: bool, view: crate::discovery::DiscoveryView) -> Self {
+        if shown {
+            self.with_discovery(view)
+        } else {
+            self
         }
     }
 

@@ -121,6 +121,15 @@ pub enum Read<'a> {
         /// Tags to group by.
         group_by: &'a [String],
     },
+    /// Every value `label` has on the series of `selector` present at the evaluation time
+    /// (one series per value, labelled with it alone): what `[[discover]]` turns into SLOs.
+    /// Series gone stale (an exporter stopped exposing them) are not present.
+    LabelValues {
+        /// The series.
+        selector: &'a Selector,
+        /// The label.
+        label: &'a str,
+    },
     /// An error-ratio template over `window`.
     Ratio {
         /// The ratio (`{{.window}}` placeholder).

@@ -61,6 +61,16 @@ impl<'a> Ctx<'a> {
         self.errors.push(error);
     }
 
+    /// The text being validated.
+    pub(crate) fn text(&self) -> &'a str {
+        self.index.text()
+    }
+
+    /// How many errors have been recorded.
+    pub(crate) fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
     /// Whether any error has been recorded.
     pub(crate) fn has_errors(&self) -> bool {
         !self.errors.is_empty()

@@ -14,8 +14,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::raw::{
-    RawBackend, RawComposite, RawDefaults, RawMaintenance, RawRoute, RawServer, RawSlo, RawTier,
-    SECTIONS,
+    RawBackend, RawComposite, RawDefaults, RawDiscover, RawMaintenance, RawRoute, RawServer,
+    RawSlo, RawTier, SECTIONS,
 };
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
@@ -36,6 +36,8 @@ pub(crate) struct RawDocument {
     pub tiers: Vec<(Spanned<String>, Spanned<RawTier>)>,
     /// Every `[[slo]]` in file order.
     pub slos: Vec<Spanned<RawSlo>>,
+    /// Every `[[discover]]` in file order (its `slo` template is decoded by `discover.rs`).
+    pub discovers: Vec<Spanned<RawDiscover>>,
     /// Every `[[composite]]` in file order.
     pub composites: Vec<Spanned<RawComposite>>,
     /// Every `[[maintenance]]` in file order.
@@ -76,6 +78,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
             }
             "tiers" => doc.tiers = named(ctx, value, "tiers", "tier", "[tiers.critical]"),
             "slo" => doc.slos = array(ctx, value, "slo"),
+            "discover" => doc.discovers = array(ctx, value, "discover"),
             "composite" => doc.composites = array(ctx, value, "composite"),
             "maintenance" => doc.maintenance = array(ctx, value, "maintenance"),
             "receivers" => {
@@ -156,7 +159,7 @@ fn array<T: DeserializeOwned>(
 
 /// Decodes one table, reporting every unknown key and bad value in it. `path` is its dotted
 /// TOML path (`backends.main`), `header` how to name it in messages (`[[slo]]`).
-fn table<T: DeserializeOwned>(
+pub(crate) fn table<T: DeserializeOwned>(
     ctx: &mut Ctx<'_>,
     mut value: Spanned<DeValue<'_>>,
     path: &str,

@@ -20,7 +20,7 @@ const MINUTE_MS: u128 = 60_000;
 
 /// Validated `[defaults]`. `None` in a field means the value was given but invalid (already
 /// reported), so SLOs inheriting it are skipped without repeating the error.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Defaults {
     /// `Some(None)`: no default backend given.
     pub backend: Option<Option<Spanned<String>>>,

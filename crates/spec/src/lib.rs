@@ -64,6 +64,7 @@ mod context;
 mod datadog;
 mod decode;
 mod defaults;
+mod discover;
 mod duration;
 mod env;
 mod error;
@@ -97,6 +98,7 @@ mod window;
 
 use std::path::Path;
 
+pub use discover::{Discover, SAMPLE_VALUE};
 pub use duration::{format_prometheus, parse_duration};
 pub use error::{Error, ErrorKind, Errors};
 pub use identity::{alert_policy, alert_policy_over, slo_info, windows};

@@ -23,8 +23,10 @@ pub struct Config {
     pub server: Server,
     /// Metric backends by name.
     pub backends: BTreeMap<String, Backend>,
-    /// Every SLO, in file order.
+    /// Every SLO, in file order (then the discovered ones, when the daemon has expanded them).
     pub slos: Vec<Slo>,
+    /// `[[discover]]`s in file order: template SLOs for every value of a label.
+    pub discover: Vec<crate::discover::Discover>,
     /// `[[maintenance]]` windows in file order.
     pub maintenance: Vec<crate::maintenance::Maintenance>,
     /// Notification receivers by name (`[receivers.<name>]`).

@@ -22,12 +22,13 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`. (`specs`, a list
 /// of patterns, is read by `specs.rs` before decoding.)
-pub(crate) const SECTIONS: [&str; 10] = [
+pub(crate) const SECTIONS: [&str; 11] = [
     "server",
     "backends",
     "defaults",
     "tiers",
     "slo",
+    "discover",
     "composite",
     "maintenance",
     "receivers",
@@ -153,6 +154,52 @@ pub(crate) struct RawTier {
     /// `[tiers.<name>.alerting]`: alerting keys over `[defaults.alerting]`, under
     /// `[slo.alerting]`; every key but `windows`.
     pub alerting: Option<Spanned<RawAlerting>>,
+}
+
+/// `[[discover]]`: a template SLO applied to every value of a label found on the backend.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDiscover {
+    /// Name of this discovery (self-metrics, logs, status page); unique. Required.
+    pub name: Option<Str>,
+    /// Series selector whose `label` values are discovered, e.g. `http_requests_total`.
+    /// Required.
+    pub selector: Option<Str>,
+    /// The label whose values become SLOs; `{{ .<label> }}` in the template. Required.
+    pub label: Option<Str>,
+    /// Regex (fully anchored by the user) a value must match to get SLOs. Default: every value.
+    pub allow: Option<Str>,
+    /// Regex a value must not match. Default: none denied.
+    pub deny: Option<Str>,
+    /// How often the values are read again. Default: [`default_discover_interval`].
+    pub interval: Option<Str>,
+    /// Most SLOs from this discovery; further values (in sorted order) are dropped. Default:
+    /// [`default_discover_cap`].
+    pub cap: Option<Spanned<i64>>,
+    /// How long a value that vanished keeps its SLO (and state) before it is retired.
+    /// Default: [`default_discover_grace`].
+    pub grace: Option<Str>,
+    /// Backend the values are read from (and the SLOs' backend when the template names none).
+    /// Default: `[defaults] backend`, or the only backend.
+    pub backend: Option<Str>,
+    /// `[discover.slo]`: the template, an `[[slo]]` with `{{ .<label> }}` placeholders; checked
+    /// as an SLO by `discover.rs` after substituting a sample value. Required.
+    pub slo: Option<Spanned<serde::de::IgnoredAny>>,
+}
+
+/// Default `[[discover]] interval`: 5 minutes.
+pub(crate) fn default_discover_interval() -> Duration {
+    Duration::from_secs(300)
+}
+
+/// Default `[[discover]] cap`: 100 SLOs.
+pub(crate) fn default_discover_cap() -> usize {
+    100
+}
+
+/// Default `[[discover]] grace`: 1 hour (a redeploy or a quiet night does not cost the state).
+pub(crate) fn default_discover_grace() -> Duration {
+    Duration::from_secs(3600)
 }
 
 /// `[[slo]]`: one service level objective.

@@ -34,7 +34,7 @@ pub(crate) struct Tier {
 
 /// Every tier by name; `None`: defined in the file but invalid (reported already), so SLOs
 /// naming it are skipped without a second message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Tiers(BTreeMap<String, Option<Tier>>);
 
 /// Checks `[tiers.<name>]` and lays each over the built-in tier of the same name, if any.

@@ -26,12 +26,35 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
     }
     let defaults = crate::defaults::defaults(ctx, doc.defaults.as_ref(), &names);
     let tiers = crate::tier::tiers(ctx, &doc.tiers);
+    let discover = crate::discover::discovers(ctx, doc, file, &defaults, &tiers, &names);
+    for d in &discover {
+        if backends
+            .get(&d.backend)
+            .is_some_and(|b| b.kind != crate::model::BackendKind::Prometheus)
+        {
+            ctx.push(crate::error::Error::new(
+                ErrorKind::Unsupported,
+                d.location.clone(),
+                format!(
+                    "[[discover]] `{}` reads label values from backend `{}`, which is not of \
+                     type = \"prometheus\"; only Prometheus-compatible backends can list them: \
+                     set `backend` to one",
+                    d.name, d.backend
+                ),
+            ));
+        }
+    }
+    let first = doc
+        .slos
+        .first()
+        .map(|s| s.span())
+        .or_else(|| doc.discovers.first().map(|d| d.span()));
     if names.is_empty()
-        && let Some(first) = doc.slos.first()
+        && let Some(first) = first
     {
         ctx.error(
             ErrorKind::Missing,
-            &first.span(),
+            &first,
             "no backend is defined, so no SLO can be evaluated: add one, e.g. [backends.main] with \
              type = \"prometheus\" and url = \"http://127.0.0.1:9090\"",
         );
@@ -108,6 +131,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         server: server?,
         backends,
         slos,
+        discover,
         maintenance,
         receivers,
         routes,

@@ -58,8 +58,25 @@ pub fn parse_time(text: &str, what: &str) -> Result<Millis, Failure> {
 }
 
 fn load(path: &std::path::Path) -> Result<Config, Failure> {
-    burnwatch_spec::load(path)
-        .map_err(|errors| Failure::Config(format!("{} is invalid:\n{errors}", path.display())))
+    let config = burnwatch_spec::load(path)
+        .map_err(|errors| Failure::Config(format!("{} is invalid:\n{errors}", path.display())))?;
+    live_only(&config);
+    Ok(config)
+}
+
+/// Says on stderr that `[[discover]]` SLOs are not replayed or reported: they exist only in a
+/// running daemon (which values held SLOs when is not recorded), so replay and report cover
+/// the file's own SLOs.
+pub(crate) fn live_only(config: &Config) {
+    if config.discover.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = config.discover.iter().map(|d| d.name.as_str()).collect();
+    eprintln!(
+        "note: discovered SLOs are live-only: [[discover]] {} not expanded here; this covers the \
+         file's [[slo]]s only (to replay a discovered service, write its SLO as an [[slo]])",
+        names.join(", ")
+    );
 }
 
 /// Runs the request to completion, printing to stdout.

@@ -122,6 +122,7 @@ pub fn run(request: Request) -> Result<(), Failure> {
             request.config.display()
         ))
     })?;
+    crate::replay::live_only(&config);
     crate::replay::check_ids(&config, &request.slos)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -163,7 +163,7 @@ async fn overview(
         r#"<h1>SLOs <small class="muted">{instances}, evaluated {evaluated}</small></h1>
 <p class="counts">{counts}</p>{starting}{nav}
 <table class="list"><thead><tr><th>Status</th><th>SLO</th><th>Objective</th><th>Budget left</th><th>Worst burn</th><th>Alerts</th></tr></thead>
-<tbody>{rows}</tbody></table>{nav}
+<tbody>{rows}</tbody></table>{nav}{discovery}
 <p class="muted">JSON: <a href="/api/v1/slos">/api/v1/slos</a></p>"#,
         instances = count(views.len(), "instance"),
         evaluated = escape(&evaluated),
@@ -177,8 +177,46 @@ async fn overview(
             ),
         },
         nav = navigation(number, pages, shown.len(), views.len()),
+        discovery = state
+            .discovery
+            .as_ref()
+            .map_or(String::new(), |view| discovery(&view.rows())),
     );
     Html(page("burnwatch: SLO status", &body)).into_response()
+}
+
+/// The "Discovery" section: per `[[discover]]`, values found, SLOs active, in grace, capped.
+fn discovery(rows: &[crate::discovery::DiscoveryRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut body = String::new();
+    for r in rows {
+        let _ = write!(
+            body,
+            r#"<tr data-discover="{name}"><td class="id">{name}</td><td data-label="Label">{label}</td><td class="num" data-label="Values found">{found}</td><td class="num" data-label="SLOs active">{active}</td><td class="num" data-label="In grace">{grace}</td><td class="num" data-label="Capped">{capped} <span class="muted">(cap {cap})</span></td><td data-label="Problem">{error}</td></tr>"#,
+            name = escape(&r.name),
+            label = escape(&r.label),
+            found = r.found,
+            active = r.active,
+            grace = r.in_grace,
+            capped = r.capped,
+            cap = r.cap,
+            error = r.error.as_deref().map_or(
+                r#"<span class="muted">none</span>"#.to_string(),
+                |e| format!(
+                    r#"<span class="muted backend-error">{}</span>"#,
+                    escape(&e.chars().take(160).collect::<String>())
+                )
+            ),
+        );
+    }
+    format!(
+        r#"
+<h2 id="discovery">Discovery</h2>
+<table class="list discovery"><thead><tr><th>Discover</th><th>Label</th><th>Values found</th><th>SLOs active</th><th>In grace</th><th>Capped</th><th>Problem</th></tr></thead>
+<tbody>{body}</tbody></table>"#
+    )
 }
 
 /// How long before `now` the API time `at` was, as a person says it: `12s ago`, `3m 20s ago`;

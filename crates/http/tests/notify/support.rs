@@ -80,6 +80,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
         },
         backends: BTreeMap::new(),
         slos: Vec::new(),
+        discover: Vec::new(),
         maintenance: Vec::new(),
         receivers: receivers.into_iter().map(|r| (r.name.clone(), r)).collect(),
         routes,

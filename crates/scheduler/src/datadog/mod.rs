@@ -298,6 +298,15 @@ impl RateLimit {
 
 /// The error for a read only a Prometheus backend answers.
 fn unsupported(read: &Read<'_>) -> BackendError {
+    if let Read::LabelValues { .. } = read {
+        return BackendError::Api {
+            error_type: "unsupported".into(),
+            message: "a datadog backend cannot list label values: [[discover]] needs a backend \
+                      of type = \"prometheus\""
+                .into(),
+            transient: false,
+        };
+    }
     let what = match read {
         Read::Samples { .. }
         | Read::Values { .. }
@@ -307,6 +316,7 @@ fn unsupported(read: &Read<'_>) -> BackendError {
         Read::SampleStats { .. } => "gauge samples (bool_gauge SLIs)",
         Read::Expression { .. } => "threshold queries (threshold SLIs)",
         Read::Counts { .. } => "this read",
+        Read::LabelValues { .. } => "label values",
     };
     BackendError::Api {
         error_type: "unsupported".into(),

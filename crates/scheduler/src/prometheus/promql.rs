@@ -26,9 +26,17 @@ pub(crate) fn promql(read: &Read<'_>) -> String {
         } => sample_stats(selector, step, group_by, stat),
         Read::Expression { query } => query.to_string(),
         Read::Ratio { template, window } => template.render(&format_prometheus(window)),
+        Read::LabelValues { selector, label } => label_values(selector, label),
         // Refused before a query is written: see `PrometheusBackend::refuse`.
         Read::Counts { .. } => String::new(),
     }
+}
+
+/// `group by (label) (sel)`: one series per value, only of series present now. (The label
+/// values API, `/api/v1/label/<l>/values?match[]=`, ignores the time range for series still in
+/// the in-memory head block, so a vanished value would linger there for hours.)
+fn label_values(selector: &Selector, label: &str) -> String {
+    format!("group by ({label}) ({})", selector.render())
 }
 
 /// `sum by (g) (count_over_time(sel[step - 1ms]))` (or `sum_over_time`): a gauge's raw
@@ -165,6 +173,18 @@ mod tests {
         );
         let q = sample_stats(&sel("up"), Duration::from_secs(300), &[], Stat::Sum);
         assert_eq!(q, "sum (sum_over_time(up[299999ms]))");
+    }
+
+    #[test]
+    fn label_values_are_grouped_by_the_label() {
+        let read = Read::LabelValues {
+            selector: &sel(r#"http_requests_total{job="api"}"#),
+            label: "service",
+        };
+        assert_eq!(
+            promql(&read),
+            r#"group by (service) (http_requests_total{job="api"})"#
+        );
     }
 
     #[test]
