@@ -64,6 +64,7 @@ mod context;
 mod datadog;
 mod decode;
 mod defaults;
+pub mod digest;
 mod duration;
 mod env;
 mod error;
