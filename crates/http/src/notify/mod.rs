@@ -32,6 +32,8 @@
 
 mod clock;
 mod delivery;
+mod digest;
+mod digest_sender;
 mod dispatcher;
 mod journal;
 mod labels;
@@ -45,5 +47,7 @@ mod store;
 #[cfg(test)]
 mod testing;
 
+pub use digest::{DigestMessage, IncidentDigest, ObjectiveChange, ServiceDigest, Status};
+pub use digest_sender::{CATCH_UP, DIGEST_FILE, DigestSender, Sending};
 pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};
 pub use store::{STATE_FILE, STATE_VERSION};
