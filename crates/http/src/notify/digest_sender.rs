@@ -224,14 +224,65 @@ impl DigestSender {
         })
     }
 
-    /// Whether the journal has any record of `digest` at `occurrence` (sent, failed or in
-    /// doubt): then it is not sent again.
-    pub fn recorded(&self, digest: &str, occurrence: Millis) -> bool {
-        self.journal
+    /// The receivers among `receivers` for which the journal has no record of `digest` at
+    /// `occurrence` (sent, failed or in doubt): the only ones it may still go to.
+    pub fn unsent<'a>(
+        &self,
+        digest: &str,
+        occurrence: Millis,
+        receivers: &'a [String],
+    ) -> Vec<&'a String> {
+        let journal = self.journal.lock().expect("journal lock");
+        let marks = journal.digests.get(&key(digest, occurrence));
+        receivers
+            .iter()
+            .filter(|r| marks.is_none_or(|m| !m.contains_key(*r)))
+            .collect()
+    }
+
+    /// Logs and counts, for each of `receivers` with a record of `digest` at `occurrence`, why
+    /// it is not sent again.
+    pub fn skip_recorded(
+        &self,
+        digest: &str,
+        occurrence: Millis,
+        receivers: &[String],
+    ) -> Vec<(String, Sending)> {
+        receivers
+            .iter()
+            .filter_map(|r| Some((r.clone(), self.check(digest, occurrence, r)?)))
+            .collect()
+    }
+
+    /// What the journal says about `digest` at `occurrence` for `receiver`, logged and counted;
+    /// `None` when it has no record (it may be sent).
+    fn check(&self, digest: &str, occurrence: Millis, receiver: &str) -> Option<Sending> {
+        let state = self
+            .journal
             .lock()
             .expect("journal lock")
             .digests
-            .contains_key(&key(digest, occurrence))
+            .get(&key(digest, occurrence))
+            .and_then(|r| r.get(receiver))
+            .map(|m| m.state)?;
+        let (sending, reason) = match state {
+            State::Sent => (Sending::AlreadySent, "already_sent"),
+            State::Sending => (Sending::InDoubt, "in_doubt"),
+            State::Failed => (Sending::FailedBefore, "failed_before"),
+        };
+        if state == State::Sending {
+            tracing::warn!(
+                digest,
+                receiver,
+                occurrence = %rfc3339(occurrence),
+                "digest send was interrupted by the previous run (it may have arrived); not sent \
+                 again: digests are delivered at most once"
+            );
+        } else {
+            tracing::info!(digest, receiver, occurrence = %rfc3339(occurrence), "digest already handled; not sent again");
+        }
+        self.digest_metrics.skip(digest, reason);
+        Some(sending)
     }
 
     /// Counts and logs an occurrence the daemon missed by more than [`CATCH_UP`].
@@ -256,32 +307,7 @@ impl DigestSender {
         let k = key(&message.digest, message.occurrence);
         let mut out = Vec::new();
         for name in receivers {
-            let before = self
-                .journal
-                .lock()
-                .expect("journal lock")
-                .digests
-                .get(&k)
-                .and_then(|r| r.get(name))
-                .map(|m| m.state);
-            if let Some(state) = before {
-                let (sending, reason) = match state {
-                    State::Sent => (Sending::AlreadySent, "already_sent"),
-                    State::Sending => (Sending::InDoubt, "in_doubt"),
-                    State::Failed => (Sending::FailedBefore, "failed_before"),
-                };
-                if state == State::Sending {
-                    tracing::warn!(
-                        digest = %message.digest,
-                        receiver = %name,
-                        occurrence = %rfc3339(message.occurrence),
-                        "digest send was interrupted by the previous run (it may have arrived); \
-                         not sent again: digests are delivered at most once"
-                    );
-                } else {
-                    tracing::info!(digest = %message.digest, receiver = %name, occurrence = %rfc3339(message.occurrence), "digest already handled; not sent again");
-                }
-                self.digest_metrics.skip(&message.digest, reason);
+            if let Some(sending) = self.check(&message.digest, message.occurrence, name) {
                 out.push((name.clone(), sending));
                 continue;
             }
