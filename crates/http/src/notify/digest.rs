@@ -8,7 +8,8 @@ use std::time::Duration;
 use burnwatch_engine::Millis;
 use serde::Serialize;
 
-use super::message::{human_duration, percent, rate, rfc3339};
+use super::message::{human_duration, percent, rate};
+use burnwatch_spec::text::rfc3339_seconds as rfc3339;
 
 /// One digest message: which digest, which occurrence, and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
