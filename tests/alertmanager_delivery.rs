@@ -119,6 +119,7 @@ fn config(alertmanager_url: &str) -> Config {
         backends: BTreeMap::new(),
         slos: Vec::new(),
         maintenance: Vec::new(),
+        digests: Vec::new(),
         receivers: BTreeMap::from([("am".to_string(), receiver)]),
         routes: vec![Route {
             severity: Vec::new(),
