@@ -75,8 +75,23 @@ pub async fn build(
             service(config, r, then, span)
         })
         .collect();
-    let objective_changes = slos
-        .iter()
+    let objective_changes = objective_changes(&slos, span);
+    Ok(DigestMessage {
+        digest: digest.name.clone(),
+        kind: digest.kind.as_str().to_string(),
+        occurrence,
+        start: span.start,
+        end: span.end,
+        timezone: digest.schedule.timezone.name().to_string(),
+        services,
+        objective_changes,
+    })
+}
+
+/// The `[[slo.objective_schedule]]` entries of `slos` taking effect within `span` (after its
+/// start, up to its end), with the objective before each.
+pub fn objective_changes(slos: &[&burnwatch_spec::Slo], span: Span) -> Vec<ObjectiveChange> {
+    slos.iter()
         .flat_map(|slo| {
             slo.objective_schedule
                 .iter()
@@ -88,17 +103,7 @@ pub async fn build(
                     to: step.objective.ratio(),
                 })
         })
-        .collect();
-    Ok(DigestMessage {
-        digest: digest.name.clone(),
-        kind: digest.kind.as_str().to_string(),
-        occurrence,
-        start: span.start,
-        end: span.end,
-        timezone: digest.schedule.timezone.name().to_string(),
-        services,
-        objective_changes,
-    })
+        .collect()
 }
 
 fn service(
@@ -184,6 +189,35 @@ mod tests {
             pages: 0,
             tickets: 0,
         }
+    }
+
+    #[test]
+    fn objective_changes_are_the_steps_inside_the_span_with_the_objective_before() {
+        let text = "[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\n\
+                    [[slo]]\nservice = \"pay\"\nname = \"availability\"\nobjective = 99.0\n\
+                    [slo.sli.ratio]\nerrors = 'e'\ntotal = 't'\n\
+                    [[slo.objective_schedule]]\nfrom = \"2026-12-01\"\nobjective = 99.5\n\
+                    [[slo.objective_schedule]]\nfrom = \"2026-12-20\"\nobjective = 99.9\n";
+        let config =
+            burnwatch_spec::parse(text, std::path::Path::new("b.toml"), &|_| None).unwrap();
+        let slos: Vec<&burnwatch_spec::Slo> = config.slos.iter().collect();
+        // 2026-12-01T00:00:00Z; the week (2026-11-30T09:00Z, 2026-12-07T09:00Z].
+        let first = 1_796_083_200_000;
+        let week = Span {
+            start: first - 15 * 3_600_000,
+            end: first + 6 * 86_400_000 + 9 * 3_600_000,
+        };
+        let changes = objective_changes(&slos, week);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].at, first);
+        assert!((changes[0].from.unwrap() - 0.99).abs() < 1e-12);
+        assert!((changes[0].to - 0.995).abs() < 1e-12);
+        // A step exactly at the span's start took effect the week before.
+        let after = Span {
+            start: first,
+            end: first + 7 * 86_400_000,
+        };
+        assert!(objective_changes(&slos, after).is_empty());
     }
 
     #[test]

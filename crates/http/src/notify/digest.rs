@@ -379,3 +379,59 @@ impl DigestMessage {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(slo: &str, sli: Option<f64>, budget: (f64, f64)) -> ServiceDigest {
+        ServiceDigest {
+            slo: slo.into(),
+            group: String::new(),
+            status: Status::Green,
+            objective: 0.999,
+            sli,
+            budget_remaining: Some(budget.1),
+            budget_remaining_start: Some(budget.0),
+            burn: Some(0.5),
+            burn_before: Some(0.5),
+            incidents: Vec::new(),
+            mttr_seconds: None,
+            pages: 0,
+            tickets: 0,
+        }
+    }
+
+    #[test]
+    fn daily_wins_name_who_held_and_whose_budget_grew() {
+        let day = 86_400_000;
+        let message = DigestMessage {
+            digest: "wins".into(),
+            kind: "daily".into(),
+            occurrence: 1_796_634_000_000,
+            start: 1_796_634_000_000 - day,
+            end: 1_796_634_000_000,
+            timezone: "UTC".into(),
+            services: vec![
+                service("checkout-availability", Some(0.9995), (0.40, 0.421)),
+                service("search-latency", Some(0.998), (0.30, 0.25)),
+                service("batch-freshness", None, (0.9, 0.9)),
+            ],
+            objective_changes: Vec::new(),
+        };
+        let text = message.text();
+        assert!(
+            text.starts_with("Daily SLO wins (wins): 2026-12-06T09:00:00Z to 2026-12-07T09:00:00Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Held their objective: 1 of 3: checkout-availability\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Budgets recovered: checkout-availability +2.1 points (40.0% -> 42.1%)"),
+            "{text}"
+        );
+        assert!(!text.contains("search-latency +"), "{text}");
+    }
+}

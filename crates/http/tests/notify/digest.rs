@@ -250,3 +250,33 @@ async fn the_webhook_gets_the_structured_digest() {
             .contains("Weekly SLO review (weekly-review)")
     );
 }
+
+#[tokio::test]
+async fn teams_gets_an_adaptive_card_with_a_coloured_heading_per_slo() {
+    let server = MockServer::start().await;
+    Stamped::new(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let teams = burnwatch_spec::ReceiverKind::Plugin(burnwatch_spec::Plugin::new(
+        burnwatch_spec::receiver::teams::Teams {
+            url: burnwatch_spec::SecretSource::Value(burnwatch_spec::Secret::new(format!(
+                "{}/workflows/x?sig=SECRET",
+                server.uri()
+            ))),
+        },
+    ));
+    let (sender, _) = sender(teams, dir.path());
+    assert_eq!(sender.send(&message(2), &chat()).await[0].1, Sending::Sent);
+    let body = &bodies(&server).await[0];
+    let card = &body["attachments"][0]["content"];
+    assert_eq!(card["type"], "AdaptiveCard");
+    let blocks = card["body"].as_array().unwrap();
+    assert_eq!(blocks[1]["text"], "2 SLOs: 2 red, 0 yellow, 0 green");
+    assert_eq!(blocks[2]["text"], "RED svc0-availability");
+    assert_eq!(blocks[2]["color"], "Attention");
+    assert!(
+        blocks[3]["text"].as_str().unwrap().contains("MTTR 1h 25m"),
+        "{card}"
+    );
+}

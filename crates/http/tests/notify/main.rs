@@ -28,6 +28,7 @@
 //!   repeat while firing.
 //! - `secrets`: routing keys and webhook URLs never reach metrics or logs.
 //! - `digest`: digests (weekly review) to Slack with 429 Retry-After and 400 invalid_payload,
+//!   a Teams card,
 //!   once per (digest, occurrence, receiver) across a new sender on the same journal, Slack's
 //!   50-block limit with a note, and the webhook's structured JSON.
 //! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
