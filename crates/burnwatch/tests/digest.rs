@@ -3,6 +3,8 @@
 //! outage at 20% errors (200x) three days before the digest's occurrence, and a Slack incoming
 //! webhook played by wiremock.
 //!
+//! - `preview_usage_and_configuration_errors`: `burnwatch digest` without `--preview` or with
+//!   an unknown `--name` exits 2 naming the fix; an invalid `[[digest]]` exits 1 at file:line:col.
 //! - `weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9`: with the
 //!   digest clock fixed five seconds before a weekly occurrence (09:00 Europe/London), the
 //!   message names the outage's page, its duration and the MTTR with the values derived by hand
@@ -213,11 +215,20 @@ fn weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9()
         ("mttr_seconds", "mttr_seconds"),
         ("pages", "pages"),
         ("tickets", "tickets"),
+    ] {
+        assert_eq!(service[a], slo[b], "{a} against report's {b}: {service}");
+    }
+    // Two replays of the same data: equal up to the order of floating-point sums.
+    for (a, b) in [
         ("sli", "sli"),
         ("burn", "budget_consumed"),
         ("budget_remaining", "budget_remaining_end"),
     ] {
-        assert_eq!(service[a], slo[b], "{a} against report's {b}: {service}");
+        let (got, want) = (service[a].as_f64().unwrap(), slo[b].as_f64().unwrap());
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{a} {got} against report's {b} {want}"
+        );
     }
     let from_report: Vec<Value> = slo["incidents"]
         .as_array()
@@ -231,6 +242,19 @@ fn weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9()
     assert_eq!(service["incidents"], Value::Array(from_report));
     // 1h at 20% in a week at 0.05%: the week missed 99.9%, so the service is red.
     assert_eq!(service["status"], "red", "{service}");
+    let text = stdout_of(burnwatch(
+        &["digest", "--config", config_arg, "--preview", "--at", &end],
+        &env,
+    ));
+    assert!(
+        text.contains(&format!(
+            "Incident: page from {} to {} (1h 25m)",
+            rfc3339(page.0),
+            rfc3339(page.1)
+        )),
+        "{text}"
+    );
+    assert!(text.contains("RED checkout-availability"), "{text}");
 
     // The daemon, its digest clock five seconds before the occurrence.
     let data = dir.path().join("data");
@@ -291,4 +315,38 @@ fn weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9()
         "Slack got the occurrence more than once"
     );
     assert!(daemon.log().contains("not sent again"), "{}", daemon.log());
+}
+
+#[test]
+fn preview_usage_and_configuration_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("burnwatch.toml");
+    let config = format!(
+        "[backends.main]\ntype = \"prometheus\"\nurl = \"http://127.0.0.1:1\"\n\n\
+         [[slo]]\nservice = \"checkout\"\nname = \"availability\"\nobjective = 99.9\nbackend = \"main\"\n\
+         [slo.sli.ratio]\nerrors = '{ERRORS}'\ntotal = '{TOTAL}'\n\n\
+         [receivers.sre-updates]\ntype = \"webhook\"\nurl_file = \"/nonexistent\"\n\n\
+         [[digest]]\nname = \"weekly-review\"\nkind = \"weekly\"\nreceivers = [\"sre-updates\"]\n\
+         schedule = \"FREQ=WEEKLY;BYDAY=MO;BYHOUR=9\"\n"
+    );
+    std::fs::write(&path, &config).unwrap();
+    let file = path.to_str().unwrap();
+    let out = burnwatch(&["digest", "--config", file], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --preview"));
+    let out = burnwatch(
+        &["digest", "--config", file, "--preview", "--name", "nope"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("defined: weekly-review"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&path, config.replace("BYDAY=MO", "BYDAY=XX")).unwrap();
+    let out = burnwatch(&["digest", "--config", file, "--preview"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("burnwatch.toml:22:12"), "{stderr}");
 }
