@@ -54,6 +54,12 @@ fn catch_up() -> Millis {
     CATCH_UP.as_millis() as Millis
 }
 
+/// Whether an occurrence at `last` that no run has handled is still sent when the daemon starts
+/// at `now`: when it is at most [`CATCH_UP`] old.
+fn catches_up(now: Millis, last: Millis) -> bool {
+    (0..=catch_up()).contains(&(now - last))
+}
+
 async fn schedule(
     config: &Config,
     digest: &Digest,
@@ -144,5 +150,21 @@ async fn occur(
                 tokio::time::sleep(RETRY).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missed_occurrence_is_sent_within_two_hours_and_skipped_after() {
+        let occurrence = 1_796_634_000_000;
+        let minute = 60_000;
+        assert!(catches_up(occurrence, occurrence));
+        assert!(catches_up(occurrence + 119 * minute, occurrence));
+        assert!(catches_up(occurrence + 120 * minute, occurrence));
+        assert!(!catches_up(occurrence + 121 * minute, occurrence));
+        assert!(!catches_up(occurrence - minute, occurrence));
     }
 }
