@@ -11,7 +11,9 @@
 //!   below, equal to `burnwatch report --format json` over the same week (and `burnwatch digest
 //!   --preview --format json` says the same); the daemon is killed with SIGKILL while Slack holds
 //!   the request open, restarted on the same data directory and clock, and Slack has received
-//!   exactly one request for the occurrence (the restarted daemon counts it as in doubt).
+//!   exactly one request for the occurrence (the restarted daemon counts it as in doubt). A
+//!   daemon started 30 minutes after the occurrence sends it (the same message) once; one started
+//!   three hours after skips it as missed.
 
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
