@@ -10,7 +10,6 @@ pub mod task;
 use std::path::PathBuf;
 
 use burnwatch_engine::Millis;
-use burnwatch_spec::Config;
 use burnwatch_spec::text::rfc3339;
 
 use crate::cli::DigestFormat;
@@ -111,7 +110,6 @@ pub fn run(request: Request) -> Result<(), Failure> {
             .map_err(|err| Failure::Runtime(format!("cannot encode the digest: {err}")))?;
         out.push('\n');
     }
-    let _ = &config as &Config;
     crate::replay::write_stdout(&out)
 }
 

@@ -74,7 +74,7 @@ async fn schedule(
             .unsent(&digest.name, last, &digest.receivers)
             .is_empty()
     {
-        if now - last <= catch_up() {
+        if catches_up(now, last) {
             tracing::info!(digest = %digest.name, occurrence = %rfc3339(last), "sending a digest missed while burnwatch was down");
             occur(config, digest, last, sender, exclusions, clock).await;
         } else {
