@@ -120,6 +120,7 @@ fn config(alertmanager_url: &str) -> Config {
         slos: Vec::new(),
         discover: Vec::new(),
         maintenance: Vec::new(),
+        digests: Vec::new(),
         receivers: BTreeMap::from([("am".to_string(), receiver)]),
         routes: vec![Route {
             severity: Vec::new(),

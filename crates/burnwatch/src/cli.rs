@@ -149,6 +149,33 @@ pub enum Command {
         #[arg(long, env = "BURNWATCH_DATA_DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Print a `[[digest]]` (weekly SLO review or daily wins) to the terminal without sending
+    /// it: the next occurrence (figures up to now), or the one at or before --at. Computed
+    /// through replay, like `report`.
+    Digest {
+        /// Configuration file (TOML); its backends are queried with query_range.
+        #[arg(long, short = 'c')]
+        config: PathBuf,
+        /// Print, do not send (required: the daemon sends digests on their schedule).
+        #[arg(long)]
+        preview: bool,
+        /// Only the digest with this name; all when absent.
+        #[arg(long)]
+        name: Option<String>,
+        /// The occurrence at or before this time (RFC 3339 or unix seconds).
+        #[arg(long)]
+        at: Option<String>,
+        /// Output format: the text the message carries, or the structured digest as JSON (the
+        /// webhook payload's figures).
+        #[arg(long, value_enum, default_value_t = DigestFormat::Text)]
+        format: DigestFormat,
+        /// Count every event, as if no maintenance window or correction existed.
+        #[arg(long)]
+        ignore_exclusions: bool,
+        /// The daemon's data directory: its stored corrections are honoured.
+        #[arg(long, env = "BURNWATCH_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// Read Sloth, OpenSLO or Pyrra specs and print them as burnwatch [[slo]] tables (TOML),
     /// each under a comment naming its spec's file and line. Exit 0 when everything mapped, 1
     /// with every problem as file:line:col (what mapped is still printed), 2 on a usage error.
@@ -292,6 +319,15 @@ pub enum GateRisk {
     Medium,
     /// A migration, a new dependency, a big-bang change.
     High,
+}
+
+/// How `digest --preview` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestFormat {
+    /// The message's text.
+    Text,
+    /// The structured digest.
+    Json,
 }
 
 /// How `report` prints.

@@ -52,6 +52,10 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     } = options;
     let data_dir = data_dir.as_path();
     let all = config.slos.len();
+    // Digests replay the backend's history, so one replica sends them for every SLO: shard 0.
+    let digest_config =
+        (!config.digests.is_empty() && shard.index() == 0).then(|| Arc::new(config.clone()));
+    let digest_clock = crate::digest::clock::DigestClock::from_env().map_err(Failure::Usage)?;
     let config = shard.select(config);
     std::fs::create_dir_all(data_dir).map_err(|err| {
         Failure::Runtime(format!(
@@ -78,6 +82,11 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?
         .with_state_dir(data_dir)
         .with_board(Arc::clone(&board));
+    let digest_sender = Arc::new(
+        dispatcher
+            .digest_sender(Some(data_dir), now_millis())
+            .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?,
+    );
     let reload_metrics = ReloadMetrics::register(&mut registry);
     let discovery_view = DiscoveryView::default();
     let mut discovery = Discovery::new(
@@ -188,6 +197,16 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     )?;
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
     let delivery = dispatcher.spawn(notification_rx, shutdown.clone());
+    let digests = match digest_config {
+        Some(config) => crate::digest::task::spawn(
+            config,
+            digest_sender,
+            Arc::clone(&exclusions),
+            digest_clock,
+            shutdown.clone(),
+        ),
+        None => Vec::new(),
+    };
     let server = tokio::spawn(burnwatch_http::serve(
         listener,
         AppState::new(registry, ready)
@@ -249,6 +268,9 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         let _ = writer.await;
         save(&snapshots, &store, &metrics).await;
         let _ = delivery.await;
+        for digest in digests {
+            let _ = digest.await;
+        }
         server.await
     };
     tokio::select! {

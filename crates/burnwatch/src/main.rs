@@ -6,6 +6,7 @@ mod backends;
 mod cli;
 mod correction;
 mod daemon;
+mod digest;
 mod discovery;
 mod export;
 mod failure;
@@ -128,6 +129,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 spans: replay::SpanOptions {
                     ignore: ignore_exclusions,
                     spans_file: exclusion_spans,
+                    data_dir,
+                },
+            })
+        }
+        Command::Digest {
+            config,
+            preview,
+            name,
+            at,
+            format,
+            ignore_exclusions,
+            data_dir,
+        } => {
+            init_tracing(cli.log_format);
+            digest::run(digest::Request {
+                config,
+                preview,
+                name,
+                at,
+                format,
+                spans: replay::SpanOptions {
+                    ignore: ignore_exclusions,
+                    spans_file: None,
                     data_dir,
                 },
             })

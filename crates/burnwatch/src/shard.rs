@@ -70,6 +70,11 @@ impl Shard {
         format!("{} of {}", self.index, self.count)
     }
 
+    /// This replica's index (0 when not split): shard 0 sends the digests.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
     /// Whether SLOs are split at all.
     pub fn is_split(&self) -> bool {
         self.count > 1

@@ -8,7 +8,7 @@
 //! budget [`corrections`] the API changes and keeps in the data dir, and the
 //! outbound notifiers ([`notify`]): the [`Dispatcher`] routes the engine's alert transitions to
 //! PagerDuty, Slack, webhooks, Alertmanager, Opsgenie and Microsoft Teams through a bounded queue
-//! per receiver.
+//! per receiver, and its `DigestSender` delivers the `[[digest]]` messages the binary builds.
 //!
 //! Neighbours: it reads the [`burnwatch_engine::Board`] the scheduler publishes to and formats
 //! durations with `burnwatch-spec`; the binary wires it. It never queries a backend and never

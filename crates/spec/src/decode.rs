@@ -14,8 +14,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::raw::{
-    RawBackend, RawComposite, RawDefaults, RawDiscover, RawMaintenance, RawRoute, RawServer,
-    RawSlo, RawTier, SECTIONS,
+    RawBackend, RawComposite, RawDefaults, RawDigest, RawDiscover, RawMaintenance, RawRoute,
+    RawServer, RawSlo, RawTier, SECTIONS,
 };
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
@@ -46,6 +46,8 @@ pub(crate) struct RawDocument {
     pub receivers: Vec<(Spanned<String>, Spanned<RawReceiver>)>,
     /// Every `[[route]]` in file order.
     pub routes: Vec<Spanned<RawRoute>>,
+    /// Every `[[digest]]` in file order.
+    pub digests: Vec<Spanned<RawDigest>>,
     /// Whether the TOML syntax was valid. If not, the document is a best-effort recovery and
     /// semantic checks are skipped (they would report consequences of the syntax errors).
     pub syntax_ok: bool,
@@ -85,6 +87,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
                 doc.receivers = named(ctx, value, "receivers", "receiver", "[receivers.pager]");
             }
             "route" => doc.routes = array(ctx, value, "route"),
+            "digest" => doc.digests = array(ctx, value, "digest"),
             other => {
                 let hint = closest(other, &SECTIONS)
                     .map(|s| format!(" (did you mean `{s}`?)"))

@@ -19,7 +19,8 @@
 //!
 //! Tiers (`[tiers.<name>]`, four built in) are resolved at load into each SLO's own fields;
 //! progressive objectives stay in the model as [`ObjectiveStep`]s, read through
-//! [`Slo::objective_at`].
+//! [`Slo::objective_at`]. [`digest`] holds `[[digest]]`: scheduled summaries (an RRULE read in
+//! a time zone, as [`maintenance`] schedules are) to chat and webhook receivers.
 //!
 //! Internally there are two layers: `raw` mirrors the file (serde, unknown keys rejected),
 //! `validate` turns it into `model` types with defaults applied and `${ENV}` expanded.
@@ -64,6 +65,7 @@ mod context;
 mod datadog;
 mod decode;
 mod defaults;
+pub mod digest;
 mod discover;
 mod duration;
 mod env;

@@ -33,6 +33,8 @@ pub struct Config {
     pub receivers: BTreeMap<String, Receiver>,
     /// `[[route]]`s in file order; every matching route applies (receivers de-duplicated).
     pub routes: Vec<Route>,
+    /// `[[digest]]`s in file order.
+    pub digests: Vec<crate::digest::Digest>,
 }
 
 /// `[server]`.

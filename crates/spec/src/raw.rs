@@ -22,7 +22,7 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`. (`specs`, a list
 /// of patterns, is read by `specs.rs` before decoding.)
-pub(crate) const SECTIONS: [&str; 11] = [
+pub(crate) const SECTIONS: [&str; 12] = [
     "server",
     "backends",
     "defaults",
@@ -33,6 +33,7 @@ pub(crate) const SECTIONS: [&str; 11] = [
     "maintenance",
     "receivers",
     "route",
+    "digest",
     "specs",
 ];
 
@@ -438,6 +439,27 @@ pub(crate) struct RawMaintenance {
     pub exclude: Option<Spanned<bool>>,
     /// Notify nobody while inside (alerts keep their state). Default: true.
     pub silence: Option<Spanned<bool>>,
+}
+
+/// `[[digest]]`: a scheduled summary (weekly SLO review or daily wins) sent to chat receivers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDigest {
+    /// Unique name, e.g. `"weekly-review"`; with the occurrence time it keys the delivery journal.
+    /// Required.
+    pub name: Option<Str>,
+    /// `"weekly"` (the SLO review) or `"daily"` (wins). Required.
+    pub kind: Option<Str>,
+    /// Receivers it is sent to, each of type `slack`, `teams` or `webhook`. Required, not empty.
+    pub receivers: Option<Spanned<Vec<Str>>>,
+    /// RFC 5545 RRULE of the send times, e.g. `"FREQ=WEEKLY;BYDAY=MO;BYHOUR=9"`. Required.
+    pub schedule: Option<Str>,
+    /// IANA zone the schedule's local times are in, e.g. `"Europe/London"`. Default: `"UTC"`.
+    pub timezone: Option<Str>,
+    /// SLO ids it covers; `*` and `?` are wildcards. Default with `labels` absent: every SLO.
+    pub slos: Option<Spanned<Vec<Str>>>,
+    /// SLO labels that must all match, e.g. `{ team = "payments" }`. Default: any labels.
+    pub labels: Option<StrMap>,
 }
 
 /// `[[composite]]`: an SLO over other SLOs, the weighted mean of their normalised burn.

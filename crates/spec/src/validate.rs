@@ -123,6 +123,8 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         .iter()
         .filter_map(|raw| crate::route::route(ctx, raw, &receiver_names))
         .collect();
+    let digests =
+        crate::digest::validate::digests(ctx, &doc.digests, &slos, complete, &doc.receivers);
     if ctx.has_errors() {
         return None;
     }
@@ -135,5 +137,6 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
         maintenance,
         receivers,
         routes,
+        digests,
     })
 }

@@ -142,7 +142,7 @@ pub fn run(request: Request) -> Result<(), Failure> {
 /// (each runs a few range queries at a time), and returns one report per instance in
 /// configuration order. Each excluding span in the span is replayed once more without it, for
 /// the budget it gave back.
-async fn collect(
+pub(crate) async fn collect(
     config: &Config,
     only: &[String],
     span: Span,

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
 use super::delivery::HttpTransport;
+use super::digest_sender::{DigestMetrics, DigestSender};
 use super::journal::Journal;
 use super::labels::alert_labels;
 use super::metrics::{NotifyMetrics, Outcome};
@@ -44,6 +45,8 @@ pub struct Dispatcher {
     metrics: Arc<NotifyMetrics>,
     state_dir: Option<PathBuf>,
     board: Option<Arc<Board>>,
+    digest_metrics: Arc<DigestMetrics>,
+    receiver_configs: BTreeMap<String, Receiver>,
 }
 
 /// One receiver before its worker starts.
@@ -81,6 +84,8 @@ impl Dispatcher {
         let names: Vec<&str> = receivers.keys().map(String::as_str).collect();
         let routes = RouteTable::new(routes, &names)?;
         let metrics = Arc::new(NotifyMetrics::register(registry));
+        let digest_metrics = Arc::new(DigestMetrics::register(registry));
+        let receiver_configs = receivers.clone();
         let receivers = receivers
             .iter()
             .map(|(name, receiver)| {
@@ -104,6 +109,8 @@ impl Dispatcher {
             metrics,
             state_dir: None,
             board: None,
+            digest_metrics,
+            receiver_configs,
         })
     }
 
@@ -116,6 +123,23 @@ impl Dispatcher {
     pub fn with_state_dir(mut self, data_dir: &Path) -> Dispatcher {
         self.state_dir = Some(data_dir.to_path_buf());
         self
+    }
+
+    /// A sender of `[[digest]]` messages through the same receivers, retries and metrics, with
+    /// its journal in `data_dir` (`digests.json`; none: nothing survives a restart). Call before
+    /// [`Dispatcher::spawn`]. `now` (unix ms) names a set-aside corrupt journal.
+    pub fn digest_sender(
+        &self,
+        data_dir: Option<&Path>,
+        now: burnwatch_engine::Millis,
+    ) -> Result<DigestSender, String> {
+        DigestSender::new(
+            &self.receiver_configs,
+            data_dir,
+            now,
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.digest_metrics),
+        )
     }
 
     /// Check alerts that were firing before a restart against the engine's evaluations on

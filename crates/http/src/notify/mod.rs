@@ -26,12 +26,20 @@
 //! at least once: a kill in the milliseconds between a receiver accepting a request and the
 //! journal write recording it sends that request again after the restart.
 //!
+//! Digests (`[[digest]]`, the weekly SLO review and daily wins) go through the same receivers
+//! and retries: `digest` is the message the caller computed (and the text every receiver
+//! shares), each chat or webhook kind renders it (`Receiver::digest`), and `digest_sender`
+//! delivers it at most once per (digest, occurrence, receiver) with its own journal,
+//! `<data-dir>/digests.json`, written before each request. [`Dispatcher::digest_sender`] makes one.
+//!
 //! Secrets (PagerDuty routing keys, Opsgenie API keys, Slack, Teams and webhook URLs) are read
 //! when a request is built and never reach a log line, an error message or a metric label: logs name the receiver, HTTP
 //! errors lose their URL and logged response bodies are scrubbed.
 
 mod clock;
 mod delivery;
+mod digest;
+mod digest_sender;
 mod dispatcher;
 mod journal;
 mod labels;
@@ -45,5 +53,7 @@ mod store;
 #[cfg(test)]
 mod testing;
 
+pub use digest::{DigestMessage, IncidentDigest, ObjectiveChange, ServiceDigest, Status};
+pub use digest_sender::{CATCH_UP, DIGEST_FILE, DigestSender, Sending};
 pub use dispatcher::{DRAIN_TIMEOUT, Dispatcher, QUEUE_CAPACITY};
 pub use store::{STATE_FILE, STATE_VERSION};

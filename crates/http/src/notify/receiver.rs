@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use super::digest::DigestMessage;
 use burnwatch_engine::{Millis, Notification};
 use burnwatch_spec::{PluginSettings, Receiver as Configured, ReceiverKind, SecretSource};
 
@@ -139,6 +140,15 @@ pub(crate) trait Receiver: Send + Sync {
     /// The request for `batch` at wall time `now`. Errors say what went wrong without any
     /// secret (a missing secret file names its path).
     fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String>;
+
+    /// The request carrying `digest` (a scheduled summary); by default an error: only chat and
+    /// webhook kinds take digests (configuration validation allows no others).
+    fn digest(&self, digest: &DigestMessage) -> Result<Request, String> {
+        Err(format!(
+            "internal error: digest `{}` sent to a receiver kind that takes no digests",
+            digest.digest
+        ))
+    }
 
     /// What `reply` means; by default [`classify_http`].
     fn classify(&self, reply: &Reply) -> Verdict {

@@ -27,12 +27,17 @@
 //! - `routing`: severity and matcher routes, de-duplication, unrouted, send_resolved=false,
 //!   repeat while firing.
 //! - `secrets`: routing keys and webhook URLs never reach metrics or logs.
+//! - `digest`: digests (weekly review) to Slack with 429 Retry-After and 400 invalid_payload,
+//!   a Teams card,
+//!   once per (digest, occurrence, receiver) across a new sender on the same journal, Slack's
+//!   50-block limit with a note, and the webhook's structured JSON.
 //! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
 //! - `restart`: with a state directory, a trigger still undelivered at shutdown is delivered by
 //!   the next dispatcher, once; an open alert is not triggered again and a resolve is not sent
 //!   twice; a corrupt state file is set aside with a warning and delivery goes on.
 
 mod alertmanager;
+mod digest;
 mod formats;
 mod lifecycle;
 mod opsgenie;

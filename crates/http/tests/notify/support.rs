@@ -84,6 +84,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
         maintenance: Vec::new(),
         receivers: receivers.into_iter().map(|r| (r.name.clone(), r)).collect(),
         routes,
+        digests: Vec::new(),
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use burnwatch_engine::Millis;
 
-mod schedule;
+pub(crate) mod schedule;
 mod source;
 pub(crate) mod validate;
 

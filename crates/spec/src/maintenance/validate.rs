@@ -417,7 +417,7 @@ fn instant(ctx: &mut Ctx<'_>, text: &Str, key: &str) -> Option<DateTime<Utc>> {
     }
 }
 
-fn timezone(ctx: &mut Ctx<'_>, text: &Str) -> Option<chrono_tz::Tz> {
+pub(crate) fn timezone(ctx: &mut Ctx<'_>, text: &Str) -> Option<chrono_tz::Tz> {
     let value = ctx.expand(text)?;
     if let Ok(tz) = value.parse::<chrono_tz::Tz>() {
         return Some(tz);

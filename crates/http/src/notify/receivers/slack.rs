@@ -10,6 +10,7 @@ use burnwatch_engine::{AlertStatus, Millis, Notification};
 use burnwatch_spec::{Receiver as Configured, ReceiverKind, SecretSource};
 use serde_json::{Value, json};
 
+use crate::notify::digest::DigestMessage;
 use crate::notify::message;
 use crate::notify::receiver::{Kind, Receiver, Request, Settings, not_mine, reveal, single};
 
@@ -47,6 +48,66 @@ impl Receiver for Slack {
         let url = reveal(&self.url)?;
         Request::json(url.clone(), &message_json(single(batch)?, now), vec![url])
     }
+
+    fn digest(&self, digest: &DigestMessage) -> Result<Request, String> {
+        let url = reveal(&self.url)?;
+        Request::json(url.clone(), &digest_json(digest), vec![url])
+    }
+}
+
+/// Slack's documented limits for Block Kit messages: 50 blocks per message, 3000 characters
+/// in a section's text, 150 in a header.
+const MAX_BLOCKS: usize = 50;
+const MAX_SECTION_CHARS: usize = 3_000;
+const MAX_HEADER_CHARS: usize = 150;
+
+/// A digest as Block Kit: a header, the summary, one section per service (mrkdwn, status as a
+/// coloured circle), objective changes, and `text` as the notification fallback. Services past
+/// what 50 blocks hold are left out with a note saying how many and where to see them all.
+pub(crate) fn digest_json(d: &DigestMessage) -> Value {
+    let section = |text: String| {
+        json!({ "type": "section", "text": { "type": "mrkdwn", "text": message::truncate_chars(&text, MAX_SECTION_CHARS) } })
+    };
+    let mut blocks = vec![
+        json!({ "type": "header", "text": { "type": "plain_text", "text": message::truncate_chars(&d.title(), MAX_HEADER_CHARS) } }),
+        section(escape(&d.summary())),
+    ];
+    let mut tail = Vec::new();
+    if d.is_daily() {
+        tail.push(section(escape(&d.wins_lines().join("\n"))));
+    } else {
+        let changes = if d.objective_changes.is_empty() {
+            "*Objective changes:* none".to_string()
+        } else {
+            format!("*Objective changes:*\n{}", escape(&d.change_lines().join("\n")))
+        };
+        tail.push(section(changes));
+    }
+    if !d.is_daily() {
+        // Header, summary, changes and a possible note leave the rest to services.
+        let room = MAX_BLOCKS - blocks.len() - tail.len() - 1;
+        for s in d.services.iter().take(room) {
+            let mut lines = d.service_paragraph(s);
+            lines[0] = format!("{} *{}*", s.status.emoji(), escape(&s.subject()));
+            let text = std::iter::once(lines[0].clone())
+                .chain(lines[1..].iter().map(|l| escape(l)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            blocks.push(section(text));
+        }
+        if d.services.len() > room {
+            blocks.push(json!({ "type": "context", "elements": [{ "type": "mrkdwn", "text": format!(
+                "{} more SLOs not shown: Slack takes at most {MAX_BLOCKS} blocks per message; \
+                 `burnwatch digest --preview --name {}` or `burnwatch report` shows them all",
+                d.services.len() - room, d.digest
+            ) }] }));
+        }
+    }
+    blocks.extend(tail);
+    json!({
+        "text": escape(&format!("{}: {}", d.title(), d.summary())),
+        "blocks": blocks,
+    })
 }
 
 fn message_json(n: &Notification, now: Millis) -> Value {

@@ -21,6 +21,7 @@ use burnwatch_spec::receiver::teams::Teams as Configuration;
 use burnwatch_spec::Receiver as Configured;
 use serde_json::{Value, json};
 
+use crate::notify::digest::{DigestMessage, Status};
 use crate::notify::message;
 use crate::notify::receiver::{
     Kind, Receiver, Reply, Request, Settings, Verdict, classify_http, plugin, reveal, single,
@@ -71,6 +72,26 @@ impl Receiver for Teams {
         Request::json(url, &body, secrets)
     }
 
+    fn digest(&self, digest: &DigestMessage) -> Result<Request, String> {
+        let url = reveal(&self.0.url)?;
+        let body = json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": digest_card(digest),
+            }],
+        });
+        let signature = url
+            .split_once('?')
+            .into_iter()
+            .flat_map(|(_, query)| query.split('&'))
+            .filter_map(|pair| pair.strip_prefix("sig="))
+            .map(str::to_string);
+        let secrets = std::iter::once(url.clone()).chain(signature).collect();
+        Request::json(url, &body, secrets)
+    }
+
     fn classify(&self, reply: &Reply) -> Verdict {
         let wrapped = (200..300).contains(&reply.status)
             .then(|| reply.body.split_once(DELIVERY_FAILED))
@@ -85,6 +106,54 @@ impl Receiver for Teams {
             None => classify_http(reply),
         }
     }
+}
+
+/// Teams takes messages up to about 28 KB: services past [`MAX_DIGEST_SERVICES`] are left out
+/// with a note (each takes a few hundred bytes).
+const MAX_DIGEST_SERVICES: usize = 40;
+
+/// A digest as an Adaptive Card: title, summary, then per service a coloured heading and its
+/// figures as text (weekly), or the wins (daily), and the objective changes.
+fn digest_card(d: &DigestMessage) -> Value {
+    let text = |text: String| json!({ "type": "TextBlock", "text": text, "wrap": true });
+    let mut body = vec![
+        json!({ "type": "TextBlock", "text": d.title(), "size": "Large", "weight": "Bolder", "wrap": true }),
+        text(d.summary()),
+    ];
+    if d.is_daily() {
+        body.extend(d.wins_lines().into_iter().map(text));
+    } else {
+        for s in d.services.iter().take(MAX_DIGEST_SERVICES) {
+            let lines = d.service_paragraph(s);
+            let color = match s.status {
+                Status::Green => "Good",
+                Status::Yellow => "Warning",
+                Status::Red => "Attention",
+            };
+            body.push(json!({ "type": "TextBlock", "text": lines[0], "weight": "Bolder", "color": color, "wrap": true, "separator": true }));
+            body.push(text(lines[1..].join("\n\n")));
+        }
+        if d.services.len() > MAX_DIGEST_SERVICES {
+            body.push(text(format!(
+                "{} more SLOs not shown (Teams limits a message to about 28 KB); `burnwatch report` shows them all",
+                d.services.len() - MAX_DIGEST_SERVICES
+            )));
+        }
+        let changes = d.change_lines();
+        body.push(text(if changes.is_empty() {
+            "Objective changes: none".to_string()
+        } else {
+            format!("Objective changes:\n\n{}", changes.join("\n\n"))
+        }));
+    }
+    json!({
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "msteams": { "width": "Full" },
+        "fallbackText": format!("{}: {}", d.title(), d.summary()),
+        "body": body,
+    })
 }
 
 /// The Adaptive Card.

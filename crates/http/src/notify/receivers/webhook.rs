@@ -8,6 +8,7 @@ use burnwatch_spec::{Receiver as Configured, ReceiverKind, SecretSource};
 use serde_json::{Value, json};
 
 use crate::notify::labels::{alert_annotations, alert_labels, common, fingerprint};
+use crate::notify::digest::DigestMessage;
 use crate::notify::message;
 use crate::notify::receiver::{Kind, Receiver, Request, not_mine, reveal};
 
@@ -43,6 +44,19 @@ impl Receiver for Webhook {
     fn request(&self, batch: &[Notification], _now: Millis) -> Result<Request, String> {
         let url = reveal(&self.url)?;
         Request::json(url.clone(), &self.payload(batch), vec![url])
+    }
+
+    /// The structured digest, `{"type": "digest", "receiver": ..., "text": ..., <DigestMessage>}`:
+    /// every figure as a number, times in RFC 3339, plus the plain text for simple bridges.
+    fn digest(&self, digest: &DigestMessage) -> Result<Request, String> {
+        let url = reveal(&self.url)?;
+        let mut body = serde_json::to_value(digest).map_err(|err| err.to_string())?;
+        if let Value::Object(map) = &mut body {
+            map.insert("type".into(), json!("digest"));
+            map.insert("receiver".into(), json!(self.receiver));
+            map.insert("text".into(), json!(digest.text()));
+        }
+        Request::json(url.clone(), &body, vec![url])
     }
 }
 
