@@ -24,6 +24,7 @@ fn the_example_and_demo_configs_validate() {
         "config/demo.toml",
         "config/alerting.toml",
         "config/tiers.toml",
+        "config/program.toml",
     ] {
         let output = burnwatch()
             .env("PD_ROUTING_KEY", "0123456789abcdef0123456789abcdef")
