@@ -78,6 +78,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
             api_token: None,
             limits: Default::default(),
         },
+        record: Default::default(),
         backends: BTreeMap::new(),
         slos: Vec::new(),
         maintenance: Vec::new(),
