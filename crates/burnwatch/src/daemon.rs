@@ -76,6 +76,8 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         .with_state_dir(data_dir)
         .with_board(Arc::clone(&board));
     let reload_metrics = ReloadMetrics::register(&mut registry);
+    let record_metrics = crate::record::RecordMetrics::register(&mut registry);
+    let record = burnwatch_record::SharedRecord::default();
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
     let listener = TcpListener::bind(config.server.listen)
@@ -145,6 +147,15 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         snapshot_interval,
         shutdown.clone(),
     ));
+    let recorder = config.record.enabled.then(|| crate::record::Recorder {
+        db: record.clone(),
+        data_dir: data_dir.to_path_buf(),
+        config: config.clone(),
+        exclusions: Arc::clone(&exclusions),
+        metrics: record_metrics,
+        readiness: Arc::clone(&readiness),
+        shutdown: shutdown.clone(),
+    });
     let mut slos = SloSet::start(
         config,
         Shared {
@@ -165,6 +176,9 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     )?;
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
     let delivery = dispatcher.spawn(notification_rx, shutdown.clone());
+    if let Some(recorder) = recorder {
+        tokio::spawn(recorder.run());
+    }
     let server = tokio::spawn(burnwatch_http::serve(
         listener,
         AppState::new(registry, ready)
@@ -175,6 +189,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             .with_slo_metrics(Arc::new(slo_registry))
             .with_exclusions(exclusions)
             .with_corrections(corrections)
+            .with_record(record)
             .with_api_token(api_token),
         shutdown.clone(),
     ));

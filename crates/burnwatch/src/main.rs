@@ -11,6 +11,7 @@ mod failure;
 mod gate;
 mod import;
 mod memory;
+mod record;
 mod replay;
 mod report;
 mod shard;

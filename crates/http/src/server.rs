@@ -39,6 +39,8 @@ pub struct AppState {
     /// The budget corrections the API changes.
     pub(crate) corrections: Option<Arc<crate::corrections::Corrections>>,
     pub(crate) scrape: Arc<Scrape>,
+    /// The six-month record `/trends` and `/api/v1/trends` read (empty until opened).
+    pub(crate) record: burnwatch_record::SharedRecord,
     slo_metrics: Option<Arc<Registry>>,
     pub(crate) renders: Renders,
     limits: ServerLimits,
@@ -59,11 +61,19 @@ impl AppState {
             api_token: None,
             corrections: None,
             scrape: Arc::new(Scrape::new(Arc::clone(&registry), None, None)),
+            record: burnwatch_record::SharedRecord::default(),
             slo_metrics: None,
             renders: Renders::new(limits.max_concurrent_renders),
             limits,
             registry,
         }
+    }
+
+    /// Serves `/trends` and `/api/v1/trends` from `record`.
+    #[must_use]
+    pub fn with_record(mut self, record: burnwatch_record::SharedRecord) -> Self {
+        self.record = record;
+        self
     }
 
     /// Shows excluded and silenced spans from `exclusions` and changes corrections there.

@@ -7,6 +7,7 @@
 //! - [`RecordDb`]: the database (SQLite via [`burnwatch_store::Database`]: WAL, versioned,
 //!   set aside when corrupt); a day is written in one transaction, so a kill at any moment
 //!   leaves it whole or absent.
+//! - [`SharedRecord`]: the open record shared by the writer and the HTTP server.
 //! - [`trends`]: the weekly figures per team label the `/trends` page and API show.
 //! - [`csv`]: the daily rows as CSV.
 //!
@@ -19,8 +20,10 @@ pub mod csv;
 mod day;
 mod db;
 mod row;
+mod shared;
 pub mod trends;
 
 pub use day::Day;
 pub use db::{DB_FILE, RecordDb, SCHEMA_VERSION};
 pub use row::{DayBatch, DayRow, IncidentRow, Query};
+pub use shared::SharedRecord;
