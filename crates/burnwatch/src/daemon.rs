@@ -71,13 +71,17 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     slo_registry.register_collector(Box::new(
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
+    // The six-month record: opened by its writer task, read by the HTTP server, counted into
+    // by the notifier.
+    let record = burnwatch_record::SharedRecord::default();
     let dispatcher = Dispatcher::new(&config, &mut registry)
         .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?
         .with_state_dir(data_dir)
-        .with_board(Arc::clone(&board));
+        .with_board(Arc::clone(&board))
+        .with_record(record.clone());
     let reload_metrics = ReloadMetrics::register(&mut registry);
     let record_metrics = crate::record::RecordMetrics::register(&mut registry);
-    let record = burnwatch_record::SharedRecord::default();
+
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
     let listener = TcpListener::bind(config.server.listen)

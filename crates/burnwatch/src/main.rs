@@ -98,6 +98,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Report {
             config,
             month,
+            quarter,
             start,
             end,
             slos,
@@ -110,6 +111,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             report::run(report::Request {
                 config,
                 month,
+                quarter,
                 start,
                 end,
                 slos,

@@ -25,5 +25,5 @@ pub mod trends;
 
 pub use day::Day;
 pub use db::{DB_FILE, RecordDb, SCHEMA_VERSION};
-pub use row::{DayBatch, DayRow, IncidentRow, Query};
+pub use row::{DayBatch, DayRow, IncidentRow, Query, instance_name};
 pub use shared::SharedRecord;

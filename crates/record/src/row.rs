@@ -91,3 +91,13 @@ pub struct Query {
     /// Last day, inclusive.
     pub to: Day,
 }
+
+/// The instance as the record names it: `id`, or `id{k=v,...}` for a group instance (the name
+/// `burnwatch replay` and `report` print).
+pub fn instance_name(slo: &str, group: &[(String, String)]) -> String {
+    if group.is_empty() {
+        return slo.to_string();
+    }
+    let labels: Vec<String> = group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{slo}{{{}}}", labels.join(","))
+}

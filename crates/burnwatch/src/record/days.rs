@@ -93,7 +93,8 @@ impl DayCollector {
             day = day.plus(1);
         }
         for instance in self.instances {
-            let name = instance.track.name();
+            let info = &instance.track.info;
+            let name = burnwatch_record::instance_name(&info.slo.id, &info.group);
             let team = instance
                 .track
                 .info

@@ -113,6 +113,17 @@ impl Dispatcher {
     /// alerts repeat `repeat_interval` after their last send (Alertmanager: each minute after),
     /// and an alert the receiver already accepted as firing is not triggered again. A corrupt
     /// file is set aside with a warning. Without it, everything is forgotten at exit.
+    /// Counts the firing notifications every receiver accepts in the six-month record (per SLO
+    /// instance, receiver and UTC day). Call before [`Dispatcher::spawn`].
+    #[must_use]
+    pub fn with_record(mut self, record: burnwatch_record::SharedRecord) -> Dispatcher {
+        match Arc::get_mut(&mut self.metrics) {
+            Some(metrics) => metrics.record = record,
+            None => tracing::warn!("the record is wired after the notifier started; sends are not recorded"),
+        }
+        self
+    }
+
     pub fn with_state_dir(mut self, data_dir: &Path) -> Dispatcher {
         self.state_dir = Some(data_dir.to_path_buf());
         self
