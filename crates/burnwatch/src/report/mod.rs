@@ -350,7 +350,10 @@ mod tests {
         let q4 = quarter_span("2026-Q4").unwrap();
         assert_eq!(q4.start, month_span("2026-10").unwrap().start);
         assert_eq!(q4.end, month_span("2027-01").unwrap().start);
-        assert_eq!(quarter_span("2026-Q2").unwrap().end, month_span("2026-07").unwrap().start);
+        assert_eq!(
+            quarter_span("2026-Q2").unwrap().end,
+            month_span("2026-07").unwrap().start
+        );
         for bad in ["2026-Q5", "2026-4", "Q4"] {
             assert!(quarter_span(bad).is_err(), "accepted {bad}");
         }
