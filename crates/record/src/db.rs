@@ -96,10 +96,8 @@ impl RecordDb {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT day FROM covered WHERE slo = ?1 AND day BETWEEN ?2 AND ?3")?;
-        let days = stmt
-            .query_map(params![slo, from.0, to.0], |row| row.get(0).map(Day))?
-            .collect();
-        days
+        stmt.query_map(params![slo, from.0, to.0], |row| row.get(0).map(Day))?
+            .collect()
     }
 
     /// The start of the oldest incident of `slo` still open, if any started at or after

@@ -24,7 +24,6 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 /// of patterns, is read by `specs.rs` before decoding.)
 pub(crate) const SECTIONS: [&str; 11] = [
     "server",
-    "record",
     "backends",
     "defaults",
     "tiers",
@@ -33,6 +32,7 @@ pub(crate) const SECTIONS: [&str; 11] = [
     "maintenance",
     "receivers",
     "route",
+    "record",
     "specs",
 ];
 

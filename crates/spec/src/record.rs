@@ -60,3 +60,44 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, raw: Option<&Spanned<RawRecord>>) -> Opt
         retention_days,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Record;
+
+    fn parse(record: &str) -> Result<crate::Config, crate::Errors> {
+        crate::parse(
+            &format!("[record]\n{record}\n"),
+            Path::new("burnwatch.toml"),
+            &|_| None,
+        )
+    }
+
+    #[test]
+    fn retention_is_whole_days_and_defaults_to_400() {
+        assert_eq!(parse("").unwrap().record, Record::default());
+        assert_eq!(Record::default().retention_days, 400);
+        let config = parse("retention = \"210d\"\nenabled = false").unwrap();
+        assert_eq!(
+            config.record,
+            Record {
+                enabled: false,
+                retention_days: 210
+            }
+        );
+        assert_eq!(
+            parse("retention = \"1y\"").unwrap().record.retention_days,
+            365
+        );
+        for bad in ["\"36h\"", "\"0d\"", "\"soon\""] {
+            let errors = parse(&format!("retention = {bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(errors.contains("burnwatch.toml:2:13"), "{bad}: {errors}");
+        }
+        let errors = parse("keep = \"1d\"").unwrap_err().to_string();
+        assert!(errors.contains("keep"), "{errors}");
+    }
+}
