@@ -22,6 +22,10 @@ pub const DB_FILE: &str = "record.db";
 /// The schema this build reads and writes. Version 1: the first.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// `MIGRATIONS[i]` takes a record of schema version `i + 1` to `i + 2` on open (none yet); a
+/// new version adds its step here and changes [`SCHEMA`], so existing records keep their days.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize - 1] = [];
+
 /// Version 1. Days are UTC day numbers (days since 1970-01-01), times unix milliseconds.
 const SCHEMA: &str = "
 CREATE TABLE days (
@@ -79,7 +83,7 @@ impl RecordDb {
             "the daily record is backfilled again from the backend as far as its retention \
              allows; older days are lost",
         ));
-        let conn = db.open(now_ms, SCHEMA)?;
+        let conn = db.open_migrating(now_ms, SCHEMA, &MIGRATIONS)?;
         Ok(RecordDb {
             conn: Mutex::new(conn),
         })
