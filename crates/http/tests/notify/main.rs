@@ -28,6 +28,8 @@
 //!   repeat while firing.
 //! - `secrets`: routing keys and webhook URLs never reach metrics or logs.
 //! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
+//! - `record`: firing notifications a receiver accepted are counted in the six-month record
+//!   per instance, receiver and UTC day; resolves and failed sends are not.
 //! - `restart`: with a state directory, a trigger still undelivered at shutdown is delivered by
 //!   the next dispatcher, once; an open alert is not triggered again and a resolve is not sent
 //!   twice; a corrupt state file is set aside with a warning and delivery goes on.
@@ -37,6 +39,7 @@ mod formats;
 mod lifecycle;
 mod opsgenie;
 mod pagerduty;
+mod record;
 mod restart;
 mod routing;
 mod secrets;
