@@ -16,7 +16,9 @@
 //! - the database's size per SLO-year is measured (printed; asserted under the bound
 //!   documented in docs/benchmarks.md);
 //! - a corrupt `record.db` is set aside at the next start; the daemon still serves `/metrics`
-//!   with the SLO series and its alerts, and writes the record again.
+//!   with the SLO series and its alerts, and writes the record again;
+//! - `burnwatch report --quarter` over a whole quarter of the history, with Prometheus gone,
+//!   reads the record: its events, errors and pages are the sums of the record's days.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -326,4 +328,65 @@ fn record_of_200_days_equals_promql_and_survives_kill_and_corruption() {
     assert!(slos.contains("\"alerts\""), "{slos}");
     let again = wait_for_rows(&daemon, &from, &to);
     assert_eq!(again.len() as i64, 2 * DAYS);
+    daemon.stop(Duration::from_secs(10));
+
+    // `burnwatch report --quarter` over a quarter inside the history reads the record: with
+    // the backend gone, a replay would fail.
+    drop(prometheus);
+    let (year, month): (i64, i64) = (from[..4].parse().unwrap(), from[5..7].parse().unwrap());
+    let next = 3 * ((month - 1) / 3 + 1) + 1;
+    let (year, quarter) = if next > 12 {
+        (year + 1, 1)
+    } else {
+        (year, (next - 1) / 3 + 1)
+    };
+    let quarter_text = format!("{year}-Q{quarter}");
+    let first_month = format!("{year}-{:02}", 3 * (quarter - 1) + 1);
+    let config_path = dir.path().join("burnwatch.toml");
+    std::fs::write(&config_path, &config).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_burnwatch"))
+        .args(["report", "--config"])
+        .arg(&config_path)
+        .args(["--quarter", &quarter_text, "--format", "json", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let in_quarter = |row: &&Value| {
+        let day = row["day"].as_str().unwrap();
+        let months: Vec<String> = (0..3)
+            .map(|i| format!("{year}-{:02}", 3 * (quarter - 1) + 1 + i))
+            .collect();
+        months.iter().any(|m| day.starts_with(m.as_str()))
+    };
+    assert!(
+        again.iter().filter(in_quarter).count() > 2 * 89,
+        "{first_month}"
+    );
+    for slo in report["slos"].as_array().unwrap() {
+        let id = slo["slo"].as_str().unwrap();
+        let rows: Vec<&Value> = again
+            .iter()
+            .filter(|r| r["slo"] == id)
+            .filter(in_quarter)
+            .collect();
+        let sum = |field: &str| rows.iter().map(|r| r[field].as_f64().unwrap()).sum::<f64>();
+        for (got, want) in [
+            (slo["events"]["total"].as_f64().unwrap(), sum("events")),
+            (slo["events"]["errors"].as_f64().unwrap(), sum("errors")),
+        ] {
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs(),
+                "{id}: report {got}, record {want}"
+            );
+        }
+        let incidents: u64 = rows.iter().map(|r| r["incidents"].as_u64().unwrap()).sum();
+        assert_eq!(slo["pages"].as_u64().unwrap(), incidents, "{id}");
+    }
+    assert_eq!(report["slos"].as_array().unwrap().len(), 2, "{report}");
 }

@@ -72,6 +72,27 @@ pub struct RecordDb {
 }
 
 impl RecordDb {
+    /// Opens an existing `record.db` in `data_dir` to read it (`burnwatch report`), never
+    /// creating, migrating or setting aside anything; `None` when there is none or it cannot be
+    /// read at this schema version.
+    pub fn open_existing(data_dir: &Path) -> Option<RecordDb> {
+        let path = data_dir.join(DB_FILE);
+        if !path.exists() {
+            return None;
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .ok()?;
+        (version == SCHEMA_VERSION).then(|| RecordDb {
+            conn: Mutex::new(conn),
+        })
+    }
+
     /// Opens (or creates) `record.db` in `data_dir`, setting aside a file that cannot be used
     /// (`now_ms` names the copy). Fails only when no database can be made there.
     pub fn open(data_dir: &Path, now_ms: Millis) -> rusqlite::Result<RecordDb> {
@@ -119,6 +140,28 @@ impl RecordDb {
             )
             .optional()
             .map(Option::flatten)
+    }
+
+    /// The incidents of `slo` that started in `[from, to)` (unix ms), by start.
+    pub fn incidents(
+        &self,
+        slo: &str,
+        from: Millis,
+        to: Millis,
+    ) -> rusqlite::Result<Vec<crate::IncidentRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT instance, start, end FROM incidents WHERE slo = ?1 AND start >= ?2 \
+             AND start < ?3 ORDER BY start",
+        )?;
+        stmt.query_map(params![slo, from, to], |row| {
+            Ok(crate::IncidentRow {
+                instance: row.get(0)?,
+                start: row.get(1)?,
+                end: row.get(2)?,
+            })
+        })?
+        .collect()
     }
 
     /// Writes one day of one SLO (rows, incidents, the mark that it is done) in one
