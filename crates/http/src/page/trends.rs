@@ -50,6 +50,15 @@ pub(crate) async fn trends(
     }
 }
 
+/// Counts on the axis: whole numbers as such, steps between them with one decimal.
+fn count_axis(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 fn series(weeks: &[WeekPoint], value: fn(&WeekPoint) -> Option<f64>) -> Vec<(f64, Option<f64>)> {
     weeks
         .iter()
@@ -79,7 +88,7 @@ fn team_card(team: &TeamTrend) -> String {
             "incidents",
             Chart {
                 title: "Incidents (pages)".into(),
-                y_format: |v| format!("{v:.0}"),
+                y_format: count_axis,
                 lines: vec![line("incidents", "#c62828", |w| {
                     Some(f64::from(w.incidents))
                 })],
@@ -92,7 +101,7 @@ fn team_card(team: &TeamTrend) -> String {
             "mttr",
             Chart {
                 title: "MTTR (minutes)".into(),
-                y_format: |v| format!("{v:.0}"),
+                y_format: count_axis,
                 lines: vec![line("MTTR", "#6a1b9a", |w| {
                     w.mttr_seconds.map(|s| s / 60.0)
                 })],
@@ -105,7 +114,7 @@ fn team_card(team: &TeamTrend) -> String {
             "escalations",
             Chart {
                 title: "Escalations (notifications)".into(),
-                y_format: |v| format!("{v:.0}"),
+                y_format: count_axis,
                 lines: vec![line("escalations", "#ef6c00", |w| {
                     Some(w.escalations as f64)
                 })],
