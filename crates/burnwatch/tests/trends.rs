@@ -309,6 +309,13 @@ fn record_of_200_days_equals_promql_and_survives_kill_and_corruption() {
         );
         assert_eq!(seen["charts"], 8, "{width}px: {seen}");
         assert!(seen["lines"].as_u64().unwrap() >= 8, "{width}px: {seen}");
+        // Every chart draws its line, MTTR's (weeks with incidents only) included.
+        let drawn = browser.evaluate(
+            &tab,
+            r#"[...document.querySelectorAll('section.team .card')].map(c =>
+                 [...c.querySelectorAll('path.line')].some(p => p.getTotalLength() > 50))"#,
+        );
+        assert_eq!(drawn, Value::from(vec![true; 8]), "{width}px: {drawn}");
         assert_eq!(
             seen["overflow"], 0,
             "horizontal overflow at {width}px: {seen}"

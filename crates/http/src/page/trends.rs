@@ -102,9 +102,14 @@ fn team_card(team: &TeamTrend) -> String {
             Chart {
                 title: "MTTR (minutes)".into(),
                 y_format: count_axis,
-                lines: vec![line("MTTR", "#6a1b9a", |w| {
-                    w.mttr_seconds.map(|s| s / 60.0)
-                })],
+                // Only weeks with resolved incidents have an MTTR: the line joins them.
+                lines: vec![Line {
+                    points: series(&team.weeks, |w| w.mttr_seconds.map(|s| s / 60.0))
+                        .into_iter()
+                        .filter(|(_, y)| y.is_some())
+                        .collect(),
+                    ..line("MTTR", "#6a1b9a", |_| None)
+                }],
                 rules: Vec::new(),
                 y_include: vec![0.0],
                 bands: Vec::new(),
@@ -124,18 +129,19 @@ fn team_card(team: &TeamTrend) -> String {
             },
         ),
     ];
+    // Two charts a row on a laptop, one on a phone.
     let mut html = format!(
-        r#"<section class="team" data-team="{t}"><h2>{t}</h2>"#,
+        r#"<section class="team" data-team="{t}"><h2>{t}</h2><div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:0 12px">"#,
         t = escape(&team.team)
     );
     for (id, chart) in &charts {
         let _ = write!(
             html,
-            r#"<h3>{}</h3><div class="card" id="trend-{id}">{}</div>"#,
+            r#"<div style="min-width:0"><h3>{}</h3><div class="card" id="trend-{id}">{}</div></div>"#,
             escape(&chart.title),
             chart.to_svg()
         );
     }
-    html.push_str("</section>");
+    html.push_str("</div></section>");
     html
 }
