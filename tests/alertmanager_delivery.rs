@@ -116,6 +116,7 @@ fn config(alertmanager_url: &str) -> Config {
             api_token: None,
             limits: Default::default(),
         },
+        record: Default::default(),
         backends: BTreeMap::new(),
         slos: Vec::new(),
         discover: Vec::new(),

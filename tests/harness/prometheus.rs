@@ -24,6 +24,12 @@ pub struct PrometheusOptions {
     /// a live exporter continues backfilled series that carry their own `job`, as Sloth's
     /// example metrics do (`job="myservice"`).
     pub honor_labels: bool,
+    /// More OpenMetrics histories, each backfilled by a promtool run of its own: promtool 2.42
+    /// reads its whole input once per 2-hour block it writes, so months of history go much
+    /// faster in parts of a few days.
+    pub history_parts: Vec<String>,
+    /// `--storage.tsdb.retention.time` (default `90d`): longer for long backfilled histories.
+    pub retention: Option<String>,
 }
 
 /// A running Prometheus; killed and its data removed on drop.
@@ -32,6 +38,7 @@ pub struct Prometheus {
     url: String,
     dir: tempfile::TempDir,
     port: u16,
+    retention: String,
 }
 
 impl Prometheus {
@@ -43,6 +50,9 @@ impl Prometheus {
         std::fs::create_dir_all(&data).expect("create data dir");
         if let Some(history) = &options.history {
             backfill(dir.path(), &data, history);
+        }
+        for part in &options.history_parts {
+            backfill(dir.path(), &data, part);
         }
         let interval = options.scrape_interval.unwrap_or(Duration::from_secs(1));
         let mut config = format!(
@@ -77,9 +87,10 @@ impl Prometheus {
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write prometheus.yml");
         let log = || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+        let retention = options.retention.clone().unwrap_or_else(|| "90d".into());
         let (child, port) = start_on_free_port(
             "prometheus",
-            |port| spawn(dir.path(), port),
+            |port| spawn(dir.path(), port, &retention),
             |child, port| {
                 let url = format!("http://127.0.0.1:{port}/-/ready");
                 probe_http(child, "prometheus", &url, &log())
@@ -92,6 +103,7 @@ impl Prometheus {
             url: format!("http://127.0.0.1:{port}"),
             dir,
             port,
+            retention,
         }
     }
 
@@ -136,7 +148,7 @@ impl Prometheus {
     /// taken while it is down only by a program binding that very port, which the tests' own
     /// ephemeral ports never do.)
     pub fn restart(&mut self) {
-        self.child = spawn(self.dir.path(), self.port);
+        self.child = spawn(self.dir.path(), self.port, &self.retention);
         self.wait_ready(Duration::from_secs(60));
     }
 
@@ -316,7 +328,7 @@ impl Drop for Prometheus {
 }
 
 /// Runs Prometheus from the files in `dir` (config, data), appending to its log.
-fn spawn(dir: &std::path::Path, port: u16) -> Child {
+fn spawn(dir: &std::path::Path, port: u16, retention: &str) -> Child {
     let prometheus = require_binary("prometheus", "prometheus");
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -333,7 +345,7 @@ fn spawn(dir: &std::path::Path, port: u16) -> Child {
             dir.join("data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--storage.tsdb.retention.time=90d")
+        .arg(format!("--storage.tsdb.retention.time={retention}"))
         .arg("--web.enable-lifecycle")
         .stdout(Stdio::null())
         .stderr(log)

@@ -124,8 +124,12 @@ pub enum Command {
         #[arg(long, short = 'c')]
         config: PathBuf,
         /// A calendar month in UTC, e.g. 2026-10. Not together with --start/--end.
-        #[arg(long, conflicts_with_all = ["start", "end"], required_unless_present_all = ["start", "end"])]
+        #[arg(long, conflicts_with_all = ["start", "end", "quarter"], required_unless_present_any = ["start", "quarter"])]
         month: Option<String>,
+        /// A calendar quarter in UTC, e.g. 2026-Q4 (October to December). Not together with
+        /// --month or --start/--end.
+        #[arg(long, conflicts_with_all = ["start", "end", "month"])]
+        quarter: Option<String>,
         /// Start of the span: RFC 3339 or unix seconds.
         #[arg(long, requires = "end")]
         start: Option<String>,

@@ -78,10 +78,14 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
     slo_registry.register_collector(Box::new(
         SloCollector::new(Arc::clone(&board)).with_alerts_series(config.server.alerts_series),
     ));
+    // The six-month record: opened by its writer task, read by the HTTP server, counted into
+    // by the notifier.
+    let record = burnwatch_record::SharedRecord::default();
     let dispatcher = Dispatcher::new(&config, &mut registry)
         .map_err(|err| Failure::Config(format!("{err} (in {})", config.source.display())))?
         .with_state_dir(data_dir)
-        .with_board(Arc::clone(&board));
+        .with_board(Arc::clone(&board))
+        .with_record(record.clone());
     let digest_sender = Arc::new(
         dispatcher
             .digest_sender(Some(data_dir), now_millis())
@@ -96,6 +100,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         discovery_view.clone(),
     );
     let has_discovery = !config.discover.is_empty();
+    let record_metrics = crate::record::RecordMetrics::register(&mut registry);
     let registry = Arc::new(registry);
     let (notifications, notification_rx) = tokio::sync::mpsc::unbounded_channel();
     let listener = TcpListener::bind(config.server.listen)
@@ -176,6 +181,16 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         snapshot_interval,
         shutdown.clone(),
     ));
+    let (running, running_rx) = tokio::sync::watch::channel(Arc::new(config.clone()));
+    let recorder = config.record.enabled.then(|| crate::record::Recorder {
+        db: record.clone(),
+        data_dir: data_dir.to_path_buf(),
+        running: running_rx,
+        exclusions: Arc::clone(&exclusions),
+        metrics: record_metrics,
+        readiness: Arc::clone(&readiness),
+        shutdown: shutdown.clone(),
+    });
     let mut slos = SloSet::start(
         config,
         discovered,
@@ -193,6 +208,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
                 ..PollerOptions::default()
             },
             exclusions: Arc::clone(&exclusions),
+            running,
         },
     )?;
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
@@ -207,6 +223,9 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
         ),
         None => Vec::new(),
     };
+    if let Some(recorder) = recorder {
+        tokio::spawn(recorder.run());
+    }
     let server = tokio::spawn(burnwatch_http::serve(
         listener,
         AppState::new(registry, ready)
@@ -217,6 +236,7 @@ pub async fn run(config: Config, options: Options) -> Result<(), Failure> {
             .with_slo_metrics(Arc::new(slo_registry))
             .with_exclusions(exclusions)
             .with_corrections(corrections)
+            .with_record(record)
             .with_api_token(api_token)
             .with_discovery_if(has_discovery, discovery_view),
         shutdown.clone(),

@@ -13,6 +13,7 @@ mod failure;
 mod gate;
 mod import;
 mod memory;
+mod record;
 mod replay;
 mod report;
 mod shard;
@@ -110,6 +111,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Report {
             config,
             month,
+            quarter,
             start,
             end,
             slos,
@@ -122,6 +124,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             report::run(report::Request {
                 config,
                 month,
+                quarter,
                 start,
                 end,
                 slos,

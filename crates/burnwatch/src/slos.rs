@@ -79,6 +79,9 @@ pub struct Shared {
     pub poller: PollerOptions,
     /// Excluded and silenced spans (maintenance windows, corrections), shared with the API.
     pub exclusions: Arc<Exclusions>,
+    /// What runs, published after every start, reload and discovery round (the six-month
+    /// record follows it).
+    pub running: tokio::sync::watch::Sender<Arc<Config>>,
 }
 
 /// One SLO's task and the token that stops it.
@@ -111,6 +114,9 @@ impl SloSet {
             tasks: BTreeMap::new(),
         };
         set.config = set.compose(&set.base, &set.discovered);
+        set.shared
+            .running
+            .send_replace(Arc::new(set.config.clone()));
         let backends = crate::backends::connect(&set.config, &set.shared.metrics)?;
         set.shared
             .exclusions
@@ -312,6 +318,7 @@ impl SloSet {
         if file.is_some() {
             tracing::info!("{summary}");
         }
+        self.shared.running.send_replace(Arc::new(new.clone()));
         self.config = new;
         Ok(summary)
     }

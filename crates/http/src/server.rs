@@ -41,6 +41,8 @@ pub struct AppState {
     pub(crate) scrape: Arc<Scrape>,
     /// What `[[discover]]` found, for the status page (none: no discovery section).
     pub(crate) discovery: Option<crate::discovery::DiscoveryView>,
+    /// The six-month record `/trends` and `/api/v1/trends` read (empty until opened).
+    pub(crate) record: burnwatch_record::SharedRecord,
     slo_metrics: Option<Arc<Registry>>,
     pub(crate) renders: Renders,
     limits: ServerLimits,
@@ -62,6 +64,7 @@ impl AppState {
             corrections: None,
             scrape: Arc::new(Scrape::new(Arc::clone(&registry), None, None)),
             discovery: None,
+            record: burnwatch_record::SharedRecord::default(),
             slo_metrics: None,
             renders: Renders::new(limits.max_concurrent_renders),
             limits,
@@ -84,6 +87,13 @@ impl AppState {
         } else {
             self
         }
+    }
+
+    /// Serves `/trends` and `/api/v1/trends` from `record`.
+    #[must_use]
+    pub fn with_record(mut self, record: burnwatch_record::SharedRecord) -> Self {
+        self.record = record;
+        self
     }
 
     /// Shows excluded and silenced spans from `exclusions` and changes corrections there.

@@ -14,8 +14,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::raw::{
-    RawBackend, RawComposite, RawDefaults, RawDigest, RawDiscover, RawMaintenance, RawRoute,
-    RawServer, RawSlo, RawTier, SECTIONS,
+    RawBackend, RawComposite, RawDefaults, RawDigest, RawDiscover, RawMaintenance, RawRecord,
+    RawRoute, RawServer, RawSlo, RawTier, SECTIONS,
 };
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
@@ -28,6 +28,8 @@ const MAX_PROBLEMS_PER_TABLE: usize = 64;
 pub(crate) struct RawDocument {
     /// `[server]`.
     pub server: Option<Spanned<RawServer>>,
+    /// `[record]`.
+    pub record: Option<Spanned<RawRecord>>,
     /// `[backends.<name>]`, by name (the name's span is its key in the file).
     pub backends: Vec<(Spanned<String>, Spanned<RawBackend>)>,
     /// `[defaults]`.
@@ -74,6 +76,7 @@ pub(crate) fn decode(text: &str, ctx: &mut Ctx<'_>) -> RawDocument {
         match name.as_ref() {
             "specs" => crate::specs::check(ctx, &value),
             "server" => doc.server = table::<RawServer>(ctx, value, "server", "[server]"),
+            "record" => doc.record = table::<RawRecord>(ctx, value, "record", "[record]"),
             "defaults" => doc.defaults = table::<RawDefaults>(ctx, value, "defaults", "[defaults]"),
             "backends" => {
                 doc.backends = named(ctx, value, "backends", "backend", "[backends.main]")

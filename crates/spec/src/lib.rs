@@ -81,6 +81,7 @@ mod names;
 mod plugin;
 mod raw;
 pub mod receiver;
+mod record;
 mod route;
 mod schedule;
 mod secret;
@@ -111,6 +112,7 @@ pub use model::{
     ServerLimits, Severity, Sli, Slo, Threshold,
 };
 pub use plugin::{Plugin, PluginSettings};
+pub use record::Record;
 pub use secret::Secret;
 pub use selector::{MatchOp, Matcher, Selector};
 pub use specs::spec_files;

@@ -21,6 +21,8 @@ pub struct Config {
     pub source: PathBuf,
     /// The HTTP server settings.
     pub server: Server,
+    /// `[record]`: the six-month record of daily figures.
+    pub record: crate::record::Record,
     /// Metric backends by name.
     pub backends: BTreeMap<String, Backend>,
     /// Every SLO, in file order (then the discovered ones, when the daemon has expanded them).

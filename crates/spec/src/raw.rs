@@ -22,7 +22,7 @@ pub(crate) type StrMap = Spanned<BTreeMap<Str, Str>>;
 /// The top-level keys (sections) a configuration may have, in documentation order. Adding a
 /// section means adding it here, a raw type below and an arm in `decode.rs`. (`specs`, a list
 /// of patterns, is read by `specs.rs` before decoding.)
-pub(crate) const SECTIONS: [&str; 12] = [
+pub(crate) const SECTIONS: [&str; 13] = [
     "server",
     "backends",
     "defaults",
@@ -34,6 +34,7 @@ pub(crate) const SECTIONS: [&str; 12] = [
     "receivers",
     "route",
     "digest",
+    "record",
     "specs",
 ];
 
@@ -65,6 +66,17 @@ pub(crate) struct RawServer {
     /// Pages and API answers rendered or being sent at once. Default:
     /// [`default_max_concurrent_renders`].
     pub max_concurrent_renders: Option<Spanned<i64>>,
+}
+
+/// `[record]`: the six-month record of daily figures (`record.db` in the data directory).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRecord {
+    /// Keep the record. Default: true.
+    pub enabled: Option<Spanned<bool>>,
+    /// How many whole UTC days are kept (and backfilled on the first start, as far as the
+    /// backend has data), e.g. `"400d"`. Default: [`default_record_retention`].
+    pub retention: Option<Str>,
 }
 
 /// `[backends.<name>]`: a metrics backend to query.
@@ -550,6 +562,11 @@ pub(crate) fn default_max_connections() -> usize {
 /// `server.max_concurrent_renders`: 4, twice the cores of a small pod.
 pub(crate) fn default_max_concurrent_renders() -> usize {
     4
+}
+
+/// `record.retention`: 400 days, a year and a quarter to compare with.
+pub(crate) fn default_record_retention() -> Duration {
+    Duration::from_secs(400 * 86_400)
 }
 
 /// `backends.*.backfill_concurrency`: 4 history reads at once.

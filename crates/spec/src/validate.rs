@@ -13,6 +13,7 @@ use crate::model::Config;
 pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Option<Config> {
     let config_dir = file.parent().unwrap_or(Path::new(""));
     let server = crate::server::server(ctx, doc, config_dir);
+    let record = crate::record::record(ctx, doc.record.as_ref());
     let names: Vec<&str> = doc
         .backends
         .iter()
@@ -131,6 +132,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, doc: &RawDocument, file: &Path) -> Opt
     Some(Config {
         source: file.to_path_buf(),
         server: server?,
+        record: record?,
         backends,
         slos,
         discover,

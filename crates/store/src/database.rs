@@ -4,7 +4,8 @@
 //!   `synchronous = NORMAL`: a transaction is all or nothing after a kill at any moment; a power
 //!   loss may lose the newest transactions, never consistency.
 //! - **Version**: the schema's version is SQLite's `user_version`. A new (empty) database gets the
-//!   caller's schema and version in one transaction.
+//!   caller's schema and version in one transaction. An older version is migrated on open by the
+//!   caller's migrations ([`Database::open_migrating`]), all of them in one transaction.
 //! - **Set-aside**: a database that cannot be opened, is not a database, has another version or
 //!   fails `PRAGMA quick_check` is moved aside with its write-ahead log (`<name>.bad-<unix ms>`,
 //!   `<name>.bad-<unix ms>-wal`) with one warning saying what is lost, and a new one is created:
@@ -51,8 +52,22 @@ impl Database {
     /// file that cannot be used is set aside first (`now_ms`, unix milliseconds, names the
     /// copy). Fails only when not even a new database can be made (an unwritable directory).
     pub fn open(&self, now_ms: i64, schema: &str) -> rusqlite::Result<Connection> {
+        self.open_migrating(now_ms, schema, &[])
+    }
+
+    /// [`Database::open`], bringing a database of an older version up to this one:
+    /// `migrations[i]` (SQL statements) takes version `i + 1` to `i + 2`, so a schema at version
+    /// `n` has `n - 1` of them. Every step runs in one transaction with the new version, so a
+    /// kill leaves the old version or the new one. A version no migration leads from is set
+    /// aside like any other.
+    pub fn open_migrating(
+        &self,
+        now_ms: i64,
+        schema: &str,
+        migrations: &[&str],
+    ) -> rusqlite::Result<Connection> {
         if self.path().exists() {
-            match self.open_existing() {
+            match self.open_existing(migrations) {
                 Ok(Some(conn)) => return Ok(conn),
                 Ok(None) => {}
                 Err(why) => self.file.set_aside_with(now_ms, &why, &["-wal", "-shm"]),
@@ -68,8 +83,8 @@ impl Database {
 
     /// The connection to a usable database of this version; `None` for an empty one (a file
     /// left by a run that stopped before creating the schema); `Err` says why it is unusable.
-    fn open_existing(&self) -> Result<Option<Connection>, String> {
-        let conn = connect(self.path()).map_err(|err| format!("cannot be opened ({err})"))?;
+    fn open_existing(&self, migrations: &[&str]) -> Result<Option<Connection>, String> {
+        let mut conn = connect(self.path()).map_err(|err| format!("cannot be opened ({err})"))?;
         let version: u32 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(|err| format!("is not {} database ({err})", self.file.what()))?;
@@ -87,7 +102,31 @@ impl Database {
                 ))
             };
         }
-        if version != self.version() {
+        let from = version as usize;
+        if version < self.version() && from >= 1 && migrations.len() + 1 >= self.version() as usize
+        {
+            let steps = &migrations[from - 1..self.version() as usize - 1];
+            let migrate = |conn: &mut Connection| -> rusqlite::Result<()> {
+                let tx = conn.transaction()?;
+                for step in steps {
+                    tx.execute_batch(step)?;
+                }
+                tx.pragma_update(None, "user_version", self.version())?;
+                tx.commit()
+            };
+            migrate(&mut conn).map_err(|err| {
+                format!(
+                    "has schema version {version} and cannot be migrated to {} ({err})",
+                    self.version()
+                )
+            })?;
+            tracing::info!(
+                file = %self.path().display(),
+                from = version,
+                to = self.version(),
+                "database schema migrated"
+            );
+        } else if version != self.version() {
             return Err(format!(
                 "has schema version {version}, this burnwatch reads {}",
                 self.version()
@@ -159,6 +198,38 @@ mod tests {
                 .to_string_lossy()
                 .contains("bad")),
             "nothing set aside"
+        );
+    }
+
+    #[test]
+    fn an_older_version_is_migrated_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = db(dir.path(), 1).open(1, SCHEMA).unwrap();
+        conn.execute("INSERT INTO item (name) VALUES ('kept')", [])
+            .unwrap();
+        drop(conn);
+        let v3 = "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL, size INTEGER, \
+                  colour TEXT);";
+        let migrations = [
+            "ALTER TABLE item ADD COLUMN size INTEGER;",
+            "ALTER TABLE item ADD COLUMN colour TEXT;",
+        ];
+        let conn = db(dir.path(), 3)
+            .open_migrating(2, v3, &migrations)
+            .unwrap();
+        let (name, colour): (String, Option<String>) = conn
+            .query_row("SELECT name, colour FROM item", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((name.as_str(), colour), ("kept", None));
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
+        assert!(
+            !dir.path().join("test.db.bad-2").exists(),
+            "migrated, not set aside"
         );
     }
 

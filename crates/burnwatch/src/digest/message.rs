@@ -63,8 +63,8 @@ pub async fn build(
         (Vec::new(), Vec::new())
     } else {
         (
-            crate::report::collect(config, &ids, span, exclusions).await?,
-            crate::report::collect(config, &ids, before_span, exclusions).await?,
+            crate::report::collect(config, &ids, span, exclusions, None).await?,
+            crate::report::collect(config, &ids, before_span, exclusions, None).await?,
         )
     };
     let services = now

@@ -1,4 +1,4 @@
-//! `burnwatch report`: per SLO instance over a month or a span, the achieved SLI against the
+//! `burnwatch report`: per SLO instance over a month, a quarter or a span, the achieved SLI against the
 //! objective, the budget consumed, incidents (page and ticket episodes) with durations, mean
 //! time to resolve, page count and a budget trend; as HTML (one self-contained file), Markdown or
 //! JSON. Computed through replay: the daemon's runner, engine and alert state machine stepped
@@ -6,6 +6,7 @@
 
 mod given_back;
 mod model;
+mod record;
 mod render;
 
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub struct Request {
     pub config: PathBuf,
     /// `2026-10`.
     pub month: Option<String>,
+    /// `2026-Q4`.
+    pub quarter: Option<String>,
     /// Start (RFC 3339 or unix seconds).
     pub start: Option<String>,
     /// End (RFC 3339 or unix seconds).
@@ -77,6 +80,31 @@ pub fn month_span(text: &str) -> Result<Span, Failure> {
     })
 }
 
+/// `2026-Q4` as the span from its first midnight (October 1st) to the next quarter's, UTC.
+pub fn quarter_span(text: &str) -> Result<Span, Failure> {
+    let bad = || {
+        Failure::Usage(format!(
+            "--quarter {text:?} is not a quarter: write YYYY-QN, e.g. 2026-Q4"
+        ))
+    };
+    let (year, quarter) = text.trim().split_once("-Q").ok_or_else(bad)?;
+    let year: i64 = year.parse().map_err(|_| bad())?;
+    let quarter: i64 = quarter.parse().map_err(|_| bad())?;
+    if !(1970..=9999).contains(&year) || !(1..=4).contains(&quarter) {
+        return Err(bad());
+    }
+    let first = 3 * (quarter - 1) + 1;
+    let next = if quarter == 4 {
+        (year + 1, 1)
+    } else {
+        (year, first + 3)
+    };
+    Ok(Span {
+        start: days_from_civil(year, first) * 86_400_000,
+        end: days_from_civil(next.0, next.1) * 86_400_000,
+    })
+}
+
 /// Days from 1970-01-01 to the first of `month` (Howard Hinnant's civil-from-days inverse).
 fn days_from_civil(year: i64, month: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -90,6 +118,9 @@ fn days_from_civil(year: i64, month: i64) -> i64 {
 
 fn span(request: &Request) -> Result<Span, Failure> {
     let span = match (&request.month, &request.start, &request.end) {
+        (None, None, None) if request.quarter.is_some() => {
+            quarter_span(request.quarter.as_deref().unwrap_or_default())?
+        }
         (Some(month), None, None) => month_span(month)?,
         (None, Some(start), Some(end)) => Span {
             start: parse_time(start, "start")?,
@@ -97,7 +128,7 @@ fn span(request: &Request) -> Result<Span, Failure> {
         },
         _ => {
             return Err(Failure::Usage(
-                "give either --month YYYY-MM or both --start and --end".into(),
+                "give either --month YYYY-MM, --quarter YYYY-QN or both --start and --end".into(),
             ));
         }
     };
@@ -129,7 +160,19 @@ pub fn run(request: Request) -> Result<(), Failure> {
         .build()
         .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
     let exclusions = crate::replay::exclusions(&request.spans, &config)?;
-    let reports = runtime.block_on(collect(&config, &request.slos, span, &exclusions))?;
+    // Whole days the daemon's record holds are read from it rather than replayed.
+    let record = request
+        .spans
+        .data_dir
+        .as_deref()
+        .and_then(burnwatch_record::RecordDb::open_existing);
+    let reports = runtime.block_on(collect(
+        &config,
+        &request.slos,
+        span,
+        &exclusions,
+        record.as_ref(),
+    ))?;
     let text = match request.format {
         ReportFormat::Html => render::html(span, &reports),
         ReportFormat::Markdown => render::markdown(span, &reports),
@@ -147,6 +190,7 @@ pub(crate) async fn collect(
     only: &[String],
     span: Span,
     exclusions: &Arc<Exclusions>,
+    record: Option<&burnwatch_record::RecordDb>,
 ) -> Result<Vec<InstanceReport>, Failure> {
     let metrics = Arc::new(SchedulerMetrics::unregistered());
     let backends = crate::backends::connect(config, &metrics)?;
@@ -155,6 +199,18 @@ pub(crate) async fn collect(
     let mut history = ComponentHistory::default();
     let mut reports = Vec::new();
     for &(slo, asked) in &selection.direct {
+        if asked
+            && !selection.components.contains(&slo.id)
+            && let Some(db) = record
+            && let Some(mut instances) = record::reports(db, slo, span)?
+        {
+            tracing::info!(slo = %slo.id, "report: whole days read from the record");
+            for report in &mut instances {
+                report.components = components(slo);
+            }
+            reports.extend(instances);
+            continue;
+        }
         let backend = &backends[&slo.backend];
         let replay = |exclusions: Arc<Exclusions>, record: bool| {
             let runner = SloRunner::new(
@@ -318,6 +374,16 @@ mod tests {
         assert_eq!(december.end - december.start, 31 * 86_400_000);
         let february = month_span("2024-02").unwrap();
         assert_eq!(february.end - february.start, 29 * 86_400_000);
+        let q4 = quarter_span("2026-Q4").unwrap();
+        assert_eq!(q4.start, month_span("2026-10").unwrap().start);
+        assert_eq!(q4.end, month_span("2027-01").unwrap().start);
+        assert_eq!(
+            quarter_span("2026-Q2").unwrap().end,
+            month_span("2026-07").unwrap().start
+        );
+        for bad in ["2026-Q5", "2026-4", "Q4"] {
+            assert!(quarter_span(bad).is_err(), "accepted {bad}");
+        }
         for bad in ["2026-13", "2026", "26-1x", "1969-12"] {
             let Err(Failure::Usage(message)) = month_span(bad) else {
                 panic!("accepted {bad}");

@@ -4,6 +4,7 @@
 //! - `GET /api/v1/slos/{id}`: one instance (a composite with its `components`);
 //! - `GET /api/v1/slos/{id}/history?window=7d`: the points and alert episodes the daemon holds;
 //! - `GET /api/v1/slos/{id}/decision?risk=low|medium|high`: the release gate;
+//! - `GET /api/v1/trends?slo=&from=&to=&format=json|csv`: the six-month record (`trends.rs`);
 //! - `/api/v1/corrections`: budget corrections, behind a bearer token (see `corrections.rs`).
 //!
 //! Errors are `{"error": "..."}` with 400 (bad parameter), 404 (unknown SLO) or 503 (and, for
@@ -15,6 +16,7 @@ mod decision;
 mod error;
 mod exclusions;
 mod lookup;
+pub(crate) mod trends;
 mod view;
 
 use std::collections::HashMap;
@@ -44,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/slos/{id}", get(one))
         .route("/api/v1/slos/{id}/history", get(history))
         .route("/api/v1/slos/{id}/decision", get(decision))
+        .route("/api/v1/trends", get(trends::trends))
         .merge(corrections::routes())
 }
 

@@ -114,6 +114,19 @@ impl Dispatcher {
         })
     }
 
+    /// Counts the firing notifications every receiver accepts in the six-month record (per SLO
+    /// instance, receiver and UTC day). Call before [`Dispatcher::spawn`].
+    #[must_use]
+    pub fn with_record(mut self, record: burnwatch_record::SharedRecord) -> Dispatcher {
+        match Arc::get_mut(&mut self.metrics) {
+            Some(metrics) => metrics.record = record,
+            None => tracing::warn!(
+                "the record is wired after the notifier started; sends are not recorded"
+            ),
+        }
+        self
+    }
+
     /// Keep the notifier's state in `data_dir` (`notifications.json`): per receiver, the
     /// notifications not yet delivered and the alerts it was told about with when they were
     /// last sent. On start the file is loaded: pending notifications are delivered, firing

@@ -54,6 +54,8 @@ pub(crate) struct NotifyMetrics {
     latency: LatencyFamily,
     retries: Family<ReceiverLabels, Counter>,
     unrouted: Counter,
+    /// The six-month record, which counts firing notifications sent per receiver and day.
+    pub(crate) record: burnwatch_record::SharedRecord,
 }
 
 fn latency_histogram() -> Histogram {
@@ -104,6 +106,7 @@ impl NotifyMetrics {
             latency: Family::new_with_constructor(latency_histogram),
             retries: Family::default(),
             unrouted: Counter::default(),
+            record: burnwatch_record::SharedRecord::default(),
         }
     }
 

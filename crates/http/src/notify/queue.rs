@@ -385,11 +385,44 @@ impl<T: Transport> Worker<T> {
         if delivered {
             self.metrics.count(&self.name, Outcome::Sent, count);
             self.metrics.delivered_after(&self.name, since.elapsed());
+            self.record_sent(batch);
             tracing::debug!(receiver = %self.name, alerts = count, "notification sent");
         } else {
             self.metrics.count(&self.name, Outcome::Failed, count);
         }
         delivered
+    }
+}
+
+impl<T: Transport> Worker<T> {
+    /// Counts the firing notifications of `batch` in the six-month record, off the async
+    /// threads; a failed write is logged, never retried (the delivery itself succeeded).
+    fn record_sent(&self, batch: &[Notification]) {
+        let Some(db) = self.metrics.record.get() else {
+            return;
+        };
+        let sent: Vec<(String, String)> = batch
+            .iter()
+            .filter(|n| n.status == burnwatch_engine::AlertStatus::Firing)
+            .map(|n| {
+                let info = &n.instance;
+                (
+                    info.slo.id.clone(),
+                    burnwatch_record::instance_name(&info.slo.id, &info.group),
+                )
+            })
+            .collect();
+        if sent.is_empty() {
+            return;
+        }
+        let (receiver, at) = (self.name.clone(), self.clock.now());
+        tokio::task::spawn_blocking(move || {
+            for (slo, instance) in sent {
+                if let Err(err) = db.count_notification(&slo, &instance, &receiver, at) {
+                    tracing::warn!(error = %err, receiver, "cannot count the notification in the record");
+                }
+            }
+        });
     }
 }
 

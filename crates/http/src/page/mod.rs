@@ -6,6 +6,7 @@
 
 mod detail;
 mod layout;
+mod trends;
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(overview))
         .route("/slos/{id}", get(detail::detail))
+        .route("/trends", get(trends::trends))
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.

@@ -32,6 +32,8 @@
 //!   once per (digest, occurrence, receiver) across a new sender on the same journal, Slack's
 //!   50-block limit with a note, and the webhook's structured JSON.
 //! - `lifecycle`: shutdown drains in-flight work and is bounded; self-metrics exist from start.
+//! - `record`: firing notifications a receiver accepted are counted in the six-month record
+//!   per instance, receiver and UTC day; resolves and failed sends are not.
 //! - `restart`: with a state directory, a trigger still undelivered at shutdown is delivered by
 //!   the next dispatcher, once; an open alert is not triggered again and a resolve is not sent
 //!   twice; a corrupt state file is set aside with a warning and delivery goes on.
@@ -42,6 +44,7 @@ mod formats;
 mod lifecycle;
 mod opsgenie;
 mod pagerduty;
+mod record;
 mod restart;
 mod routing;
 mod secrets;

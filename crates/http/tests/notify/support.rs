@@ -78,6 +78,7 @@ pub fn config(receivers: Vec<Receiver>, routes: Vec<Route>) -> Config {
             api_token: None,
             limits: Default::default(),
         },
+        record: Default::default(),
         backends: BTreeMap::new(),
         slos: Vec::new(),
         discover: Vec::new(),
@@ -222,9 +223,22 @@ impl Harness {
     }
 
     fn start_with(receivers: Vec<Receiver>, routes: Vec<Route>, dir: Option<&Path>) -> Harness {
+        Harness::start_recording(receivers, routes, dir, None)
+    }
+
+    /// Like [`Harness::start_in`], counting firing notifications sent in `record`.
+    pub fn start_recording(
+        receivers: Vec<Receiver>,
+        routes: Vec<Route>,
+        dir: Option<&Path>,
+        record: Option<burnwatch_record::SharedRecord>,
+    ) -> Harness {
         let mut registry = Registry::default();
         let mut dispatcher =
             Dispatcher::new(&config(receivers, routes), &mut registry).expect("dispatcher");
+        if let Some(record) = record {
+            dispatcher = dispatcher.with_record(record);
+        }
         if let Some(dir) = dir {
             dispatcher = dispatcher.with_state_dir(dir);
         }
