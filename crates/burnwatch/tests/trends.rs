@@ -17,6 +17,7 @@
 //!   documented in docs/benchmarks.md);
 //! - a corrupt `record.db` is set aside at the next start; the daemon still serves `/metrics`
 //!   with the SLO series and its alerts, and writes the record again;
+//! - An SLO added by a reload has its 200 days recorded at once, equal to its twin's.
 //! - `burnwatch report --quarter` over a whole quarter of the history, with Prometheus gone,
 //!   reads the record: its events, errors and pages are the sums of the record's days.
 
@@ -379,6 +380,36 @@ fn record_of_200_days_equals_promql_and_survives_kill_and_corruption() {
     assert!(slos.contains("\"alerts\""), "{slos}");
     let again = wait_for_rows(&daemon, &from, &to);
     assert_eq!(again.len() as i64, 2 * DAYS);
+
+    // An SLO added by a reload (as a discovery round adds them) gets its days at once, not at
+    // the next start or midnight. Over checkout's own selectors, each of its days must equal
+    // checkout's (checked against PromQL above).
+    let added = format!(
+        "{config}\n[[slo]]\nservice = \"checkout\"\nname = \"reloaded\"\nobjective = 99\n\
+         [slo.sli.ratio]\nerrors = 'http_requests_total{{service=\"checkout\",code=~\"5..\"}}'\n\
+         total = 'http_requests_total{{service=\"checkout\"}}'\n"
+    );
+    std::fs::write(daemon.config_path(), added).unwrap();
+    daemon.sighup();
+    let reloaded = wait_for(
+        "the reloaded SLO's 200 days",
+        Duration::from_secs(600),
+        || {
+            let (status, body) = daemon.get(&format!(
+                "/api/v1/trends?slo=checkout-reloaded&from={from}&to={to}"
+            ))?;
+            let trends: Value = serde_json::from_str(&body).ok()?;
+            let rows = trends["days"].as_array()?.clone();
+            (status == 200 && rows.len() as i64 == DAYS).then_some(rows)
+        },
+    );
+    let checkout = &by_instance["checkout-availability"];
+    for row in &reloaded {
+        let day = row["day"].as_str().unwrap();
+        for field in ["events", "errors"] {
+            assert_eq!(row[field], checkout[day][field], "{day} {field}: {row}");
+        }
+    }
     daemon.stop(Duration::from_secs(10));
 
     // `burnwatch report --quarter` over a quarter inside the history reads the record: with
