@@ -219,6 +219,12 @@ impl SloSet {
         if new.receivers != self.config.receivers || new.routes != self.config.routes {
             notes.push("receivers and routes take effect at the next restart");
         }
+        if new.digests != self.config.digests {
+            notes.push("[[digest]] changes take effect at the next restart");
+        }
+        if new.record.enabled != self.config.record.enabled {
+            notes.push("[record] enabled takes effect at the next restart");
+        }
         for note in &notes {
             tracing::warn!("{note}");
         }
