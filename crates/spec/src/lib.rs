@@ -84,6 +84,7 @@ pub mod receiver;
 mod record;
 mod route;
 mod schedule;
+mod scope;
 mod secret;
 mod selector;
 mod server;

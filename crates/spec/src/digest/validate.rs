@@ -13,8 +13,7 @@ use crate::location::Location;
 use crate::maintenance::Schedule;
 use crate::maintenance::schedule::default_start;
 use crate::model::Slo;
-use crate::names::is_label_name;
-use crate::raw::{RawDigest, Str, StrMap};
+use crate::raw::{RawDigest, Str};
 use crate::receiver::raw::RawReceiver;
 use crate::suggest::closest;
 
@@ -136,7 +135,7 @@ fn one(
         None => Some(Vec::new()),
     };
     let labels = match &raw.labels {
-        Some(l) => labels(ctx, l),
+        Some(l) => crate::scope::labels(ctx, l, "[[digest]]"),
         None => Some(BTreeMap::new()),
     };
     let (name, name_span) = name?;
@@ -322,32 +321,6 @@ fn patterns(
             continue;
         }
         out.push(pattern);
-    }
-    ok.then_some(out)
-}
-
-fn labels(ctx: &mut Ctx<'_>, labels: &StrMap) -> Option<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut ok = true;
-    for (name, value) in labels.get_ref() {
-        if !is_label_name(name.get_ref()) {
-            ok = false;
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &name.span(),
-                format!(
-                    "`{}` in `labels` of [[digest]] is not a label name: use \
-                     [a-zA-Z_][a-zA-Z0-9_]*, e.g. labels = {{ team = \"payments\" }}",
-                    name.get_ref()
-                ),
-            );
-        }
-        match ctx.expand(value) {
-            Some(v) => {
-                out.insert(name.get_ref().clone(), v);
-            }
-            None => ok = false,
-        }
     }
     ok.then_some(out)
 }

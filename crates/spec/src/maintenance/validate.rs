@@ -15,7 +15,6 @@ use crate::context::Ctx;
 use crate::error::ErrorKind;
 use crate::location::Location;
 use crate::model::Slo;
-use crate::names::is_label_name;
 use crate::raw::{RawMaintenance, Str};
 use crate::suggest::closest;
 
@@ -103,7 +102,10 @@ fn one(
         .slos
         .as_ref()
         .map(|list| patterns(ctx, list, slos, complete));
-    let labels = raw.labels.as_ref().map(|l| labels(ctx, l));
+    let labels = raw
+        .labels
+        .as_ref()
+        .map(|l| crate::scope::labels(ctx, l, "[[maintenance]]"));
     if raw.slos.is_none() && raw.labels.is_none() {
         ctx.missing(
             &span,
@@ -239,32 +241,6 @@ fn listed(ids: &[&str]) -> String {
         text.push_str(&format!(" and {} more", ids.len() - 10));
     }
     text
-}
-
-fn labels(ctx: &mut Ctx<'_>, labels: &crate::raw::StrMap) -> Option<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut ok = true;
-    for (name, value) in labels.get_ref() {
-        if !is_label_name(name.get_ref()) {
-            ok = false;
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &name.span(),
-                format!(
-                    "`{}` in `labels` of [[maintenance]] is not a label name: use \
-                     [a-zA-Z_][a-zA-Z0-9_]*, e.g. labels = {{ team = \"payments\" }}",
-                    name.get_ref()
-                ),
-            );
-        }
-        match ctx.expand(value) {
-            Some(v) => {
-                out.insert(name.get_ref().clone(), v);
-            }
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
 }
 
 /// `start`/`end`, or `schedule` with `duration`, `timezone` and maybe `start`.
