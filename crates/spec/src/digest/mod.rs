@@ -71,12 +71,7 @@ impl Digest {
         id: &str,
         labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
-        (self.slos.is_empty() || self.slos.iter().any(|p| crate::glob::matches(p, id)))
-            && self.labels.iter().all(|(name, value)| {
-                labels
-                    .clone()
-                    .any(|(n, v)| n == name.as_str() && v == value.as_str())
-            })
+        crate::scope::covers(&self.slos, &self.labels, id, labels)
     }
 
     /// The first send time strictly after `at`, if any within a year.

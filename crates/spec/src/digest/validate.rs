@@ -131,7 +131,12 @@ fn one(
         }
     };
     let patterns = match &raw.slos {
-        Some(list) => patterns(ctx, list, slos, complete),
+        Some(list) => crate::scope::patterns(ctx, list, slos, complete, |pattern, hint, _| {
+            format!(
+                "\"{pattern}\" in `slos` of [[digest]] matches no SLO id{hint}; SLO ids are \
+                 `service-name`, `*` and `?` are wildcards, e.g. slos = [\"checkout-*\"]"
+            )
+        }),
         None => Some(Vec::new()),
     };
     let labels = match &raw.labels {
@@ -286,41 +291,6 @@ fn receiver_names(
             continue;
         }
         out.push(name);
-    }
-    ok.then_some(out)
-}
-
-fn patterns(
-    ctx: &mut Ctx<'_>,
-    list: &Spanned<Vec<Str>>,
-    slos: &[Slo],
-    complete: bool,
-) -> Option<Vec<String>> {
-    let ids: Vec<&str> = slos.iter().map(|s| s.id.as_str()).collect();
-    let mut out = Vec::new();
-    let mut ok = true;
-    for text in list.get_ref() {
-        let Some(pattern) = ctx.expand(text) else {
-            ok = false;
-            continue;
-        };
-        if complete && !ids.iter().any(|id| crate::glob::matches(&pattern, id)) {
-            ok = false;
-            let hint = closest(&pattern, &ids)
-                .filter(|_| !crate::glob::is_pattern(&pattern))
-                .map(|id| format!(" (did you mean \"{id}\"?)"))
-                .unwrap_or_default();
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &text.span(),
-                format!(
-                    "\"{pattern}\" in `slos` of [[digest]] matches no SLO id{hint}; SLO ids are \
-                     `service-name`, `*` and `?` are wildcards, e.g. slos = [\"checkout-*\"]"
-                ),
-            );
-            continue;
-        }
-        out.push(pattern);
     }
     ok.then_some(out)
 }

@@ -59,12 +59,7 @@ impl Maintenance {
         id: &str,
         labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
-        (self.slos.is_empty() || self.slos.iter().any(|p| crate::glob::matches(p, id)))
-            && self.labels.iter().all(|(name, value)| {
-                labels
-                    .clone()
-                    .any(|(n, v)| n == name.as_str() && v == value.as_str())
-            })
+        crate::scope::covers(&self.slos, &self.labels, id, labels)
     }
 
     /// The windows' `(start, end]` that overlap `(from, to]`, in order.

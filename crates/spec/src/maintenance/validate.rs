@@ -194,41 +194,17 @@ fn patterns(
         );
         return None;
     }
-    let ids: Vec<&str> = slos.iter().map(|s| s.id.as_str()).collect();
-    let mut out = Vec::new();
-    let mut ok = true;
-    for text in list.get_ref() {
-        let Some(pattern) = ctx.expand(text) else {
-            ok = false;
-            continue;
+    crate::scope::patterns(ctx, list, slos, complete, |pattern, hint, ids| {
+        let what = if crate::glob::is_pattern(pattern) {
+            "matches no SLO id"
+        } else {
+            "is not an SLO id"
         };
-        if complete && !ids.iter().any(|id| crate::glob::matches(&pattern, id)) {
-            ok = false;
-            let hint = if crate::glob::is_pattern(&pattern) {
-                String::new()
-            } else {
-                closest(&pattern, &ids)
-                    .map(|id| format!(" (did you mean \"{id}\"?)"))
-                    .unwrap_or_default()
-            };
-            let what = if crate::glob::is_pattern(&pattern) {
-                "matches no SLO id"
-            } else {
-                "is not an SLO id"
-            };
-            ctx.error(
-                ErrorKind::InvalidValue,
-                &text.span(),
-                format!(
-                    "\"{pattern}\" in `slos` {what}{hint}; SLO ids are `service-name`: {}",
-                    listed(&ids)
-                ),
-            );
-            continue;
-        }
-        out.push(pattern);
-    }
-    ok.then_some(out)
+        format!(
+            "\"{pattern}\" in `slos` {what}{hint}; SLO ids are `service-name`: {}",
+            listed(ids)
+        )
+    })
 }
 
 /// Up to ten ids, then how many more.
