@@ -46,19 +46,16 @@ fn build(configured: &Configured) -> Result<Box<dyn Receiver>, String> {
 /// A Teams receiver.
 struct Teams(Configuration);
 
-impl Receiver for Teams {
-    fn settings(&self, receiver: &Configured) -> Settings {
-        Settings::configured(receiver, GAP)
-    }
-
-    fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
+impl Teams {
+    /// A message holding one Adaptive Card, to the workflow's URL.
+    fn post(&self, card: Value) -> Result<Request, String> {
         let url = reveal(&self.0.url)?;
         let body = json!({
             "type": "message",
             "attachments": [{
                 "contentType": "application/vnd.microsoft.card.adaptive",
                 "contentUrl": null,
-                "content": card(single(batch)?, now),
+                "content": card,
             }],
         });
         // A Workflows URL's credential is its `sig`: scrubbed also where it shows alone.
@@ -71,25 +68,19 @@ impl Receiver for Teams {
         let secrets = std::iter::once(url.clone()).chain(signature).collect();
         Request::json(url, &body, secrets)
     }
+}
+
+impl Receiver for Teams {
+    fn settings(&self, receiver: &Configured) -> Settings {
+        Settings::configured(receiver, GAP)
+    }
+
+    fn request(&self, batch: &[Notification], now: Millis) -> Result<Request, String> {
+        self.post(card(single(batch)?, now))
+    }
 
     fn digest(&self, digest: &DigestMessage) -> Result<Request, String> {
-        let url = reveal(&self.0.url)?;
-        let body = json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": null,
-                "content": digest_card(digest),
-            }],
-        });
-        let signature = url
-            .split_once('?')
-            .into_iter()
-            .flat_map(|(_, query)| query.split('&'))
-            .filter_map(|pair| pair.strip_prefix("sig="))
-            .map(str::to_string);
-        let secrets = std::iter::once(url.clone()).chain(signature).collect();
-        Request::json(url, &body, secrets)
+        self.post(digest_card(digest))
     }
 
     fn classify(&self, reply: &Reply) -> Verdict {
