@@ -32,7 +32,7 @@ pub use alertmanager::Alertmanager;
 pub use browser::{Browser, Tab};
 pub use daemon::Daemon;
 pub use exporter::Exporter;
-pub use process::{free_port, http_client, require_binary, rss_kib, wait_for};
+pub use process::{free_port, http_client, require_binary, rss_kib, stdout_of, wait_for};
 pub use prometheus::{Prometheus, PrometheusOptions};
 pub use release::release_binary;
 pub use replay::{prometheus_with_history, replay_json, replay_steps, unix_seconds};

@@ -31,13 +31,7 @@ pub fn replay_json(bin: &Path, config: &Path, start: i64, end: i64) -> String {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "replay failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    crate::stdout_of(&output)
 }
 
 /// The step lines (`"type": "step"`) of `replay --format json` output.

@@ -19,7 +19,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnwatch_simulator::{Phase, Scenario, render_openmetrics_history};
-use burnwatch_tests::{Daemon, Prometheus, PrometheusOptions, free_port, wait_for};
+use burnwatch_tests::{Daemon, Prometheus, PrometheusOptions, free_port, stdout_of, wait_for};
 use chrono::{Datelike, TimeZone, Timelike};
 use serde_json::Value;
 use wiremock::matchers::method;
@@ -37,16 +37,6 @@ fn burnwatch(args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .unwrap()
-}
-
-fn stdout_of(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -153,7 +143,7 @@ fn weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9()
 
     // `burnwatch report` over the same week.
     let (start, end) = ((occ - 7 * D).to_string(), occ.to_string());
-    let report: Value = serde_json::from_str(&stdout_of(burnwatch(
+    let report: Value = serde_json::from_str(&stdout_of(&burnwatch(
         &[
             "report", "--config", config_arg, "--format", "json", "--start", &start, "--end", &end,
         ],
@@ -193,7 +183,7 @@ fn weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9()
     assert_eq!(slo["mttr_seconds"], mttr, "{slo}");
 
     // The preview of the same occurrence carries the same figures.
-    let preview: Value = serde_json::from_str(&stdout_of(burnwatch(
+    let preview: Value = serde_json::from_str(&stdout_of(&burnwatch(
         &[
             "digest",
             "--config",
@@ -244,7 +234,7 @@ fn weekly_digest_names_the_outage_matches_report_and_is_sent_once_across_kill9()
     assert_eq!(service["incidents"], Value::Array(from_report));
     // 1h at 20% in a week at 0.05%: the week missed 99.9%, so the service is red.
     assert_eq!(service["status"], "red", "{service}");
-    let text = stdout_of(burnwatch(
+    let text = stdout_of(&burnwatch(
         &["digest", "--config", config_arg, "--preview", "--at", &end],
         &env,
     ));

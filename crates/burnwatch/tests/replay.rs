@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use burnwatch_simulator::{Phase, Scenario, render_openmetrics_history};
-use burnwatch_tests::{Prometheus, PrometheusOptions, http_client};
+use burnwatch_tests::{Prometheus, PrometheusOptions, http_client, stdout_of};
 use serde_json::Value;
 
 const H: i64 = 3600;
@@ -122,16 +122,6 @@ fn replay(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn stdout_of(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "replay failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 fn unix(rfc3339: &str) -> i64 {

@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use burnwatch_simulator::{Phase, Scenario, render_openmetrics_history};
-use burnwatch_tests::{Prometheus, PrometheusOptions};
+use burnwatch_tests::{Prometheus, PrometheusOptions, stdout_of};
 use serde_json::Value;
 
 const H: i64 = 3600;
@@ -27,16 +27,6 @@ fn burnwatch(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn stdout_of(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 fn unix(rfc3339: &str) -> i64 {
@@ -94,7 +84,7 @@ fn report_figures_equal_promql_and_replay() {
     let run = |format: &str| {
         let mut args = vec!["report", "--config", config, "--format", format];
         args.extend(span.iter().map(String::as_str));
-        stdout_of(burnwatch(&args))
+        stdout_of(&burnwatch(&args))
     };
 
     let report: Value = serde_json::from_str(&run("json")).unwrap();
@@ -138,7 +128,7 @@ fn report_figures_equal_promql_and_replay() {
         "replay", "--config", config, "--format", "json", "--step", "5m",
     ];
     args.extend(span.iter().map(String::as_str));
-    let replayed = stdout_of(burnwatch(&args));
+    let replayed = stdout_of(&burnwatch(&args));
     let summary: Value = replayed
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
