@@ -388,8 +388,9 @@ fn big_headers(figures: &mut Figures, addr: &str, daemon: &Daemon) {
     );
     // Heads kept after their connections close would hold 500 x 300 KB = 146 MB. The bound is
     // two thirds of that, not the growth bound above: the daemon keeps ticking its 10,000
-    // instances meanwhile and glibc keeps what it freed, so RSS once closed has measured +75 MB
-    // in a run whose peak with every head open was +46 MB (CI, 2026-12-07, under load).
+    // instances meanwhile and the allocator returns what it freed only after a while, so RSS
+    // once closed has measured +75 MB in a run whose peak with every head open was +46 MB (CI,
+    // 2026-12-07, under load, with glibc's malloc; the daemon now uses jemalloc).
     figures.check(
         "500 unfinished 300 KB headers: RSS once closed",
         format!("{after:.0} MB ({:+.0} MB)", after - before),
