@@ -189,6 +189,39 @@ impl<'a> Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The required, non-empty `name` of a `section` entry (`[[maintenance]]`, `[[digest]]`),
+    /// expanded, with its place; `None` after reporting the problem. `example` is a name the
+    /// messages suggest.
+    pub(crate) fn section_name(
+        &mut self,
+        name: Option<&Spanned<String>>,
+        table_span: &Range<usize>,
+        section: &str,
+        example: &str,
+    ) -> Option<(String, Range<usize>)> {
+        let Some(text) = name else {
+            self.missing(
+                table_span,
+                "name",
+                format!("{section} needs a unique `name`, e.g. name = \"{example}\""),
+            );
+            return None;
+        };
+        match self.expand(text) {
+            Some(name) if name.trim().is_empty() => {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &text.span(),
+                    format!(
+                        "`name` of {section} is empty: give it a unique name, e.g. name = \"{example}\""
+                    ),
+                );
+                None
+            }
+            other => other.map(|n| (n, text.span())),
+        }
+    }
+
     /// One of a fixed set of names (a type, a severity), expanded; `None` after reporting the
     /// problem. `problem(value, hint)` writes the message; `hint` is ` (did you mean "x"?)` for a
     /// near miss, or empty.

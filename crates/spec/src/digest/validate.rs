@@ -59,27 +59,7 @@ fn one(
 ) -> Option<(Digest, std::ops::Range<usize>)> {
     let span = raw.span();
     let raw = raw.get_ref();
-    let name = match &raw.name {
-        Some(text) => match ctx.expand(text) {
-            Some(n) if n.trim().is_empty() => {
-                ctx.error(
-                    ErrorKind::InvalidValue,
-                    &text.span(),
-                    "`name` of [[digest]] is empty: give it a unique name, e.g. name = \"weekly-review\"",
-                );
-                None
-            }
-            other => other.map(|n| (n, text.span())),
-        },
-        None => {
-            ctx.missing(
-                &span,
-                "name",
-                "[[digest]] needs a unique `name`, e.g. name = \"weekly-review\"".into(),
-            );
-            None
-        }
-    };
+    let name = ctx.section_name(raw.name.as_ref(), &span, "[[digest]]", "weekly-review");
     let kind = match &raw.kind {
         Some(text) => ctx.choice(
             text,

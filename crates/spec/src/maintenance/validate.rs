@@ -77,27 +77,12 @@ fn one(
 ) -> Option<(Maintenance, Range<usize>)> {
     let span = raw.span();
     let raw = raw.get_ref();
-    let name = match &raw.name {
-        Some(text) => match ctx.expand(text) {
-            Some(name) if name.trim().is_empty() => {
-                ctx.error(
-                    ErrorKind::InvalidValue,
-                    &text.span(),
-                    "`name` of [[maintenance]] is empty: give it a unique name, e.g. name = \"weekly-db-patching\"",
-                );
-                None
-            }
-            other => other.map(|n| (n, text.span())),
-        },
-        None => {
-            ctx.missing(
-                &span,
-                "name",
-                "[[maintenance]] needs a unique `name`, e.g. name = \"weekly-db-patching\"".into(),
-            );
-            None
-        }
-    };
+    let name = ctx.section_name(
+        raw.name.as_ref(),
+        &span,
+        "[[maintenance]]",
+        "weekly-db-patching",
+    );
     let patterns = raw
         .slos
         .as_ref()
